@@ -1,0 +1,26 @@
+//! Compatibility tests: the real `skiff` binary against real Kafka clients
+//! (rdkafka, kcat) and raw Kafka-protocol requests.
+//!
+//! Every test starts its own broker on 127.0.0.1:0 with a fresh data dir, so
+//! the tests run in parallel. Set `SKIFF_TEST_BOOTSTRAP=host:port` to run the
+//! same tests against an external broker (e.g. real Kafka from
+//! docker-compose.yml); tests that must restart the broker, read its data dir
+//! or change its configuration then print `SKIP: ...` and return.
+
+mod harness;
+
+mod admin;
+mod api_versions;
+mod auto_create;
+mod bad_frames;
+mod compression;
+mod corruption;
+mod durability;
+mod fetch;
+mod idempotence;
+mod kcat;
+mod large;
+mod list_offsets;
+mod metadata;
+mod pipelining;
+mod produce_consume;

@@ -1,0 +1,60 @@
+//! DeleteTopics: by name (v1–v5) or by name or id (v6).
+
+use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
+use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse, TopicName};
+use kafka_protocol::ResponseError;
+use tracing::info;
+
+use super::str_bytes;
+use crate::broker::{storage_error_code, Broker};
+
+pub fn handle(broker: &Broker, req: DeleteTopicsRequest, version: i16) -> DeleteTopicsResponse {
+    // (name if given, id if given)
+    let targets: Vec<(Option<TopicName>, uuid::Uuid)> = if version >= 6 {
+        req.topics
+            .into_iter()
+            .map(|t| (t.name, t.topic_id))
+            .collect()
+    } else {
+        req.topic_names
+            .into_iter()
+            .map(|n| (Some(n), uuid::Uuid::nil()))
+            .collect()
+    };
+    let responses = targets
+        .into_iter()
+        .map(|(name, id)| {
+            let topic = match &name {
+                Some(n) => broker.logs().topic(n),
+                None => broker.logs().topic_by_id(id),
+            };
+            let result = DeletableTopicResult::default()
+                .with_name(name.clone())
+                .with_topic_id(id);
+            let Some(topic) = topic else {
+                let code = if name.is_some() {
+                    ResponseError::UnknownTopicOrPartition
+                } else {
+                    ResponseError::UnknownTopicId
+                };
+                return result.with_error_code(code.code());
+            };
+            let result = result
+                .with_name(Some(TopicName(str_bytes(topic.name()))))
+                .with_topic_id(topic.id());
+            if !broker.config().delete_topic_enable {
+                return result.with_error_code(ResponseError::TopicDeletionDisabled.code());
+            }
+            match broker.logs().delete_topic(topic.name()) {
+                Ok(()) => {
+                    info!(topic = topic.name(), "deleted topic");
+                    result
+                }
+                Err(e) => result
+                    .with_error_code(storage_error_code(&e).code())
+                    .with_error_message(Some(str_bytes(e.to_string()))),
+            }
+        })
+        .collect();
+    DeleteTopicsResponse::default().with_responses(responses)
+}

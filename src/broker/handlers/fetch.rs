@@ -1,0 +1,200 @@
+//! Fetch: whole record batches straight from the log, never decoded.
+//!
+//! Long polling: when fewer than `min_bytes` are available the handler waits
+//! on the partitions' append notifications (subscribed *before* reading, so
+//! an append between the read and the wait is not missed) until enough data
+//! arrived or `max_wait_ms` passed. No timers poll the log.
+//!
+//! Fetch sessions (KIP-227) are declined by always answering session id 0,
+//! which every client treats as "keep sending full fetches".
+
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use bytes::Bytes;
+use kafka_protocol::messages::fetch_request::FetchTopic;
+use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use kafka_protocol::ResponseError;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::broker::{storage_error_code, Broker};
+use crate::storage::{Log, StorageError, Topic};
+
+/// Bound on a client-requested wait, so a misbehaving client cannot park a
+/// connection for hours.
+const MAX_WAIT_CAP: Duration = Duration::from_secs(60);
+
+pub async fn handle(broker: &Broker, req: FetchRequest, version: i16) -> FetchResponse {
+    if version >= 7 {
+        if req.session_id != 0 {
+            return FetchResponse::default()
+                .with_error_code(ResponseError::FetchSessionIdNotFound.code());
+        }
+        if req.session_epoch > 0 {
+            return FetchResponse::default()
+                .with_error_code(ResponseError::InvalidFetchSessionEpoch.code());
+        }
+    }
+    let topics: Vec<(FetchTopic, Option<Arc<Topic>>)> = req
+        .topics
+        .into_iter()
+        .map(|t| {
+            let topic = if version >= 13 {
+                broker.logs().topic_by_id(t.topic_id)
+            } else {
+                broker.logs().topic(&t.topic)
+            };
+            (t, topic)
+        })
+        .collect();
+
+    let max_wait = Duration::from_millis(req.max_wait_ms.max(0) as u64).min(MAX_WAIT_CAP);
+    let deadline = Instant::now() + max_wait;
+    let min_bytes = req.min_bytes.max(0) as usize;
+    let max_bytes = if version >= 3 {
+        req.max_bytes.max(0) as usize
+    } else {
+        usize::MAX
+    };
+    let read_committed = version >= 4 && req.isolation_level == 1;
+
+    loop {
+        let may_wait = min_bytes > 0 && Instant::now() < deadline;
+        let mut wakeups = Vec::new();
+        if may_wait {
+            for (t, topic) in &topics {
+                if let Some(topic) = topic {
+                    for p in &t.partitions {
+                        if let Some(log) = topic.partition(p.partition) {
+                            wakeups.push(log.subscribe());
+                        }
+                    }
+                }
+            }
+        }
+        let (responses, bytes, any_error) = read_all(&topics, version, max_bytes, read_committed);
+        if !may_wait || any_error || bytes >= min_bytes {
+            return FetchResponse::default().with_responses(responses);
+        }
+        if !wait_any(&mut wakeups, deadline).await {
+            // Deadline passed: answer with whatever is there now.
+            let (responses, _, _) = read_all(&topics, version, max_bytes, read_committed);
+            return FetchResponse::default().with_responses(responses);
+        }
+    }
+}
+
+/// Waits until one of `wakeups` sees an append or `deadline` passes. Returns
+/// false on the deadline.
+async fn wait_any(wakeups: &mut [watch::Receiver<i64>], deadline: Instant) -> bool {
+    if wakeups.is_empty() {
+        tokio::time::sleep_until(deadline).await;
+        return false;
+    }
+    let mut changed: Vec<Pin<Box<_>>> = wakeups.iter_mut().map(|w| Box::pin(w.changed())).collect();
+    let any = poll_fn(|cx| {
+        for c in changed.iter_mut() {
+            if c.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    });
+    tokio::time::timeout_at(deadline, any).await.is_ok()
+}
+
+/// Reads every requested partition once. Returns the responses, the bytes
+/// gathered, and whether any partition errored (errors answer at once).
+fn read_all(
+    topics: &[(FetchTopic, Option<Arc<Topic>>)],
+    version: i16,
+    max_bytes: usize,
+    read_committed: bool,
+) -> (Vec<FetchableTopicResponse>, usize, bool) {
+    let mut total = 0usize;
+    let mut any_error = false;
+    let responses = topics
+        .iter()
+        .map(|(t, topic)| {
+            let partitions = t
+                .partitions
+                .iter()
+                .map(|p| {
+                    let empty = PartitionData::default()
+                        .with_partition_index(p.partition)
+                        .with_high_watermark(-1)
+                        .with_last_stable_offset(-1)
+                        .with_log_start_offset(-1)
+                        .with_preferred_read_replica((-1).into())
+                        .with_records(Some(Bytes::new()))
+                        .with_aborted_transactions(read_committed.then(Vec::new));
+                    let Some(topic) = topic else {
+                        any_error = true;
+                        let code = if version >= 13 {
+                            ResponseError::UnknownTopicId
+                        } else {
+                            ResponseError::UnknownTopicOrPartition
+                        };
+                        return empty.with_error_code(code.code());
+                    };
+                    let Some(log) = topic.partition(p.partition) else {
+                        any_error = true;
+                        return empty
+                            .with_error_code(ResponseError::UnknownTopicOrPartition.code());
+                    };
+                    if p.current_leader_epoch > 0 {
+                        any_error = true;
+                        return watermarks(empty, &log)
+                            .with_error_code(ResponseError::UnknownLeaderEpoch.code());
+                    }
+                    let limit = (p.partition_max_bytes.max(0) as usize)
+                        .min(max_bytes.saturating_sub(total));
+                    // KIP-74: the first batch of the first partition with data is
+                    // returned whole even when it exceeds the limits, so a
+                    // consumer can always make progress.
+                    let min_one = total == 0;
+                    match log.read(p.fetch_offset, limit, min_one) {
+                        Ok(read) => {
+                            total += read.records.len();
+                            empty
+                                .with_high_watermark(read.high_watermark)
+                                .with_last_stable_offset(read.high_watermark)
+                                .with_log_start_offset(read.log_start_offset)
+                                .with_records(Some(read.records))
+                        }
+                        Err(e) => {
+                            any_error = true;
+                            let code = match e {
+                                StorageError::OffsetOutOfRange { .. } => {
+                                    ResponseError::OffsetOutOfRange
+                                }
+                                ref other => storage_error_code(other),
+                            };
+                            watermarks(empty, &log).with_error_code(code.code())
+                        }
+                    }
+                })
+                .collect();
+            let mut response = FetchableTopicResponse::default().with_partitions(partitions);
+            if version >= 13 {
+                response.topic_id = t.topic_id;
+            } else {
+                response.topic = t.topic.clone();
+            }
+            response
+        })
+        .collect();
+    (responses, total, any_error)
+}
+
+fn watermarks(p: PartitionData, log: &Log) -> PartitionData {
+    let hw = log.high_watermark();
+    p.with_high_watermark(hw)
+        .with_last_stable_offset(hw)
+        .with_log_start_offset(log.log_start_offset())
+}

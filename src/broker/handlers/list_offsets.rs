@@ -1,0 +1,76 @@
+//! ListOffsets: earliest, latest, max-timestamp and by-timestamp look-ups.
+
+use kafka_protocol::messages::list_offsets_response::{
+    ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
+};
+use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
+use kafka_protocol::ResponseError;
+
+use crate::broker::{storage_error_code, Broker};
+use crate::storage::Log;
+
+const LATEST: i64 = -1;
+const EARLIEST: i64 = -2;
+const MAX_TIMESTAMP: i64 = -3; // v7+
+const EARLIEST_LOCAL: i64 = -4; // v8+, KIP-405
+const LATEST_TIERED: i64 = -5; // v9+, KIP-1005
+
+pub fn handle(broker: &Broker, req: ListOffsetsRequest, version: i16) -> ListOffsetsResponse {
+    let topics = req
+        .topics
+        .into_iter()
+        .map(|t| {
+            let topic = broker.logs().topic(&t.name);
+            let partitions = t
+                .partitions
+                .into_iter()
+                .map(|p| {
+                    let base = ListOffsetsPartitionResponse::default()
+                        .with_partition_index(p.partition_index)
+                        .with_timestamp(-1)
+                        .with_offset(-1)
+                        .with_leader_epoch(-1);
+                    let log = topic.as_ref().and_then(|t| t.partition(p.partition_index));
+                    let Some(log) = log else {
+                        return base.with_error_code(ResponseError::UnknownTopicOrPartition.code());
+                    };
+                    if p.current_leader_epoch > 0 {
+                        return base.with_error_code(ResponseError::UnknownLeaderEpoch.code());
+                    }
+                    match lookup(&log, p.timestamp, version) {
+                        Ok(Some((offset, timestamp))) => base
+                            .with_offset(offset)
+                            .with_timestamp(timestamp)
+                            // The field exists from v4; the codec refuses it before.
+                            .with_leader_epoch(if version >= 4 { 0 } else { -1 }),
+                        Ok(None) => base,
+                        Err(code) => base.with_error_code(code.code()),
+                    }
+                })
+                .collect();
+            ListOffsetsTopicResponse::default()
+                .with_name(t.name)
+                .with_partitions(partitions)
+        })
+        .collect();
+    ListOffsetsResponse::default().with_topics(topics)
+}
+
+/// The (offset, timestamp) answering `timestamp`, `None` for "no such offset".
+fn lookup(log: &Log, timestamp: i64, version: i16) -> Result<Option<(i64, i64)>, ResponseError> {
+    // Without transactions the last stable offset is the high watermark, so
+    // read_committed and read_uncommitted get the same "latest".
+    match timestamp {
+        LATEST => Ok(Some((log.high_watermark(), -1))),
+        EARLIEST => Ok(Some((log.log_start_offset(), -1))),
+        MAX_TIMESTAMP if version >= 7 => Ok(log.max_timestamp()),
+        // Everything is local: the earliest local offset is the log start.
+        EARLIEST_LOCAL if version >= 8 => Ok(Some((log.log_start_offset(), -1))),
+        // Nothing is tiered.
+        LATEST_TIERED if version >= 9 => Ok(None),
+        t if t < 0 => Err(ResponseError::UnsupportedVersion),
+        t => log
+            .offset_for_timestamp(t)
+            .map_err(|e| storage_error_code(&e)),
+    }
+}

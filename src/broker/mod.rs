@@ -1,0 +1,389 @@
+//! The broker: shared state behind every connection, and the one exhaustive
+//! dispatch from a decoded request to its handler (one file per API under
+//! `handlers/`). Handlers translate between Kafka messages and storage calls;
+//! they never touch files or sockets. Storage errors become Kafka error codes
+//! in `error_code.rs` only.
+
+mod error_code;
+mod handlers;
+pub mod topic_configs;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::{RequestKind, ResponseKind};
+#[cfg(test)]
+use kafka_protocol::protocol::Encodable;
+use kafka_protocol::ResponseError;
+use tracing::info;
+
+use crate::clock::Clock;
+use crate::config::{BrokerConfig, HostPort};
+use crate::meta::{self, MetaError, ProducerIdAllocator};
+use crate::protocol::{self, Request};
+use crate::storage::{LogConfig, LogManager, StorageError, TimestampType, Topic};
+
+pub use error_code::storage_error_code;
+
+/// Why the broker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the data dir")]
+    Storage(#[from] StorageError),
+    #[error("cannot read broker metadata")]
+    Meta(#[from] MetaError),
+}
+
+/// A failure that leaves no sensible answer: the connection is closed.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error("{0} is advertised but has no handler")]
+    Unhandled(&'static str),
+}
+
+/// Why a topic could not be created.
+#[derive(Debug)]
+pub struct TopicError {
+    pub code: ResponseError,
+    pub message: String,
+}
+
+impl TopicError {
+    fn new(code: ResponseError, message: impl Into<String>) -> TopicError {
+        TopicError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// State shared by every connection.
+#[derive(Debug)]
+pub struct Broker {
+    config: BrokerConfig,
+    advertised: HostPort,
+    cluster_id: String,
+    logs: Arc<LogManager>,
+    clock: Arc<dyn Clock>,
+    producer_ids: ProducerIdAllocator,
+}
+
+impl Broker {
+    /// Opens (and recovers) the data dir. `bound_port` is the listener's real
+    /// port, advertised when no advertised listener is configured.
+    pub fn open(
+        config: BrokerConfig,
+        clock: Arc<dyn Clock>,
+        bound_port: u16,
+    ) -> Result<Broker, StartError> {
+        let cluster_id = meta::load_or_create_cluster_id(&config.data_dir)?;
+        let producer_ids = ProducerIdAllocator::open(&config.data_dir)?;
+        let logs = LogManager::open(&config.data_dir, log_defaults(&config), clock.now_ms())?;
+        let advertised = config.advertised(bound_port);
+        Ok(Broker {
+            config,
+            advertised,
+            cluster_id,
+            logs: Arc::new(logs),
+            clock,
+            producer_ids,
+        })
+    }
+
+    pub fn config(&self) -> &BrokerConfig {
+        &self.config
+    }
+
+    pub fn logs(&self) -> &Arc<LogManager> {
+        &self.logs
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn node_id(&self) -> i32 {
+        self.config.node_id
+    }
+
+    pub fn advertised(&self) -> &HostPort {
+        &self.advertised
+    }
+
+    pub fn cluster_id(&self) -> &str {
+        &self.cluster_id
+    }
+
+    /// The ApiVersions list, straight from the table dispatch checks against.
+    pub fn api_versions(&self) -> Vec<ApiVersion> {
+        protocol::SERVED
+            .iter()
+            .map(|r| {
+                ApiVersion::default()
+                    .with_api_key(r.key as i16)
+                    .with_min_version(r.min)
+                    .with_max_version(r.max)
+            })
+            .collect()
+    }
+
+    /// Answers one request. `Ok(None)` means no response is sent (acks=0 produce).
+    pub async fn handle(&self, request: Request) -> Result<Option<ResponseKind>, BrokerError> {
+        let v = request.version;
+        let response = match request.body {
+            RequestKind::ApiVersions(r) => {
+                ResponseKind::ApiVersions(handlers::api_versions::handle(self, r, v))
+            }
+            RequestKind::Metadata(r) => {
+                ResponseKind::Metadata(handlers::metadata::handle(self, r, v))
+            }
+            RequestKind::Produce(r) => {
+                return Ok(handlers::produce::handle(self, r, v).map(ResponseKind::Produce))
+            }
+            RequestKind::Fetch(r) => ResponseKind::Fetch(handlers::fetch::handle(self, r, v).await),
+            RequestKind::ListOffsets(r) => {
+                ResponseKind::ListOffsets(handlers::list_offsets::handle(self, r, v))
+            }
+            RequestKind::OffsetForLeaderEpoch(r) => ResponseKind::OffsetForLeaderEpoch(
+                handlers::offset_for_leader_epoch::handle(self, r, v),
+            ),
+            RequestKind::CreateTopics(r) => {
+                ResponseKind::CreateTopics(handlers::create_topics::handle(self, r, v))
+            }
+            RequestKind::DeleteTopics(r) => {
+                ResponseKind::DeleteTopics(handlers::delete_topics::handle(self, r, v))
+            }
+            RequestKind::CreatePartitions(r) => {
+                ResponseKind::CreatePartitions(handlers::create_partitions::handle(self, r, v))
+            }
+            RequestKind::DescribeConfigs(r) => {
+                ResponseKind::DescribeConfigs(handlers::describe_configs::handle(self, r, v))
+            }
+            RequestKind::DescribeCluster(r) => {
+                ResponseKind::DescribeCluster(handlers::describe_cluster::handle(self, r, v))
+            }
+            RequestKind::InitProducerId(r) => {
+                ResponseKind::InitProducerId(handlers::init_producer_id::handle(self, r, v))
+            }
+            _ => return Err(BrokerError::Unhandled(protocol::name_of(request.api_key))),
+        };
+        Ok(Some(response))
+    }
+
+    /// Creates a topic (auto-creation and CreateTopics both come here).
+    pub fn create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        overrides: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<Option<Arc<Topic>>, TopicError> {
+        validate_topic_name(name)
+            .map_err(|m| TopicError::new(ResponseError::InvalidTopicException, m))?;
+        if self.logs.topic(name).is_some() {
+            return Err(TopicError::new(
+                ResponseError::TopicAlreadyExists,
+                format!("Topic '{name}' already exists."),
+            ));
+        }
+        if let Some(other) = self.colliding_topic(name) {
+            return Err(TopicError::new(
+                ResponseError::InvalidTopicException,
+                format!("Topic '{name}' collides with existing topic: {other}"),
+            ));
+        }
+        if partitions < 1 {
+            return Err(TopicError::new(
+                ResponseError::InvalidPartitions,
+                "Number of partitions must be larger than 0.",
+            ));
+        }
+        topic_configs::validate_overrides(&overrides, self.logs.defaults())
+            .map_err(|m| TopicError::new(ResponseError::InvalidConfig, m))?;
+        if validate_only {
+            return Ok(None);
+        }
+        match self.logs.create_topic(
+            name,
+            partitions,
+            uuid::Uuid::new_v4(),
+            overrides,
+            self.now_ms(),
+        ) {
+            Ok(topic) => {
+                info!(topic = name, partitions, "created topic");
+                Ok(Some(topic))
+            }
+            Err(e) => Err(TopicError::new(storage_error_code(&e), e.to_string())),
+        }
+    }
+
+    /// Kafka refuses topics whose names differ only by '.' versus '_', since
+    /// both map to the same metric names.
+    fn colliding_topic(&self, name: &str) -> Option<String> {
+        if !name.contains(['.', '_']) {
+            return None;
+        }
+        let norm = name.replace('.', "_");
+        self.logs
+            .topics()
+            .into_iter()
+            .map(|t| t.name().to_string())
+            .find(|other| other != name && other.replace('.', "_") == norm)
+    }
+
+    /// The producer id for a new idempotent producer.
+    pub fn next_producer_id(&self) -> Result<i64, MetaError> {
+        self.producer_ids.next_id()
+    }
+}
+
+/// The storage defaults that broker-level keys set.
+fn log_defaults(c: &BrokerConfig) -> LogConfig {
+    LogConfig {
+        segment_bytes: c.log_segment_bytes,
+        segment_ms: c.log_roll_ms,
+        index_interval_bytes: c.log_index_interval_bytes,
+        segment_index_bytes: c.log_index_size_max_bytes,
+        flush_messages: c.log_flush_interval_messages,
+        flush_ms: c.log_flush_interval_ms,
+        message_timestamp_type: if c.log_message_timestamp_type == "LogAppendTime" {
+            TimestampType::LogAppendTime
+        } else {
+            TimestampType::CreateTime
+        },
+        max_message_bytes: c.message_max_bytes,
+        retention_ms: c.log_retention_ms,
+        retention_bytes: c.log_retention_bytes,
+        cleanup_policy: c.log_cleanup_policy.clone(),
+    }
+}
+
+/// Kafka's topic name rules: 1..=249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`.
+pub fn validate_topic_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("Topic name is illegal, it can't be empty".into());
+    }
+    if name == "." || name == ".." {
+        return Err("Topic name cannot be \".\" or \"..\"".into());
+    }
+    if name.len() > 249 {
+        return Err(format!(
+            "Topic name is illegal, it can't be longer than 249 characters, topic name: {name}"
+        ));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+    {
+        return Err(format!(
+            "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::config::RawConfig;
+    use kafka_protocol::messages::*;
+
+    /// A default request body for every served API: adding an API to the
+    /// served table without a handler fails `every_advertised_version_is_served`.
+    fn default_request(key: ApiKey) -> RequestKind {
+        match key {
+            ApiKey::Produce => RequestKind::Produce(ProduceRequest::default().with_acks(1)),
+            ApiKey::Fetch => RequestKind::Fetch(FetchRequest::default()),
+            ApiKey::ListOffsets => RequestKind::ListOffsets(ListOffsetsRequest::default()),
+            ApiKey::Metadata => RequestKind::Metadata(MetadataRequest::default()),
+            ApiKey::ApiVersions => RequestKind::ApiVersions(
+                ApiVersionsRequest::default()
+                    .with_client_software_name(kafka_protocol::protocol::StrBytes::from_static_str(
+                        "t",
+                    ))
+                    .with_client_software_version(
+                        kafka_protocol::protocol::StrBytes::from_static_str("1"),
+                    ),
+            ),
+            ApiKey::CreateTopics => RequestKind::CreateTopics(CreateTopicsRequest::default()),
+            ApiKey::DeleteTopics => RequestKind::DeleteTopics(DeleteTopicsRequest::default()),
+            ApiKey::InitProducerId => RequestKind::InitProducerId(InitProducerIdRequest::default()),
+            ApiKey::OffsetForLeaderEpoch => {
+                RequestKind::OffsetForLeaderEpoch(OffsetForLeaderEpochRequest::default())
+            }
+            ApiKey::DescribeConfigs => {
+                RequestKind::DescribeConfigs(DescribeConfigsRequest::default())
+            }
+            ApiKey::CreatePartitions => {
+                RequestKind::CreatePartitions(CreatePartitionsRequest::default())
+            }
+            ApiKey::DescribeCluster => RequestKind::DescribeCluster(
+                DescribeClusterRequest::default().with_endpoint_type(1),
+            ),
+            other => panic!("{other:?} is served but has no default request in this test"),
+        }
+    }
+
+    #[tokio::test]
+    async fn every_advertised_version_is_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut raw = RawConfig::default();
+        raw.merge_set(&format!("log.dirs={}", dir.path().display()))
+            .unwrap();
+        let config = BrokerConfig::resolve(&raw).unwrap();
+        let broker = Broker::open(config, Arc::new(SystemClock), 9092).unwrap();
+        for range in protocol::SERVED {
+            for version in range.min..=range.max {
+                if !protocol::versions::accepts(*range, version) {
+                    continue;
+                }
+                // Round-trip through the wire codec so the request is one a client could send.
+                let mut frame = bytes::BytesMut::new();
+                RequestHeader::default()
+                    .with_request_api_key(range.key as i16)
+                    .with_request_api_version(version)
+                    .with_correlation_id(1)
+                    .encode(&mut frame, range.key.request_header_version(version))
+                    .unwrap();
+                default_request(range.key)
+                    .encode(&mut frame, version)
+                    .unwrap();
+                let request = match protocol::decode_request(frame.freeze()).unwrap() {
+                    protocol::Incoming::Request(r) => r,
+                    other => panic!("{other:?}"),
+                };
+                let response = broker
+                    .handle(request)
+                    .await
+                    .unwrap_or_else(|e| panic!("{:?} v{version}: {e}", range.key));
+                let body =
+                    response.unwrap_or_else(|| panic!("{:?} v{version}: no response", range.key));
+                let mut out = bytes::BytesMut::new();
+                protocol::encode_response(&mut out, range.key, version, 1, &body)
+                    .unwrap_or_else(|e| panic!("{:?} v{version}: {e}", range.key));
+            }
+        }
+    }
+
+    #[test]
+    fn produce_v0_to_v2_are_advertised_but_refused() {
+        let p = protocol::served(ApiKey::Produce).unwrap();
+        assert_eq!(p.min, 0);
+        for v in 0..3 {
+            assert!(!protocol::versions::accepts(p, v));
+        }
+        assert!(protocol::versions::accepts(p, 3));
+    }
+
+    #[test]
+    fn topic_names_follow_kafka_rules() {
+        assert!(validate_topic_name("orders.v1_x-2").is_ok());
+        for bad in ["", ".", "..", "bad name", "é", &"a".repeat(250)] {
+            assert!(validate_topic_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_topic_name(&"a".repeat(249)).is_ok());
+    }
+}

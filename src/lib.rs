@@ -1,0 +1,25 @@
+//! Skiff: a single-binary broker that speaks the Kafka wire protocol.
+//!
+//! # Layout
+//!
+//! Dependencies point down only (see `../shared/ARCHITECTURE.md`):
+//!
+//! - [`server`]: TCP accept loop, per-connection framing, responses in request order.
+//! - [`protocol`]: request/response codecs (the kafka-protocol crate) and the
+//!   table of served API versions that ApiVersions advertises.
+//! - [`broker`]: shared broker state and one handler per API; maps storage
+//!   errors to Kafka error codes.
+//! - [`storage`]: topics → partitions → logs of segments (`.log`, `.index`,
+//!   `.timeindex`), recovery, idempotent producer state. No wire protocol.
+//! - [`record`]: the Kafka v2 record batch format (validation, CRC, in-place offsets).
+//! - [`config`], [`clock`], [`meta`]: leaves: configuration, injected time,
+//!   broker metadata files.
+
+pub mod broker;
+pub mod clock;
+pub mod config;
+pub mod meta;
+pub mod protocol;
+pub mod record;
+pub mod server;
+pub mod storage;

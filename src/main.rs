@@ -1,0 +1,203 @@
+//! The `skiff` binary: parse flags, load config, start the broker.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use tracing::{error, info, warn};
+
+use skiff::broker::Broker;
+use skiff::clock::{Clock, SystemClock};
+use skiff::config::{BrokerConfig, RawConfig, Source, BROKER_KEYS};
+
+/// A single-binary message broker that speaks the Kafka wire protocol.
+///
+/// Configuration is read, from lowest to highest precedence, from Kafka's
+/// defaults, the --config file, SKIFF_* environment variables
+/// (SKIFF_LOG_SEGMENT_BYTES=1048576 sets log.segment.bytes) and flags.
+#[derive(Debug, Parser)]
+#[command(name = "skiff", version, after_long_help = config_keys_help())]
+struct Cli {
+    /// TOML config file with Kafka key names (see configs/skiff.toml).
+    #[arg(long, env = "SKIFF_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Address to listen on, HOST:PORT (config key `listeners`; port 0 picks a free one).
+    #[arg(long, env = "SKIFF_LISTENERS", value_name = "HOST:PORT")]
+    listeners: Option<String>,
+
+    /// Address clients are told to connect to (config key `advertised.listeners`).
+    #[arg(long, env = "SKIFF_ADVERTISED_LISTENERS", value_name = "HOST:PORT")]
+    advertised_listeners: Option<String>,
+
+    /// Directory for all data (config key `log.dirs`).
+    #[arg(long, env = "SKIFF_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// Set any config key, e.g. --set log.flush.interval.messages=1 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+
+    /// Log filter (tracing EnvFilter syntax), e.g. info or skiff=debug.
+    #[arg(long, env = "SKIFF_LOG", default_value = "info", value_name = "FILTER")]
+    log: String,
+}
+
+fn config_keys_help() -> String {
+    let mut s = String::from("Config keys (Kafka names; --set KEY=VALUE or the config file):\n");
+    for k in BROKER_KEYS {
+        s.push_str(&format!(
+            "  {} (default: {})\n      {}\n",
+            k.name,
+            k.default.unwrap_or("unset"),
+            k.doc
+        ));
+    }
+    s
+}
+
+fn load_config(cli: &Cli) -> Result<BrokerConfig, Box<dyn std::error::Error>> {
+    let mut raw = RawConfig::default();
+    if let Some(path) = &cli.config {
+        raw.merge_file(path)?;
+    }
+    raw.merge_env(std::env::vars());
+    if let Some(l) = &cli.listeners {
+        raw.set("listeners", l.clone(), Source::Cli);
+    }
+    if let Some(a) = &cli.advertised_listeners {
+        raw.set("advertised.listeners", a.clone(), Source::Cli);
+    }
+    if let Some(d) = &cli.data_dir {
+        raw.set("log.dirs", d.display().to_string(), Source::Cli);
+    }
+    for kv in &cli.set {
+        raw.merge_set(kv)?;
+    }
+    for k in raw.unknown_keys() {
+        warn!(key = k, "ignoring unknown config key");
+    }
+    Ok(BrokerConfig::resolve(&raw)?)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&cli.log)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+
+    let config = match load_config(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            error!("invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            error!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(config))
+}
+
+async fn run(config: BrokerConfig) -> ExitCode {
+    let bind = format!("{}:{}", config.listener.host, config.listener.port);
+    let listener = match tokio::net::TcpListener::bind(&bind).await {
+        Ok(l) => l,
+        Err(e) => {
+            error!("cannot listen on {bind}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(a) => a,
+        Err(e) => {
+            error!("cannot read the bound address: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let data_dir = config.data_dir.clone();
+    let broker = match Broker::open(config, clock.clone(), addr.port()) {
+        Ok(b) => Arc::new(b),
+        Err(e) => {
+            error!(
+                "cannot open {}: {e}: {:?}",
+                data_dir.display(),
+                std::error::Error::source(&e)
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+
+    // Time-based flushes and segment rolls.
+    let periodic = {
+        let broker = broker.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                broker.logs().run_periodic(broker.now_ms());
+            }
+        })
+    };
+
+    info!(
+        %addr,
+        advertised = %broker.advertised(),
+        data_dir = %data_dir.display(),
+        version = env!("CARGO_PKG_VERSION"),
+        "broker ready"
+    );
+    skiff::server::run(listener, broker.clone(), shutdown_signal()).await;
+    periodic.abort();
+    match broker.logs().flush_all() {
+        Ok(()) => {
+            info!("shutdown complete: logs and indexes flushed");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            error!("flush on shutdown failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => info!("received SIGINT"),
+        _ = term => info!("received SIGTERM"),
+    }
+}

@@ -1,0 +1,98 @@
+//! The one table of APIs and versions Skiff serves. Dispatch checks every
+//! request against it and the ApiVersions answer is built from it, so nothing
+//! is advertised that is not served (a unit test in `broker` sends every
+//! advertised version of every API through dispatch).
+//!
+//! Ranges follow what Apache Kafka 4.1 advertises, intersected with what the
+//! kafka-protocol crate can decode (`Message::VERSIONS`).
+
+use kafka_protocol::messages::ApiKey;
+
+/// A served API and its inclusive version range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiRange {
+    pub key: ApiKey,
+    pub min: i16,
+    pub max: i16,
+}
+
+const fn api(key: ApiKey, min: i16, max: i16) -> ApiRange {
+    ApiRange { key, min, max }
+}
+
+/// Produce v0–v2 are advertised but never served, exactly as Kafka 4.x does
+/// (KAFKA-18659): librdkafka before 2.11.1 only enables compression when the
+/// advertised Produce range starts at 0. Kafka closes the connection of a
+/// client that actually sends one (its Processor throws
+/// UnsupportedVersionException while parsing the header); so does Skiff.
+pub const PRODUCE_FIRST_SERVED_VERSION: i16 = 3;
+
+/// Every API Skiff serves, in API key order.
+pub const SERVED: &[ApiRange] = &[
+    api(ApiKey::Produce, 0, 13),
+    api(ApiKey::Fetch, 4, 18),
+    api(ApiKey::ListOffsets, 1, 10),
+    api(ApiKey::Metadata, 0, 13),
+    api(ApiKey::ApiVersions, 0, 4),
+    api(ApiKey::CreateTopics, 2, 7),
+    api(ApiKey::DeleteTopics, 1, 6),
+    api(ApiKey::InitProducerId, 0, 5),
+    api(ApiKey::OffsetForLeaderEpoch, 2, 4),
+    api(ApiKey::DescribeConfigs, 1, 4),
+    api(ApiKey::CreatePartitions, 0, 3),
+    api(ApiKey::DescribeCluster, 0, 2),
+];
+
+/// The served range of `key`, if Skiff serves it at all.
+///
+/// For Produce, `min` is the advertised minimum; [`accepts`] tells what is served.
+pub fn served(key: ApiKey) -> Option<ApiRange> {
+    SERVED.iter().copied().find(|r| r.key == key)
+}
+
+/// Whether a request of `key` at `version` is served (not merely advertised).
+pub fn accepts(range: ApiRange, version: i16) -> bool {
+    let min = if range.key == ApiKey::Produce {
+        PRODUCE_FIRST_SERVED_VERSION
+    } else {
+        range.min
+    };
+    (min..=range.max).contains(&version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_range_is_decodable_by_the_codec() {
+        for r in SERVED {
+            let codec = r.key.valid_versions();
+            let min = if r.key == ApiKey::Produce {
+                PRODUCE_FIRST_SERVED_VERSION
+            } else {
+                r.min
+            };
+            assert!(
+                codec.min <= min && r.max <= codec.max,
+                "{:?} {}..={} outside codec {}..={}",
+                r.key,
+                r.min,
+                r.max,
+                codec.min,
+                codec.max
+            );
+        }
+    }
+
+    #[test]
+    fn table_has_no_duplicates() {
+        for (i, a) in SERVED.iter().enumerate() {
+            assert!(
+                SERVED[i + 1..].iter().all(|b| b.key != a.key),
+                "{:?}",
+                a.key
+            );
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! `LogManager`: the data directory ↔ topics and partitions (Kafka's
+//! `LogManager`): loads everything on open, creates and deletes topics,
+//! adds partitions, and drives periodic flush/roll and shutdown flush.
+//!
+//! Crash safety of the admin operations, in the order they touch disk:
+//! * create topic: metadata file written durably, then partition
+//!   directories created (a crash in between leaves metadata whose missing
+//!   directories are created empty on the next open);
+//! * create partitions: metadata rewritten with the new count, then the new
+//!   partition directories (same reasoning);
+//! * delete topic: metadata file removed (the commit point), then every
+//!   partition directory renamed to `<dir>.<topic id>.deleted` and removed.
+//!   On open, `*.deleted` directories are removed, and partition
+//!   directories that no topic owns (a crash between the two steps) are
+//!   renamed to `*.stray` and left alone, never deleted and never adopted
+//!   by a later topic of the same name.
+//!
+//! Admin operations are serialized by one mutex; lookups (`topic`,
+//! `topic_by_id`) take a read lock on the topic map only.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use tracing::{info, warn};
+use uuid::Uuid;
+
+use super::error::{io_err, Result, StorageError};
+use super::file_names::{parse_partition_dir, partition_dir_name, DELETED_SUFFIX, STRAY_SUFFIX};
+use super::fs_util::fsync_dir;
+use super::log::Log;
+use super::log_config::LogConfig;
+use super::topic_store::{TopicMetadata, TopicStore};
+use crate::record::TopicPartition;
+
+/// A topic: its identity, resolved config and partitions.
+#[derive(Debug)]
+pub struct Topic {
+    name: String,
+    id: Uuid,
+    config: LogConfig,
+    overrides: BTreeMap<String, String>,
+    partitions: RwLock<Vec<Arc<Log>>>,
+}
+
+impl Topic {
+    /// Topic name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Topic id.
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// Number of partitions.
+    pub fn partition_count(&self) -> i32 {
+        self.logs().len() as i32
+    }
+
+    /// The log of partition `p`, if it exists.
+    pub fn partition(&self, p: i32) -> Option<Arc<Log>> {
+        let i = usize::try_from(p).ok()?;
+        self.logs().get(i).cloned()
+    }
+
+    /// All partitions' logs, by partition index.
+    pub fn partitions(&self) -> Vec<Arc<Log>> {
+        self.logs().clone()
+    }
+
+    /// The resolved config (broker defaults + overrides).
+    pub fn config(&self) -> LogConfig {
+        self.config.clone()
+    }
+
+    /// The topic-level overrides given at creation.
+    pub fn overrides(&self) -> BTreeMap<String, String> {
+        self.overrides.clone()
+    }
+
+    fn logs(&self) -> RwLockReadGuard<'_, Vec<Arc<Log>>> {
+        self.partitions
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn logs_mut(&self) -> RwLockWriteGuard<'_, Vec<Arc<Log>>> {
+        self.partitions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn metadata(&self, partitions: i32) -> TopicMetadata {
+        TopicMetadata::new(&self.name, self.id, partitions, self.overrides.clone())
+    }
+}
+
+#[derive(Debug, Default)]
+struct Topics {
+    by_name: BTreeMap<String, Arc<Topic>>,
+    by_id: HashMap<Uuid, Arc<Topic>>,
+}
+
+/// Owns the data directory. `Send + Sync`; share it as `Arc<LogManager>`.
+#[derive(Debug)]
+pub struct LogManager {
+    data_dir: PathBuf,
+    defaults: LogConfig,
+    store: TopicStore,
+    topics: RwLock<Topics>,
+    /// Serializes create/delete/create_partitions.
+    admin: Mutex<()>,
+}
+
+impl LogManager {
+    /// Opens `data_dir` (creating it): removes half-deleted partitions,
+    /// moves stray ones aside, loads every topic and recovers each
+    /// partition (one `info` line per partition).
+    pub fn open(data_dir: &Path, defaults: LogConfig, now_ms: i64) -> Result<LogManager> {
+        fs::create_dir_all(data_dir).map_err(io_err("create data directory", data_dir))?;
+        let store = TopicStore::open(data_dir)?;
+        let metas = store.load_all()?;
+        let counts: HashMap<&str, i32> = metas
+            .iter()
+            .map(|(m, _)| (m.name.as_str(), m.partitions))
+            .collect();
+        let mut moved = false;
+        for entry in fs::read_dir(data_dir).map_err(io_err("list", data_dir))? {
+            let entry = entry.map_err(io_err("list", data_dir))?;
+            let path = entry.path();
+            if !path.is_dir() {
+                continue;
+            }
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            if name.ends_with(&format!(".{DELETED_SUFFIX}")) {
+                remove_dir_logged(&path);
+                continue;
+            }
+            let Some((topic, partition)) = parse_partition_dir(&name) else {
+                continue;
+            };
+            if counts.get(topic).is_none_or(|&n| partition >= n) {
+                move_aside(&path, STRAY_SUFFIX)?;
+                moved = true;
+            }
+        }
+        if moved {
+            fsync_dir(data_dir)?;
+        }
+        let mut topics = Topics::default();
+        for (meta, id) in metas {
+            let config = defaults.with_overrides(&meta.config)?;
+            let mut logs = Vec::with_capacity(meta.partitions as usize);
+            for p in 0..meta.partitions {
+                logs.push(Arc::new(Log::open(
+                    &data_dir.join(partition_dir_name(&meta.name, p)),
+                    TopicPartition::new(meta.name.clone(), p),
+                    config.clone(),
+                    now_ms,
+                )?));
+            }
+            let topic = Arc::new(Topic {
+                name: meta.name.clone(),
+                id,
+                config,
+                overrides: meta.config,
+                partitions: RwLock::new(logs),
+            });
+            topics.by_id.insert(id, Arc::clone(&topic));
+            topics.by_name.insert(meta.name, topic);
+        }
+        info!(data_dir = %data_dir.display(), topics = topics.by_name.len(), "log manager opened");
+        Ok(LogManager {
+            data_dir: data_dir.to_path_buf(),
+            defaults,
+            store,
+            topics: RwLock::new(topics),
+            admin: Mutex::new(()),
+        })
+    }
+
+    fn read_topics(&self) -> RwLockReadGuard<'_, Topics> {
+        self.topics.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_topics(&self) -> RwLockWriteGuard<'_, Topics> {
+        self.topics.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Broker-level defaults every topic config starts from.
+    pub fn defaults(&self) -> &LogConfig {
+        &self.defaults
+    }
+
+    fn open_partition(
+        &self,
+        topic: &str,
+        p: i32,
+        config: &LogConfig,
+        now_ms: i64,
+    ) -> Result<Arc<Log>> {
+        let dir = self.data_dir.join(partition_dir_name(topic, p));
+        if dir.exists() {
+            // Only possible if something outside the broker created it
+            // after open; never adopt foreign data.
+            move_aside(&dir, STRAY_SUFFIX)?;
+        }
+        Ok(Arc::new(Log::open(
+            &dir,
+            TopicPartition::new(topic, p),
+            config.clone(),
+            now_ms,
+        )?))
+    }
+
+    /// Creates a topic with `partitions` empty partitions. The metadata is
+    /// durable before this returns, and `topic()` finds it right after.
+    pub fn create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        topic_id: Uuid,
+        overrides: BTreeMap<String, String>,
+        now_ms: i64,
+    ) -> Result<Arc<Topic>> {
+        let _admin = self.admin.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.read_topics().by_name.contains_key(name) {
+            return Err(StorageError::TopicAlreadyExists(name.to_string()));
+        }
+        if partitions <= 0 {
+            return Err(StorageError::InvalidPartitions {
+                topic: name.to_string(),
+                current: 0,
+                requested: partitions,
+            });
+        }
+        let config = self.defaults.with_overrides(&overrides)?;
+        let meta = TopicMetadata::new(name, topic_id, partitions, overrides.clone());
+        self.store.save(&meta)?;
+        let mut logs = Vec::with_capacity(partitions as usize);
+        for p in 0..partitions {
+            match self.open_partition(name, p, &config, now_ms) {
+                Ok(log) => logs.push(log),
+                Err(e) => {
+                    // Undo: without metadata the partial directories would
+                    // be strays on the next open anyway.
+                    if let Err(undo) = self.store.remove(name) {
+                        warn!(topic = name, error = %undo, "could not roll back topic metadata");
+                    }
+                    for log in &logs {
+                        self.discard_partition(log, topic_id);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        let topic = Arc::new(Topic {
+            name: name.to_string(),
+            id: topic_id,
+            config,
+            overrides,
+            partitions: RwLock::new(logs),
+        });
+        let mut topics = self.write_topics();
+        topics.by_id.insert(topic_id, Arc::clone(&topic));
+        topics.by_name.insert(name.to_string(), Arc::clone(&topic));
+        info!(topic = name, partitions, id = %topic_id, "created topic");
+        Ok(topic)
+    }
+
+    /// Deletes a topic: gone from `topic()` and from disk (see module docs
+    /// for the order). Holders of its `Arc<Log>`s get `UnknownTopic` on
+    /// append from now on.
+    pub fn delete_topic(&self, name: &str) -> Result<()> {
+        let _admin = self.admin.lock().unwrap_or_else(PoisonError::into_inner);
+        let topic = self
+            .topic(name)
+            .ok_or_else(|| StorageError::UnknownTopic(name.to_string()))?;
+        self.store.remove(name)?;
+        {
+            let mut topics = self.write_topics();
+            topics.by_name.remove(name);
+            topics.by_id.remove(&topic.id);
+        }
+        for log in topic.logs().iter() {
+            self.discard_partition(log, topic.id);
+        }
+        if let Err(e) = fsync_dir(&self.data_dir) {
+            warn!(topic = name, error = %e, "could not fsync the data directory after delete");
+        }
+        info!(topic = name, "deleted topic");
+        Ok(())
+    }
+
+    /// Marks a partition deleted, renames its directory to `*.deleted` and
+    /// removes it. Failures are logged: the next open finishes the job.
+    fn discard_partition(&self, log: &Log, topic_id: Uuid) {
+        log.mark_deleted();
+        let dir = log.dir();
+        let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+            return;
+        };
+        let target = dir.with_file_name(format!("{name}.{}.{DELETED_SUFFIX}", topic_id.simple()));
+        match fs::rename(dir, &target) {
+            Ok(()) => remove_dir_logged(&target),
+            Err(e) => {
+                warn!(dir = %dir.display(), error = %e, "could not rename partition directory for deletion")
+            }
+        }
+    }
+
+    /// Grows a topic to `new_total` partitions.
+    pub fn create_partitions(&self, name: &str, new_total: i32, now_ms: i64) -> Result<()> {
+        let _admin = self.admin.lock().unwrap_or_else(PoisonError::into_inner);
+        let topic = self
+            .topic(name)
+            .ok_or_else(|| StorageError::UnknownTopic(name.to_string()))?;
+        let current = topic.partition_count();
+        if new_total <= current {
+            return Err(StorageError::InvalidPartitions {
+                topic: name.to_string(),
+                current,
+                requested: new_total,
+            });
+        }
+        self.store.save(&topic.metadata(new_total))?;
+        for p in current..new_total {
+            // On failure the metadata already says `new_total`: the missing
+            // partitions are created on the next open, which is the same
+            // outcome a crash here would have.
+            let log = self.open_partition(name, p, &topic.config, now_ms)?;
+            topic.logs_mut().push(log);
+        }
+        info!(
+            topic = name,
+            from = current,
+            to = new_total,
+            "created partitions"
+        );
+        Ok(())
+    }
+
+    /// The topic named `name`.
+    pub fn topic(&self, name: &str) -> Option<Arc<Topic>> {
+        self.read_topics().by_name.get(name).cloned()
+    }
+
+    /// The topic with id `id`.
+    pub fn topic_by_id(&self, id: Uuid) -> Option<Arc<Topic>> {
+        self.read_topics().by_id.get(&id).cloned()
+    }
+
+    /// Every topic, sorted by name.
+    pub fn topics(&self) -> Vec<Arc<Topic>> {
+        self.read_topics().by_name.values().cloned().collect()
+    }
+
+    /// fsyncs every log and index and writes durable producer snapshots
+    /// (graceful shutdown). Tries every partition; returns the first error.
+    pub fn flush_all(&self) -> Result<()> {
+        let mut first_err = None;
+        for topic in self.topics() {
+            for log in topic.partitions() {
+                if let Err(e) = log.checkpoint() {
+                    warn!(partition = %log.topic_partition(), error = %e, "flush failed");
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Periodic maintenance for every partition (call about once a
+    /// second): `flush.ms` flushes, flushing rolled segments, `segment.ms`
+    /// rolls, producer id expiry. Errors are logged, not returned.
+    pub fn run_periodic(&self, now_ms: i64) {
+        for topic in self.topics() {
+            for log in topic.partitions() {
+                if let Err(e) = log.run_periodic(now_ms) {
+                    warn!(partition = %log.topic_partition(), error = %e, "periodic log maintenance failed");
+                }
+            }
+        }
+    }
+}
+
+/// Renames `path` to `<path>.<random>.<suffix>` so its name is free.
+fn move_aside(path: &Path, suffix: &str) -> Result<()> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("partition");
+    let target = path.with_file_name(format!("{name}.{}.{suffix}", Uuid::new_v4().simple()));
+    warn!(dir = %path.display(), to = %target.display(),
+        "partition directory belongs to no topic; moved aside, not deleted");
+    fs::rename(path, &target).map_err(io_err("rename stray partition directory", path))
+}
+
+fn remove_dir_logged(path: &Path) {
+    if let Err(e) = fs::remove_dir_all(path) {
+        warn!(dir = %path.display(), error = %e, "could not remove deleted partition directory; will retry on next start");
+    }
+}

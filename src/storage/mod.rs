@@ -1,0 +1,46 @@
+//! Partition logs on local disk: segments, indexes, recovery, idempotent
+//! producer state and topic metadata. The storage layer knows the record
+//! batch *format* (`crate::record`) but nothing of requests, responses, API
+//! keys or sockets; the broker maps [`StorageError`] to Kafka error codes.
+//!
+//! Files (see `file_names` for the full layout):
+//!
+//! ```text
+//! <data>/.skiff/topics/<topic>.toml      topic metadata      (topic_store)
+//! <data>/<topic>-<p>/<offset:020>.log        batches             (segment)
+//! <data>/<topic>-<p>/<offset:020>.index      offset → position   (offset_index)
+//! <data>/<topic>-<p>/<offset:020>.timeindex  timestamp → offset  (time_index)
+//! <data>/<topic>-<p>/<offset:020>.snapshot   producer state      (producer_state)
+//! ```
+//!
+//! Modules, after Kafka's storage classes: `log_manager` (`LogManager`),
+//! `log` (`UnifiedLog`/`LocalLog`), `segment` (`LogSegment`),
+//! `offset_index`/`time_index` on `index_file` (`AbstractIndex`),
+//! `recovery` (`LogLoader`), `producer_state` (`ProducerStateManager`),
+//! `log_config` (`LogConfig`), `file_names` (`LogFileUtils`).
+//!
+//! Time is always an argument (`now_ms`); nothing here reads the clock.
+//! Retention (`retention.ms`/`retention.bytes`) and compaction are not
+//! implemented yet: those settings are stored and described only.
+
+mod error;
+mod file_names;
+mod fs_util;
+mod index_file;
+mod log;
+mod log_config;
+mod log_manager;
+mod offset_index;
+mod producer_state;
+mod recovery;
+mod segment;
+mod time_index;
+mod topic_store;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{Result, StorageError};
+pub use log::{AppendInfo, Log, ReadResult};
+pub use log_config::{LogConfig, TimestampType};
+pub use log_manager::{LogManager, Topic};
