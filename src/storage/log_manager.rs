@@ -415,3 +415,189 @@ fn remove_dir_logged(path: &Path) {
         warn!(dir = %path.display(), error = %e, "could not remove deleted partition directory; will retry on next start");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::fs;
+
+    use super::*;
+    use crate::storage::test_util::*;
+    use crate::storage::{LogConfig, StorageError};
+
+    #[test]
+    fn storage_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<LogManager>();
+        check::<Log>();
+        check::<Topic>();
+        check::<StorageError>();
+    }
+
+    #[test]
+    fn log_manager_topic_lifecycle_and_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let id_a = Uuid::new_v4();
+        {
+            let mgr = LogManager::open(&data, LogConfig::default(), 0).unwrap();
+            assert!(mgr.topics().is_empty());
+            let a = mgr
+                .create_topic(
+                    "b-topic",
+                    2,
+                    id_a,
+                    overrides(&[("segment.bytes", "2048")]),
+                    0,
+                )
+                .unwrap();
+            assert_eq!(a.config().segment_bytes, 2048);
+            assert_eq!(a.overrides(), overrides(&[("segment.bytes", "2048")]));
+            assert_eq!(mgr.topic("b-topic").unwrap().id(), id_a);
+            assert_eq!(mgr.topic_by_id(id_a).unwrap().name(), "b-topic");
+            assert!(matches!(
+                mgr.create_topic("b-topic", 1, Uuid::new_v4(), BTreeMap::new(), 0),
+                Err(StorageError::TopicAlreadyExists(_))
+            ));
+            assert!(matches!(
+                mgr.create_topic(
+                    "bad",
+                    1,
+                    Uuid::new_v4(),
+                    overrides(&[("segment.bytes", "x")]),
+                    0
+                ),
+                Err(StorageError::InvalidConfig { .. })
+            ));
+            assert!(matches!(
+                mgr.create_topic("zero", 0, Uuid::new_v4(), BTreeMap::new(), 0),
+                Err(StorageError::InvalidPartitions { .. })
+            ));
+            assert!(mgr.topic("bad").is_none() && mgr.topic("zero").is_none());
+            mgr.create_topic("a-topic", 1, Uuid::new_v4(), BTreeMap::new(), 0)
+                .unwrap();
+            let names: Vec<_> = mgr.topics().iter().map(|t| t.name().to_string()).collect();
+            assert_eq!(names, ["a-topic", "b-topic"]);
+
+            a.partition(1).unwrap().append(batch(2, 0), 0).unwrap();
+            assert!(a.partition(2).is_none() && a.partition(-1).is_none());
+            assert!(matches!(
+                mgr.create_partitions("b-topic", 2, 0),
+                Err(StorageError::InvalidPartitions {
+                    current: 2,
+                    requested: 2,
+                    ..
+                })
+            ));
+            mgr.create_partitions("b-topic", 4, 0).unwrap();
+            assert_eq!(a.partition_count(), 4);
+            a.partition(3).unwrap().append(batch(1, 0), 0).unwrap();
+            assert!(matches!(
+                mgr.create_partitions("nope", 4, 0),
+                Err(StorageError::UnknownTopic(_))
+            ));
+            mgr.flush_all().unwrap();
+            mgr.run_periodic(10);
+        }
+        {
+            let mgr = LogManager::open(&data, LogConfig::default(), 0).unwrap();
+            let a = mgr.topic("b-topic").unwrap();
+            assert_eq!(a.id(), id_a);
+            assert_eq!(a.partition_count(), 4);
+            assert_eq!(a.config().segment_bytes, 2048);
+            assert_eq!(a.partition(1).unwrap().high_watermark(), 2);
+            assert_eq!(a.partition(3).unwrap().high_watermark(), 1);
+            let held = a.partition(0).unwrap();
+            mgr.delete_topic("b-topic").unwrap();
+            assert!(mgr.topic("b-topic").is_none());
+            assert!(mgr.topic_by_id(id_a).is_none());
+            assert!(matches!(
+                mgr.delete_topic("b-topic"),
+                Err(StorageError::UnknownTopic(_))
+            ));
+            assert!(matches!(
+                held.append(batch(1, 0), 0),
+                Err(StorageError::UnknownTopic(_))
+            ));
+            assert!(!data.join("b-topic-0").exists());
+            // Re-creating the name starts from scratch.
+            let again = mgr
+                .create_topic("b-topic", 1, Uuid::new_v4(), BTreeMap::new(), 0)
+                .unwrap();
+            assert_eq!(again.partition(0).unwrap().high_watermark(), 0);
+            mgr.delete_topic("b-topic").unwrap();
+        }
+        let mgr = LogManager::open(&data, LogConfig::default(), 0).unwrap();
+        let names: Vec<_> = mgr.topics().iter().map(|t| t.name().to_string()).collect();
+        assert_eq!(names, ["a-topic"]);
+        let mut leftovers: Vec<_> = fs::read_dir(&data)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        leftovers.sort();
+        assert_eq!(leftovers, [".skiff", "a-topic-0"]);
+    }
+
+    #[test]
+    fn log_manager_open_cleans_deleted_and_sets_strays_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path();
+        {
+            let mgr = LogManager::open(data, LogConfig::default(), 0).unwrap();
+            mgr.create_topic("keep", 1, Uuid::new_v4(), BTreeMap::new(), 0)
+                .unwrap()
+                .partition(0)
+                .unwrap()
+                .append(batch(1, 0), 0)
+                .unwrap();
+        }
+        // A crash mid-delete left a renamed directory; a crash between the
+        // metadata removal and the rename left an orphan partition
+        // directory; and a directory for a partition the topic lacks.
+        fs::create_dir_all(data.join("gone-0.abc.deleted")).unwrap();
+        fs::write(
+            data.join("gone-0.abc.deleted/00000000000000000000.log"),
+            b"x",
+        )
+        .unwrap();
+        fs::create_dir_all(data.join("orphan-0")).unwrap();
+        fs::create_dir_all(data.join("keep-5")).unwrap();
+        let mgr = LogManager::open(data, LogConfig::default(), 0).unwrap();
+        assert!(!data.join("gone-0.abc.deleted").exists());
+        assert!(!data.join("orphan-0").exists());
+        assert!(!data.join("keep-5").exists());
+        let strays = fs::read_dir(data)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_str()
+                    .unwrap()
+                    .ends_with(".stray")
+            })
+            .count();
+        assert_eq!(strays, 2);
+        assert_eq!(
+            mgr.topic("keep")
+                .unwrap()
+                .partition(0)
+                .unwrap()
+                .high_watermark(),
+            1
+        );
+        drop(mgr);
+        // A missing partition directory of a known topic is recreated empty.
+        fs::remove_dir_all(data.join("keep-0")).unwrap();
+        let mgr = LogManager::open(data, LogConfig::default(), 0).unwrap();
+        assert_eq!(
+            mgr.topic("keep")
+                .unwrap()
+                .partition(0)
+                .unwrap()
+                .high_watermark(),
+            0
+        );
+        assert_eq!(mgr.defaults(), &LogConfig::default());
+    }
+}

@@ -38,7 +38,7 @@ mod time_index;
 mod topic_store;
 
 #[cfg(test)]
-mod tests;
+mod test_util;
 
 pub use error::{Result, StorageError};
 pub use log::{AppendInfo, Log, ReadResult};

@@ -287,22 +287,17 @@ pub(crate) fn list_snapshots(dir: &Path) -> Result<Vec<i64>> {
     Ok(out)
 }
 
-/// Writes `<offset>.snapshot`. `durable` adds fsyncs (clean shutdown); at
+/// Writes `<offset>.snapshot` (bytes from
+/// `ProducerStateManager::encode_snapshot`). `durable` adds fsyncs (clean shutdown); at
 /// roll time the CRC is relied on instead (see `producer_state`). Keeps the
 /// newest two snapshots and removes older ones.
-pub(crate) fn write_snapshot(
-    dir: &Path,
-    offset: i64,
-    state: &ProducerStateManager,
-    durable: bool,
-) -> Result<()> {
+pub(crate) fn write_snapshot(dir: &Path, offset: i64, bytes: &[u8], durable: bool) -> Result<()> {
     let path = offset_file_path(dir, offset, FileKind::Snapshot);
-    let bytes = state.encode_snapshot();
     if durable {
-        write_atomically(&path, &bytes)?;
+        write_atomically(&path, bytes)?;
     } else {
         let tmp = path.with_extension(format!("snapshot.{TMP_SUFFIX}"));
-        fs::write(&tmp, &bytes).map_err(io_err("write", &tmp))?;
+        fs::write(&tmp, bytes).map_err(io_err("write", &tmp))?;
         fs::rename(&tmp, &path).map_err(io_err("rename into place", &path))?;
     }
     let snaps = list_snapshots(dir)?;

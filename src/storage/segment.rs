@@ -547,11 +547,16 @@ mod tests {
         let got = r.read_batches(pos, &h, 10, true).unwrap();
         assert_eq!(got.len(), one);
         assert!(r.read_batches(pos, &h, 10, false).unwrap().is_empty());
-        // Time index: the first timestamp >= 1105 is in batch 10 (ts 1100..1102)? No:
-        // batch i spans ts 1000+10i .. 1000+10i+2, so 1105 first appears in batch 11.
+        // Batch i spans timestamps 1000+10i ..= 1000+10i+2, so the first
+        // timestamp >= 1105 is in batch 11: the time index must point at or
+        // before it, and never past it.
         let pos = seg.lookup_timestamp(1105).unwrap();
         let (_, h) = r.find_batch(pos, 0).unwrap().unwrap();
         assert!(h.base_offset <= 10 + 11 * 3);
+        assert!(
+            seg.lookup_timestamp(1105).unwrap() > 0,
+            "the time index skipped ahead"
+        );
         seg.seal().unwrap();
         assert_eq!(seg.max_timestamp().unwrap().timestamp, 1000 + 19 * 10 + 2);
     }
