@@ -169,7 +169,13 @@ fn acked_messages_survive_sigkill_mid_stream() {
         assert!(failed.is_empty(), "producer errors before the kill: {failed:?}");
         let acked = acked.lock().unwrap().clone();
 
+        let before = broker.bootstrap();
         broker.restart();
+        eprintln!(
+            "killed with {} acknowledged; restarted on {} (was {before})",
+            acked.len(),
+            broker.bootstrap()
+        );
 
         let c = consumer(&broker, &[]);
         let got = consume_partition_to_end(&c, &topic, 0);
@@ -193,6 +199,7 @@ fn acked_messages_survive_sigkill_mid_stream() {
             &lost[..lost.len().min(10)]
         );
 
+        eprintln!("after recovery: {} messages in the log", got.len());
         let off = produce_one(&broker, &topic, "after-crash").await;
         assert_eq!(off, got.len() as i64, "produce after crash continues at the next offset");
     });

@@ -132,6 +132,7 @@ fn print_log(name: &str, log: &SharedLog) {
     eprintln!("===== end of {name} log =====");
 }
 
+#[allow(unsafe_code)]
 extern "C" {
     // libc's kill(2); std already links libc, so no extra dependency is needed.
     fn kill(pid: i32, sig: i32) -> i32;
@@ -146,6 +147,8 @@ pub struct Broker {
     data: Option<tempfile::TempDir>,
     sets: Vec<String>,
     log: SharedLog,
+    /// Set once the log was printed, so a failure prints it only once.
+    log_printed: std::sync::atomic::AtomicBool,
     generation: u32,
     external: bool,
 }
@@ -172,6 +175,7 @@ impl Broker {
                 data: None,
                 sets,
                 log,
+                log_printed: Default::default(),
                 generation: 0,
                 external: true,
             };
@@ -188,6 +192,7 @@ impl Broker {
             data: Some(data),
             sets,
             log,
+            log_printed: Default::default(),
             generation: 0,
             external: false,
         };
@@ -231,6 +236,7 @@ impl Broker {
     }
 
     pub fn print_log(&self) {
+        self.log_printed.store(true, Ordering::SeqCst);
         print_log(&format!("broker {}", self.addr), &self.log);
     }
 
@@ -340,6 +346,9 @@ impl Broker {
     pub fn stop(&mut self) -> ExitStatus {
         assert!(!self.external, "cannot stop an external broker");
         let mut child = self.take_child();
+        // SAFETY: kill(2) takes plain integers; the pid is our own unreaped
+        // child, so it cannot have been recycled for another process.
+        #[allow(unsafe_code)]
         let rc = unsafe { kill(child.id() as i32, SIGTERM) };
         assert_eq!(rc, 0, "kill(SIGTERM) failed");
         match wait_deadline(&mut child, Duration::from_secs(20)) {
@@ -395,7 +404,7 @@ impl Broker {
 
 impl Drop for Broker {
     fn drop(&mut self) {
-        if std::thread::panicking() && !self.external {
+        if std::thread::panicking() && !self.external && !self.log_printed.load(Ordering::SeqCst) {
             self.print_log();
         }
         if let Some(mut child) = self.child.get_mut().ok().and_then(|c| c.take()) {
@@ -560,10 +569,13 @@ pub fn future_producer(broker: &Broker, extra: &[(&str, &str)]) -> FutureProduce
         .expect("create FutureProducer")
 }
 
-/// A consumer without a group: tests `assign` explicit partitions.
+/// A consumer for `assign`ed partitions. librdkafka refuses `assign` without
+/// a group.id, so each consumer gets a unique one, but it never subscribes or
+/// commits: no group protocol is exercised.
 pub fn consumer(broker: &Broker, extra: &[(&str, &str)]) -> BaseConsumer {
     let mut c = base_config(broker);
-    c.set("enable.auto.commit", "false")
+    c.set("group.id", unique_topic("compat-group"))
+        .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false")
         .set("auto.offset.reset", "earliest")
@@ -914,6 +926,10 @@ pub fn encode_batch(values: &[&[u8]], producer: Option<(i64, i16, i32)>) -> Byte
         .enumerate()
         .map(|(i, v)| {
             let mut r = record(i as i64, ts, None, Some(v));
+            // The encoder starts a new batch whenever offset - sequence changes,
+            // so sequences must advance with offsets; base sequence -1 means
+            // "not idempotent".
+            r.sequence = i as i32 - 1;
             if let Some((id, epoch, base_seq)) = producer {
                 r.producer_id = id;
                 r.producer_epoch = epoch;
@@ -932,7 +948,12 @@ pub fn encode_batch(values: &[&[u8]], producer: Option<(i64, i16, i32)>) -> Byte
         },
     )
     .expect("encode record batch");
-    buf.freeze()
+    let buf = buf.freeze();
+    let infos = RecordBatchDecoder::decode_batch_info(&mut buf.clone()).expect("re-read batch");
+    assert_eq!(infos.len(), 1, "encode_batch must produce exactly one batch");
+    assert_eq!(infos[0].record_count as usize, values.len());
+    assert_eq!(infos[0].base_sequence, producer.map(|p| p.2).unwrap_or(-1));
+    buf
 }
 
 /// Decodes every complete batch in a Fetch `records` field.

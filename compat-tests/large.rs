@@ -111,3 +111,30 @@ fn hundred_thousand_messages_four_partitions_in_order() {
         }
     });
 }
+
+#[test]
+fn batch_above_message_max_bytes_is_rejected() {
+    const MESSAGE_TOO_LARGE: i16 = 10;
+    let broker = Broker::start();
+    run(async {
+        let topic = unique_topic("too-big");
+        create_topic(&broker, &topic, 1).await;
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let pv = raw.pick_version(kafka_protocol::messages::ApiKey::Produce, 9);
+
+        // message.max.bytes defaults to 1,048,588: a 1,100,000-byte value is over.
+        let big = pseudo_random_bytes(1_100_000, 7);
+        let (err, _) = produce_result(&raw.call(
+            &produce_request(&topic, 0, encode_batch(&[&big], None), -1),
+            pv,
+        ));
+        assert_eq!(err, MESSAGE_TOO_LARGE, "batch above message.max.bytes");
+
+        // Nothing was appended, and the connection and partition still work.
+        let (err, base) = produce_result(&raw.call(
+            &produce_request(&topic, 0, encode_batch(&[b"small"], None), -1),
+            pv,
+        ));
+        assert_eq!((err, base), (0, 0), "produce after the rejected batch");
+    });
+}

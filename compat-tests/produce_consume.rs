@@ -26,7 +26,13 @@ fn rdkafka_roundtrip_keys_headers_timestamps_nulls() {
         create_topic(&broker, &topic, 3).await;
         let producer = future_producer(&broker, &[]);
 
-        let base_ts = 1_700_000_000_000i64;
+        // An hour ago: explicit, yet recent enough that retention (7 days by
+        // default, measured on record timestamps as in Kafka) never deletes it.
+        let base_ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_millis() as i64
+            - 3_600_000;
         let mut sent = Vec::new();
         for i in 0..60usize {
             let partition = (i % 3) as i32;

@@ -72,6 +72,7 @@ pub const BROKER_KEYS: &[BrokerKey] = &[
     key("delete.topic.enable", Some("true"), KeyType::Boolean, "Allow DeleteTopics."),
     key("socket.request.max.bytes", Some("104857600"), KeyType::Int, "Largest request frame accepted; a larger size prefix closes the connection before anything is allocated."),
     key("max.connections", Some("2147483647"), KeyType::Int, "Most client connections open at once; further connections wait in the accept queue."),
+    key("fetch.max.bytes", Some("57671680"), KeyType::Int, "Most bytes one Fetch response carries, whatever the client asks (the first batch is still returned whole, KIP-74)."),
     key("message.max.bytes", Some("1048588"), KeyType::Int, "Largest record batch accepted (topic override: max.message.bytes)."),
     key("log.segment.bytes", Some("1073741824"), KeyType::Int, "Size at which a partition rolls to a new segment (topic override: segment.bytes)."),
     key("log.roll.ms", None, KeyType::Long, "Age at which a segment is rolled; if unset, log.roll.hours is used (topic override: segment.ms)."),
@@ -86,6 +87,17 @@ pub const BROKER_KEYS: &[BrokerKey] = &[
     key("log.cleanup.policy", Some("delete"), KeyType::List, "delete, compact or both (topic override: cleanup.policy)."),
     key("log.message.timestamp.type", Some("CreateTime"), KeyType::String, "CreateTime keeps the producer's timestamps; LogAppendTime stamps batches on append (topic override: message.timestamp.type)."),
     key("compression.type", Some("producer"), KeyType::String, "Skiff stores batches as the producer compressed them (only 'producer' is served)."),
+    key("group.min.session.timeout.ms", Some("6000"), KeyType::Int, "Shortest session.timeout.ms a consumer may join a group with (shorter: INVALID_SESSION_TIMEOUT)."),
+    key("group.max.session.timeout.ms", Some("1800000"), KeyType::Int, "Longest session.timeout.ms a consumer may join a group with (longer: INVALID_SESSION_TIMEOUT)."),
+    key("group.initial.rebalance.delay.ms", Some("0"), KeyType::Int, "How long a new group waits for more members before its first rebalance. Kafka's default is 3000; Skiff's is 0 so a lone consumer starts at once."),
+    key("group.max.size", Some("2147483647"), KeyType::Int, "Most members one consumer group may have (more: GROUP_MAX_SIZE_REACHED)."),
+    key("offsets.topic.num.partitions", Some("1"), KeyType::Int, "Partitions of the internal __consumer_offsets topic, used when it is created (Kafka: 50; one broker gains nothing from more). An existing topic keeps its count."),
+    key("offsets.topic.segment.bytes", Some("104857600"), KeyType::Int, "Segment size of the __consumer_offsets topic."),
+    key("offsets.retention.minutes", Some("10080"), KeyType::Int, "Committed offsets of a group that has been empty this long are deleted (and the group with them)."),
+    key("offsets.retention.check.interval.ms", Some("600000"), KeyType::Long, "How often expired committed offsets are looked for."),
+    key("offset.metadata.max.bytes", Some("4096"), KeyType::Int, "Longest metadata string an offset commit may carry (longer: OFFSET_METADATA_TOO_LARGE)."),
+    key("skiff.max.open.segment.files", Some("0"), KeyType::Int, "Most segment and index files kept open at once (least recently used are closed and reopened on demand); 0 = half the process's open-file limit, which Skiff raises to its hard limit at start."),
+    key("skiff.testing.fault.injection", Some("false"), KeyType::Boolean, "Testing only: when true, the file <log.dirs>/.skiff/fault-injection (contents enospc or eio) makes every partition write fail with that error until it is removed. Never enable in production."),
 ];
 
 /// Looks up a key's definition.
@@ -272,6 +284,7 @@ pub struct BrokerConfig {
     pub socket_request_max_bytes: usize,
     pub max_connections: usize,
     pub message_max_bytes: i32,
+    pub fetch_max_bytes: usize,
     pub log_segment_bytes: u64,
     pub log_roll_ms: i64,
     pub log_index_interval_bytes: u32,
@@ -282,6 +295,19 @@ pub struct BrokerConfig {
     pub log_retention_bytes: i64,
     pub log_cleanup_policy: String,
     pub log_message_timestamp_type: String,
+    pub group_min_session_timeout_ms: i32,
+    pub group_max_session_timeout_ms: i32,
+    pub group_initial_rebalance_delay_ms: i32,
+    pub group_max_size: i32,
+    pub offsets_topic_num_partitions: i32,
+    pub offsets_topic_segment_bytes: i64,
+    pub offsets_retention_minutes: i64,
+    pub offsets_retention_check_interval_ms: i64,
+    pub offset_metadata_max_bytes: i32,
+    /// `skiff.max.open.segment.files`; 0 = automatic.
+    pub max_open_segment_files: usize,
+    /// `skiff.testing.fault.injection`: the storage fault-injection control file is honoured.
+    pub testing_fault_injection: bool,
     /// Every known key with its effective value and source, for DescribeConfigs.
     pub entries: Vec<ConfigEntry>,
 }
@@ -339,6 +365,16 @@ impl BrokerConfig {
                 Err(ConfigError::Invalid {
                     key: name.to_string(),
                     message: format!("must be positive, got {v}"),
+                })
+            } else {
+                Ok(v)
+            }
+        };
+        let non_negative = |name: &str, v: i64| -> Result<i64, ConfigError> {
+            if v < 0 {
+                Err(ConfigError::Invalid {
+                    key: name.to_string(),
+                    message: format!("must not be negative, got {v}"),
                 })
             } else {
                 Ok(v)
@@ -402,6 +438,7 @@ impl BrokerConfig {
                 num("socket.request.max.bytes")?,
             )? as usize,
             max_connections: positive("max.connections", num("max.connections")?)? as usize,
+            fetch_max_bytes: positive("fetch.max.bytes", num("fetch.max.bytes")?)? as usize,
             message_max_bytes: as_i32(
                 "message.max.bytes",
                 positive("message.max.bytes", num("message.max.bytes")?)?,
@@ -425,6 +462,62 @@ impl BrokerConfig {
             log_retention_bytes: num("log.retention.bytes")?,
             log_cleanup_policy: get("log.cleanup.policy").unwrap_or_else(|| "delete".into()),
             log_message_timestamp_type: ts_type,
+            group_min_session_timeout_ms: as_i32(
+                "group.min.session.timeout.ms",
+                positive(
+                    "group.min.session.timeout.ms",
+                    num("group.min.session.timeout.ms")?,
+                )?,
+            )?,
+            group_max_session_timeout_ms: as_i32(
+                "group.max.session.timeout.ms",
+                positive(
+                    "group.max.session.timeout.ms",
+                    num("group.max.session.timeout.ms")?,
+                )?,
+            )?,
+            group_initial_rebalance_delay_ms: as_i32(
+                "group.initial.rebalance.delay.ms",
+                non_negative(
+                    "group.initial.rebalance.delay.ms",
+                    num("group.initial.rebalance.delay.ms")?,
+                )?,
+            )?,
+            group_max_size: as_i32(
+                "group.max.size",
+                positive("group.max.size", num("group.max.size")?)?,
+            )?,
+            offsets_topic_num_partitions: as_i32(
+                "offsets.topic.num.partitions",
+                positive(
+                    "offsets.topic.num.partitions",
+                    num("offsets.topic.num.partitions")?,
+                )?,
+            )?,
+            offsets_topic_segment_bytes: positive(
+                "offsets.topic.segment.bytes",
+                num("offsets.topic.segment.bytes")?,
+            )?,
+            offsets_retention_minutes: positive(
+                "offsets.retention.minutes",
+                num("offsets.retention.minutes")?,
+            )?,
+            offsets_retention_check_interval_ms: positive(
+                "offsets.retention.check.interval.ms",
+                num("offsets.retention.check.interval.ms")?,
+            )?,
+            offset_metadata_max_bytes: as_i32(
+                "offset.metadata.max.bytes",
+                non_negative(
+                    "offset.metadata.max.bytes",
+                    num("offset.metadata.max.bytes")?,
+                )?,
+            )?,
+            max_open_segment_files: non_negative(
+                "skiff.max.open.segment.files",
+                num("skiff.max.open.segment.files")?,
+            )? as usize,
+            testing_fault_injection: get("skiff.testing.fault.injection").as_deref() == Some("true"),
             entries,
         })
     }

@@ -11,6 +11,8 @@
 //!   errors to Kafka error codes.
 //! - [`storage`]: topics → partitions → logs of segments (`.log`, `.index`,
 //!   `.timeindex`), recovery, idempotent producer state. No wire protocol.
+//! - [`group`]: the consumer group coordinator (classic protocol) and
+//!   committed offsets in the internal `__consumer_offsets` topic.
 //! - [`record`]: the Kafka v2 record batch format (validation, CRC, in-place offsets).
 //! - [`config`], [`clock`], [`meta`]: leaves: configuration, injected time,
 //!   broker metadata files.
@@ -18,6 +20,7 @@
 pub mod broker;
 pub mod clock;
 pub mod config;
+pub mod group;
 pub mod meta;
 pub mod protocol;
 pub mod record;

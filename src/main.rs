@@ -157,6 +157,9 @@ async fn run(config: BrokerConfig) -> ExitCode {
         })
     };
 
+    // Consumer group deadlines: sessions, join/sync phases, offset expiry.
+    let group_timers = broker.groups().spawn_timer_task();
+
     info!(
         %addr,
         advertised = %broker.advertised(),
@@ -166,6 +169,7 @@ async fn run(config: BrokerConfig) -> ExitCode {
     );
     skiff::server::run(listener, broker.clone(), shutdown_signal()).await;
     periodic.abort();
+    group_timers.abort();
     match broker.logs().flush_all() {
         Ok(()) => {
             info!("shutdown complete: logs and indexes flushed");

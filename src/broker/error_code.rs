@@ -1,8 +1,9 @@
-//! The one place storage errors become Kafka error codes.
+//! The one place storage and group errors become Kafka error codes.
 
 use kafka_protocol::ResponseError;
 use tracing::error;
 
+use crate::group::GroupError;
 use crate::record::RecordError;
 use crate::storage::StorageError;
 
@@ -32,4 +33,36 @@ pub fn storage_error_code(e: &StorageError) -> ResponseError {
         StorageError::InvalidProducerEpoch { .. } => ResponseError::InvalidProducerEpoch,
         StorageError::InvalidConfig { .. } => ResponseError::InvalidConfig,
     }
+}
+
+/// The Kafka error code a group coordinator error is reported as. A failed
+/// write to `__consumer_offsets` becomes COORDINATOR_NOT_AVAILABLE, which
+/// clients retry (Kafka maps its own append failures the same way).
+pub fn group_error_code(e: &GroupError) -> ResponseError {
+    match e {
+        GroupError::CoordinatorNotAvailable => ResponseError::CoordinatorNotAvailable,
+        GroupError::InvalidGroupId => ResponseError::InvalidGroupId,
+        GroupError::InvalidSessionTimeout { .. } => ResponseError::InvalidSessionTimeout,
+        GroupError::UnknownMemberId => ResponseError::UnknownMemberId,
+        GroupError::MemberIdRequired => ResponseError::MemberIdRequired,
+        GroupError::IllegalGeneration => ResponseError::IllegalGeneration,
+        GroupError::RebalanceInProgress => ResponseError::RebalanceInProgress,
+        GroupError::FencedInstanceId => ResponseError::FencedInstanceId,
+        GroupError::InconsistentGroupProtocol => ResponseError::InconsistentGroupProtocol,
+        GroupError::GroupIdNotFound(_) => ResponseError::GroupIdNotFound,
+        GroupError::NonEmptyGroup => ResponseError::NonEmptyGroup,
+        GroupError::GroupMaxSizeReached => ResponseError::GroupMaxSizeReached,
+        GroupError::OffsetMetadataTooLarge => ResponseError::OffsetMetadataTooLarge,
+        GroupError::GroupSubscribedToTopic => ResponseError::GroupSubscribedToTopic,
+        GroupError::InvalidRequest(_) => ResponseError::InvalidRequest,
+        GroupError::Storage(inner) => {
+            error!(error = %e, cause = %inner, "group coordinator storage failure");
+            ResponseError::CoordinatorNotAvailable
+        }
+    }
+}
+
+/// The wire code of an optional group error (0 for none).
+pub fn group_error_code_or_none(e: Option<&GroupError>) -> i16 {
+    e.map_or(0, |e| group_error_code(e).code())
 }

@@ -20,6 +20,7 @@ use tracing::info;
 
 use crate::clock::Clock;
 use crate::config::{BrokerConfig, HostPort};
+use crate::group::{GroupConfig, GroupCoordinator};
 use crate::meta::{self, MetaError, ProducerIdAllocator};
 use crate::protocol::{self, Request};
 use crate::storage::{LogConfig, LogManager, StorageError, TimestampType, Topic};
@@ -33,6 +34,8 @@ pub enum StartError {
     Storage(#[from] StorageError),
     #[error("cannot read broker metadata")]
     Meta(#[from] MetaError),
+    #[error("cannot load consumer groups from __consumer_offsets")]
+    Groups(#[source] StorageError),
 }
 
 /// A failure that leaves no sensible answer: the connection is closed.
@@ -67,6 +70,7 @@ pub struct Broker {
     logs: Arc<LogManager>,
     clock: Arc<dyn Clock>,
     producer_ids: ProducerIdAllocator,
+    groups: Arc<GroupCoordinator>,
 }
 
 impl Broker {
@@ -79,8 +83,17 @@ impl Broker {
     ) -> Result<Broker, StartError> {
         let cluster_id = meta::load_or_create_cluster_id(&config.data_dir)?;
         let producer_ids = ProducerIdAllocator::open(&config.data_dir)?;
+        if config.max_open_segment_files > 0 {
+            crate::storage::file_cache::set_capacity(config.max_open_segment_files);
+        }
         let logs = LogManager::open(&config.data_dir, log_defaults(&config), clock.now_ms())?;
+        if config.testing_fault_injection {
+            logs.enable_fault_injection_file();
+        }
         let advertised = config.advertised(bound_port);
+        let groups =
+            GroupCoordinator::open(GroupConfig::from_broker(&config), &logs, clock.clone())
+                .map_err(StartError::Groups)?;
         Ok(Broker {
             config,
             advertised,
@@ -88,6 +101,7 @@ impl Broker {
             logs: Arc::new(logs),
             clock,
             producer_ids,
+            groups: Arc::new(groups),
         })
     }
 
@@ -97,6 +111,11 @@ impl Broker {
 
     pub fn logs(&self) -> &Arc<LogManager> {
         &self.logs
+    }
+
+    /// The group coordinator (its timer task is spawned by `main`).
+    pub fn groups(&self) -> &Arc<GroupCoordinator> {
+        &self.groups
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -166,6 +185,55 @@ impl Broker {
             RequestKind::InitProducerId(r) => {
                 ResponseKind::InitProducerId(handlers::init_producer_id::handle(self, r, v))
             }
+            RequestKind::FindCoordinator(r) => {
+                ResponseKind::FindCoordinator(handlers::find_coordinator::handle(self, r, v))
+            }
+            RequestKind::JoinGroup(r) => {
+                let client_id = request.client_id.as_deref().unwrap_or_default();
+                ResponseKind::JoinGroup(
+                    handlers::join_group::handle(self, r, v, client_id, &request.client_host)
+                        .await,
+                )
+            }
+            RequestKind::SyncGroup(r) => {
+                ResponseKind::SyncGroup(handlers::sync_group::handle(self, r, v).await)
+            }
+            RequestKind::Heartbeat(r) => {
+                ResponseKind::Heartbeat(handlers::heartbeat::handle(self, r, v))
+            }
+            RequestKind::LeaveGroup(r) => {
+                ResponseKind::LeaveGroup(handlers::leave_group::handle(self, r, v))
+            }
+            RequestKind::OffsetCommit(r) => {
+                ResponseKind::OffsetCommit(handlers::offset_commit::handle(self, r, v))
+            }
+            RequestKind::OffsetFetch(r) => {
+                ResponseKind::OffsetFetch(handlers::offset_fetch::handle(self, r, v))
+            }
+            RequestKind::DescribeGroups(r) => {
+                ResponseKind::DescribeGroups(handlers::describe_groups::handle(self, r, v))
+            }
+            RequestKind::ListGroups(r) => {
+                ResponseKind::ListGroups(handlers::list_groups::handle(self, r, v))
+            }
+            RequestKind::DeleteGroups(r) => {
+                ResponseKind::DeleteGroups(handlers::delete_groups::handle(self, r, v))
+            }
+            RequestKind::OffsetDelete(r) => {
+                ResponseKind::OffsetDelete(handlers::offset_delete::handle(self, r, v))
+            }
+            RequestKind::DeleteRecords(r) => {
+                ResponseKind::DeleteRecords(handlers::delete_records::handle(self, r, v))
+            }
+            RequestKind::DescribeLogDirs(r) => {
+                ResponseKind::DescribeLogDirs(handlers::describe_log_dirs::handle(self, r, v))
+            }
+            RequestKind::AlterConfigs(r) => {
+                ResponseKind::AlterConfigs(handlers::alter_configs::handle(self, r, v))
+            }
+            RequestKind::IncrementalAlterConfigs(r) => ResponseKind::IncrementalAlterConfigs(
+                handlers::incremental_alter_configs::handle(self, r, v),
+            ),
             _ => return Err(BrokerError::Unhandled(protocol::name_of(request.api_key))),
         };
         Ok(Some(response))
@@ -257,7 +325,14 @@ fn log_defaults(c: &BrokerConfig) -> LogConfig {
         retention_ms: c.log_retention_ms,
         retention_bytes: c.log_retention_bytes,
         cleanup_policy: c.log_cleanup_policy.clone(),
+        // Compaction settings: Kafka's defaults (no broker-level keys yet).
+        ..LogConfig::default()
     }
+}
+
+/// Topics the broker itself writes; clients may read but not write or reshape them.
+pub fn is_internal_topic(name: &str) -> bool {
+    matches!(name, "__consumer_offsets" | "__transaction_state")
 }
 
 /// Kafka's topic name rules: 1..=249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`.
@@ -323,6 +398,29 @@ mod tests {
             ApiKey::DescribeCluster => RequestKind::DescribeCluster(
                 DescribeClusterRequest::default().with_endpoint_type(1),
             ),
+            ApiKey::FindCoordinator => {
+                RequestKind::FindCoordinator(FindCoordinatorRequest::default())
+            }
+            ApiKey::JoinGroup => RequestKind::JoinGroup(JoinGroupRequest::default()),
+            ApiKey::SyncGroup => RequestKind::SyncGroup(SyncGroupRequest::default()),
+            ApiKey::Heartbeat => RequestKind::Heartbeat(HeartbeatRequest::default()),
+            ApiKey::LeaveGroup => RequestKind::LeaveGroup(LeaveGroupRequest::default()),
+            ApiKey::OffsetCommit => RequestKind::OffsetCommit(OffsetCommitRequest::default()),
+            ApiKey::OffsetFetch => {
+                RequestKind::OffsetFetch(OffsetFetchRequest::default().with_topics(Some(vec![])))
+            }
+            ApiKey::DescribeGroups => RequestKind::DescribeGroups(DescribeGroupsRequest::default()),
+            ApiKey::ListGroups => RequestKind::ListGroups(ListGroupsRequest::default()),
+            ApiKey::DeleteGroups => RequestKind::DeleteGroups(DeleteGroupsRequest::default()),
+            ApiKey::OffsetDelete => RequestKind::OffsetDelete(OffsetDeleteRequest::default()),
+            ApiKey::DeleteRecords => RequestKind::DeleteRecords(DeleteRecordsRequest::default()),
+            ApiKey::DescribeLogDirs => {
+                RequestKind::DescribeLogDirs(DescribeLogDirsRequest::default())
+            }
+            ApiKey::AlterConfigs => RequestKind::AlterConfigs(AlterConfigsRequest::default()),
+            ApiKey::IncrementalAlterConfigs => {
+                RequestKind::IncrementalAlterConfigs(IncrementalAlterConfigsRequest::default())
+            }
             other => panic!("{other:?} is served but has no default request in this test"),
         }
     }

@@ -138,7 +138,10 @@ mod tests {
     #[test]
     fn votes_follow_member_preference() {
         let m = member(&["cooperative-sticky", "range"]);
-        assert_eq!(m.vote(&["range", "cooperative-sticky"]), Some("cooperative-sticky"));
+        assert_eq!(
+            m.vote(&["range", "cooperative-sticky"]),
+            Some("cooperative-sticky")
+        );
         assert_eq!(m.vote(&["range"]), Some("range"));
         assert_eq!(m.vote(&["roundrobin"]), None);
         assert_eq!(m.metadata("range"), Bytes::from_static(b"range"));

@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn filters_parse_case_insensitively() {
         assert_eq!(GroupState::parse_filter(" stable "), Some(Stable));
-        assert_eq!(GroupState::parse_filter("PREPARINGREBALANCE"), Some(PreparingRebalance));
+        assert_eq!(
+            GroupState::parse_filter("PREPARINGREBALANCE"),
+            Some(PreparingRebalance)
+        );
         assert_eq!(GroupState::parse_filter("assigning"), None);
         assert_eq!(Stable.to_string(), "Stable");
     }

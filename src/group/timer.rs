@@ -72,9 +72,9 @@ impl Timers {
             .entries
             .keys()
             .filter(|k| match k {
-                TimerKey::Heartbeat { group: g, .. } | TimerKey::Join { group: g } | TimerKey::Sync { group: g } => {
-                    g == group
-                }
+                TimerKey::Heartbeat { group: g, .. }
+                | TimerKey::Join { group: g }
+                | TimerKey::Sync { group: g } => g == group,
                 TimerKey::OffsetExpiry => false,
             })
             .cloned()
@@ -101,6 +101,7 @@ impl Timers {
     }
 
     /// The deadline of `key`, if scheduled.
+    #[cfg(test)]
     pub(crate) fn deadline(&self, key: &TimerKey) -> Option<i64> {
         self.entries.get(key).map(|(at, _)| *at)
     }
@@ -149,8 +150,16 @@ mod tests {
     fn cancel_group_leaves_other_groups() {
         let mut t = Timers::default();
         t.schedule(hb("a"), 1, TimerAction::Heartbeat);
-        t.schedule(TimerKey::Join { group: "g".into() }, 2, TimerAction::CompleteJoin);
-        t.schedule(TimerKey::Join { group: "h".into() }, 3, TimerAction::CompleteJoin);
+        t.schedule(
+            TimerKey::Join { group: "g".into() },
+            2,
+            TimerAction::CompleteJoin,
+        );
+        t.schedule(
+            TimerKey::Join { group: "h".into() },
+            3,
+            TimerAction::CompleteJoin,
+        );
         t.schedule(TimerKey::OffsetExpiry, 4, TimerAction::OffsetExpiry);
         t.cancel_group("g");
         assert_eq!(t.len(), 2);

@@ -24,6 +24,8 @@ pub struct Request {
     pub version: i16,
     pub correlation_id: i32,
     pub client_id: Option<String>,
+    /// The peer as Kafka reports it in DescribeGroups ("/<ip>"); set by the server.
+    pub client_host: String,
     pub body: RequestKind,
 }
 
@@ -63,6 +65,10 @@ fn api_name(key: ApiKey) -> &'static str {
         ApiKey::ListGroups => "ListGroups",
         ApiKey::DeleteGroups => "DeleteGroups",
         ApiKey::OffsetDelete => "OffsetDelete",
+        ApiKey::DeleteRecords => "DeleteRecords",
+        ApiKey::DescribeLogDirs => "DescribeLogDirs",
+        ApiKey::AlterConfigs => "AlterConfigs",
+        ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
         _ => "other",
     }
 }
@@ -113,6 +119,7 @@ pub fn decode_request(mut frame: Bytes) -> Result<Incoming, ProtocolError> {
         version,
         correlation_id: header.correlation_id,
         client_id,
+        client_host: String::new(),
         body,
     }))
 }

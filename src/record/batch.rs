@@ -56,6 +56,9 @@ pub const ATTR_LOG_APPEND_TIME: i16 = 0x08;
 pub const ATTR_TRANSACTIONAL: i16 = 0x10;
 /// Attribute bit 5: control batch (transaction markers); never from clients.
 pub const ATTR_CONTROL: i16 = 0x20;
+/// Attribute bit 6: `baseTimestamp` holds the delete horizon of the batch's
+/// tombstones, set by the log cleaner (KIP-534).
+pub const ATTR_DELETE_HORIZON: i16 = 0x40;
 
 const BASE_OFFSET: usize = 0;
 const BATCH_LENGTH: usize = 8;

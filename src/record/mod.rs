@@ -20,11 +20,13 @@ use std::fmt;
 pub use batch::{
     complete_batches_prefix, header_copy, log_append_time_header, set_base_offset,
     set_max_timestamp_log_append, set_partition_leader_epoch, validate_batch, validate_batches,
-    BatchHeader, BatchIter, ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_LOG_APPEND_TIME,
-    ATTR_TRANSACTIONAL, BATCH_HEADER_LEN, CRC_START, LOG_OVERHEAD, MAGIC_V2, MIN_BATCH_LENGTH,
-    NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, NO_TIMESTAMP,
+    BatchHeader, BatchIter, ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_DELETE_HORIZON,
+    ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, BATCH_HEADER_LEN, CRC_START, LOG_OVERHEAD, MAGIC_V2,
+    MIN_BATCH_LENGTH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, NO_TIMESTAMP,
 };
-pub use records::{first_record_at_or_after, BatchBuilder, NewRecord, Record, RecordIter};
+pub use records::{
+    first_record_at_or_after, rebuild_batch, BatchBuilder, NewRecord, Record, RecordIter,
+};
 
 /// A (topic, partition) pair; `Display`s as `topic-partition`, which is also
 /// the name of the partition's directory on disk.

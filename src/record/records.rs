@@ -339,6 +339,68 @@ impl BatchBuilder {
     }
 }
 
+/// Re-encodes the records `keep` of the uncompressed batch `h`, as log
+/// compaction leaves it (Kafka's `MemoryRecords.filterTo`): the same base
+/// offset, last offset delta (so the batch still spans its original offset
+/// range, gaps allowed), producer id/epoch/base sequence, with the given
+/// `attributes` (compression none) and `base_timestamp`: the batch's first
+/// timestamp, or its delete horizon when [`super::ATTR_DELETE_HORIZON`] is
+/// set (KIP-534). Each record keeps its absolute offset and timestamp; the
+/// max timestamp is kept from `h` for LogAppendTime batches and recomputed
+/// otherwise. The CRC is computed anew.
+pub fn rebuild_batch(
+    h: &BatchHeader,
+    keep: &[Record<'_>],
+    attributes: i16,
+    base_timestamp: i64,
+) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut rec = Vec::new();
+    let log_append = attributes & super::ATTR_LOG_APPEND_TIME != 0;
+    let mut max_ts = if log_append || keep.is_empty() {
+        h.max_timestamp
+    } else {
+        i64::MIN
+    };
+    for r in keep {
+        if !log_append {
+            max_ts = max_ts.max(r.timestamp);
+        }
+        rec.clear();
+        rec.push(0); // attributes
+        write_varlong(&mut rec, r.timestamp.wrapping_sub(base_timestamp));
+        write_varlong(&mut rec, r.offset.wrapping_sub(h.base_offset));
+        write_opt_bytes(&mut rec, r.key);
+        write_opt_bytes(&mut rec, r.value);
+        write_varlong(&mut rec, r.headers.len() as i64);
+        for (k, v) in &r.headers {
+            write_opt_bytes(&mut rec, Some(k));
+            write_opt_bytes(&mut rec, *v);
+        }
+        write_varlong(&mut body, rec.len() as i64);
+        body.extend_from_slice(&rec);
+    }
+    let batch_length = MIN_BATCH_LENGTH as usize + body.len();
+    let mut out = Vec::with_capacity(BATCH_HEADER_LEN + body.len());
+    out.extend_from_slice(&h.base_offset.to_be_bytes());
+    out.extend_from_slice(&(batch_length as i32).to_be_bytes());
+    out.extend_from_slice(&h.partition_leader_epoch.to_be_bytes());
+    out.push(MAGIC_V2 as u8);
+    out.extend_from_slice(&0u32.to_be_bytes()); // crc, patched below
+    out.extend_from_slice(&(attributes & !ATTR_COMPRESSION_MASK).to_be_bytes());
+    out.extend_from_slice(&h.last_offset_delta.to_be_bytes());
+    out.extend_from_slice(&base_timestamp.to_be_bytes());
+    out.extend_from_slice(&max_ts.to_be_bytes());
+    out.extend_from_slice(&h.producer_id.to_be_bytes());
+    out.extend_from_slice(&h.producer_epoch.to_be_bytes());
+    out.extend_from_slice(&h.base_sequence.to_be_bytes());
+    out.extend_from_slice(&(keep.len() as i32).to_be_bytes());
+    out.extend_from_slice(&body);
+    let crc = crc32c::crc32c(&out[CRC_START..]);
+    out[17..21].copy_from_slice(&crc.to_be_bytes());
+    out
+}
+
 fn write_opt_bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
     match b {
         None => write_varlong(out, -1),
@@ -353,6 +415,47 @@ fn write_opt_bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
 mod tests {
     use super::*;
     use crate::record::batch::set_max_timestamp_log_append;
+
+    #[test]
+    fn rebuild_keeps_offsets_and_range_and_recomputes_crc() {
+        let mut recs: Vec<NewRecord> = (0..5)
+            .map(|i| NewRecord {
+                timestamp: 1000 + i,
+                key: Some(vec![b'k', i as u8]),
+                value: if i == 3 {
+                    None
+                } else {
+                    Some(vec![b'v'; i as usize])
+                },
+                headers: vec![(b"h".to_vec(), Some(b"x".to_vec()))],
+            })
+            .collect();
+        recs[4].headers.clear();
+        let b = BatchBuilder::new(40, 1000).producer(7, 1, 9).build(&recs);
+        let it = RecordIter::new(&b).unwrap();
+        let h = *it.header();
+        let all: Vec<Record<'_>> = it.map(|r| r.unwrap()).collect();
+        let keep = vec![all[1].clone(), all[3].clone()];
+        let out = rebuild_batch(
+            &h,
+            &keep,
+            h.attributes | super::super::ATTR_DELETE_HORIZON,
+            99_999,
+        );
+        let it = RecordIter::new(&out).unwrap();
+        let nh = *it.header();
+        assert_eq!(nh.base_offset, 40);
+        assert_eq!(nh.last_offset_delta, 4);
+        assert_eq!(nh.record_count, 2);
+        assert_eq!(
+            (nh.producer_id, nh.producer_epoch, nh.base_sequence),
+            (7, 1, 9)
+        );
+        assert_eq!(nh.base_timestamp, 99_999);
+        assert_eq!(nh.max_timestamp, 1003);
+        let got: Vec<Record<'_>> = it.map(|r| r.unwrap()).collect();
+        assert_eq!(got, keep);
+    }
 
     #[test]
     fn varint_roundtrip() {

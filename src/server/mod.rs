@@ -125,7 +125,7 @@ async fn serve(
         requests += 1;
         let answered = tokio::select! {
             _ = stop.changed() => break "broker shutting down".into(),
-            r = answer(&broker, frame, &mut out, &mut client) => r,
+            r = answer(&broker, peer, frame, &mut out, &mut client) => r,
         };
         if let Err(reason) = answered {
             // Whatever was answered before the bad frame still goes out.
@@ -154,12 +154,14 @@ async fn serve(
 /// (if any) to `out`. An `Err` closes the connection with that reason.
 async fn answer(
     broker: &Broker,
+    peer: SocketAddr,
     frame: bytes::Bytes,
     out: &mut BytesMut,
     client: &mut Option<String>,
 ) -> Result<(), String> {
     match protocol::decode_request(frame) {
-        Ok(Incoming::Request(request)) => {
+        Ok(Incoming::Request(mut request)) => {
+            request.client_host = format!("/{}", peer.ip());
             if client.is_none() {
                 client.clone_from(&request.client_id);
             }

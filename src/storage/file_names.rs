@@ -8,6 +8,12 @@
 //!     00000000000000000000.index        sparse offset index (see offset_index)
 //!     00000000000000000000.timeindex    time index (see time_index)
 //!     00000000000000001234.snapshot     producer state as of offset 1234
+//!     log-start-offset                  log start offset set by DeleteRecords
+//!     cleaner-offset                    first offset the cleaner has not compacted
+//!     cleaner.tmp/                      segments being written by the cleaner
+//!     <base:020>.<end:020>.swap         a cleaned segment replacing every
+//!                                       segment based in [base, end): the
+//!                                       commit point of a compaction swap
 //!   <topic>-<partition>.<id>.deleted/   being deleted; removed on open
 //!   <topic>-<partition>.<id>.stray/     found without metadata; left alone
 //! ```
@@ -31,6 +37,31 @@ pub(crate) const TMP_SUFFIX: &str = "tmp";
 pub(crate) const DELETED_SUFFIX: &str = "deleted";
 /// Suffix of a partition directory moved aside because no topic owns it.
 pub(crate) const STRAY_SUFFIX: &str = "stray";
+/// Per-partition checkpoint of a log start offset above the first segment's
+/// base (DeleteRecords).
+pub(crate) const LOG_START_CHECKPOINT: &str = "log-start-offset";
+/// Per-partition checkpoint of the cleaner's first dirty offset.
+pub(crate) const CLEANER_CHECKPOINT: &str = "cleaner-offset";
+/// Scratch directory in which the cleaner writes cleaned segments.
+pub(crate) const CLEANER_SCRATCH_DIR: &str = "cleaner.tmp";
+/// Suffix of a cleaned segment that has been committed but not yet put in place.
+pub(crate) const SWAP_SUFFIX: &str = "swap";
+
+/// `<base:020>.<end:020>.swap`
+pub(crate) fn swap_file_name(base: i64, end: i64) -> String {
+    format!("{base:020}.{end:020}.{SWAP_SUFFIX}")
+}
+
+/// Parses `<base:020>.<end:020>.swap` into `(base, end)`.
+pub(crate) fn parse_swap_file(name: &str) -> Option<(i64, i64)> {
+    let stem = name.strip_suffix(&format!(".{SWAP_SUFFIX}"))?;
+    let (a, b) = stem.split_once('.')?;
+    let digits = |s: &str| s.len() == 20 && s.bytes().all(|c| c.is_ascii_digit());
+    if !digits(a) || !digits(b) {
+        return None;
+    }
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
 
 /// What an offset-named file in a partition directory is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +157,15 @@ mod tests {
         ];
         names.sort();
         assert_eq!(names[0], offset_file_name(9, FileKind::Log));
+    }
+
+    #[test]
+    fn swap_names_roundtrip() {
+        let n = swap_file_name(5, 1234);
+        assert_eq!(n, "00000000000000000005.00000000000000001234.swap");
+        assert_eq!(parse_swap_file(&n), Some((5, 1234)));
+        assert_eq!(parse_offset_file(&n), None);
+        assert_eq!(parse_swap_file("00000000000000000005.log"), None);
     }
 
     #[test]

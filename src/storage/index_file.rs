@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::error::{io_err, Result, StorageError};
-use super::fs_util::{open_file, OpenMode};
+use super::file_cache::CachedFile;
+use super::fs_util::OpenMode;
 
 /// A fixed-size index entry.
 pub(crate) trait IndexEntry: Copy + std::fmt::Debug {
@@ -36,7 +37,7 @@ pub(crate) trait IndexEntry: Copy + std::fmt::Debug {
 #[derive(Debug)]
 pub(crate) struct IndexFile<E> {
     path: PathBuf,
-    file: Arc<File>,
+    file: CachedFile,
     /// Number of entries in the file.
     entries: u64,
     /// `segment.index.bytes / SIZE`: the index is full at this many entries.
@@ -55,16 +56,17 @@ impl<E: IndexEntry> IndexFile<E> {
         entries: Vec<E>,
         active: bool,
     ) -> Result<Self> {
-        let file = open_file(path, OpenMode::Truncate)?;
+        let file = CachedFile::open(path, OpenMode::Truncate)?;
         let mut buf = vec![0u8; entries.len() * E::SIZE];
         for (e, chunk) in entries.iter().zip(buf.chunks_exact_mut(E::SIZE)) {
             e.encode(chunk);
         }
-        file.write_all_at(&buf, 0)
+        file.get()?
+            .write_all_at(&buf, 0)
             .map_err(io_err("write index", path))?;
         Ok(IndexFile {
             path: path.to_path_buf(),
-            file: Arc::new(file),
+            file,
             entries: entries.len() as u64,
             max_entries: u64::from(max_bytes) / E::SIZE as u64,
             last: entries.last().copied(),
@@ -76,8 +78,12 @@ impl<E: IndexEntry> IndexFile<E> {
     /// its length is not a whole number of entries; the caller checks the
     /// last entry against the log and rebuilds on any failure.
     pub(crate) fn open_sealed(path: &Path, max_bytes: u32) -> Result<Self> {
-        let file = open_file(path, OpenMode::Existing)?;
-        let len = file.metadata().map_err(io_err("stat index", path))?.len();
+        let file = CachedFile::open(path, OpenMode::Existing)?;
+        let len = file
+            .get()?
+            .metadata()
+            .map_err(io_err("stat index", path))?
+            .len();
         if len % E::SIZE as u64 != 0 {
             return Err(StorageError::CorruptIndex {
                 path: path.to_path_buf(),
@@ -86,7 +92,7 @@ impl<E: IndexEntry> IndexFile<E> {
         }
         let mut idx = IndexFile {
             path: path.to_path_buf(),
-            file: Arc::new(file),
+            file,
             entries: len / E::SIZE as u64,
             max_entries: u64::from(max_bytes) / E::SIZE as u64,
             mem: None,
@@ -111,8 +117,8 @@ impl<E: IndexEntry> IndexFile<E> {
     }
 
     /// Handle for fsync outside the partition lock.
-    pub(crate) fn file(&self) -> Arc<File> {
-        Arc::clone(&self.file)
+    pub(crate) fn file(&self) -> Result<Arc<File>> {
+        self.file.get()
     }
 
     /// Entry `i` (`i < len()`), from memory or by `pread`.
@@ -127,6 +133,7 @@ impl<E: IndexEntry> IndexFile<E> {
         let mut buf = [0u8; 16];
         let buf = &mut buf[..E::SIZE];
         self.file
+            .get()?
             .read_exact_at(buf, i * E::SIZE as u64)
             .map_err(io_err("read index", &self.path))?;
         Ok(E::decode(buf))
@@ -140,6 +147,7 @@ impl<E: IndexEntry> IndexFile<E> {
         let buf = &mut buf[..E::SIZE];
         e.encode(buf);
         self.file
+            .get()?
             .write_all_at(buf, self.entries * E::SIZE as u64)
             .map_err(io_err("append index", &self.path))?;
         if let Some(mem) = &mut self.mem {
@@ -182,6 +190,7 @@ impl<E: IndexEntry> IndexFile<E> {
             .map_err(|_| self.corrupt("index too large".to_string()))?;
         let mut buf = vec![0u8; len];
         self.file
+            .get()?
             .read_exact_at(&mut buf, 0)
             .map_err(io_err("read index", &self.path))?;
         Ok(buf.chunks_exact(E::SIZE).map(E::decode).collect())

@@ -23,18 +23,40 @@
 //! `flushed_offset` past all of them (group commit). No fsync happens
 //! under the partition lock: a rolled segment is flushed afterwards by
 //! `run_periodic` or the next `flush_to`, as Kafka does asynchronously.
+//!
+//! Removing segments (retention, DeleteRecords, compaction swaps) is
+//! serialized by a third lock, `maintenance`, taken before the partition
+//! lock. A segment leaves the segment map under the partition lock and its
+//! files are unlinked afterwards: a fetch that already holds a
+//! [`SegmentReader`] keeps an open descriptor, and POSIX keeps an unlinked
+//! file's data readable until its last descriptor is closed. That is what
+//! Kafka's `file.delete.delay.ms` (rename to `.deleted`, delete a minute
+//! later) protects against on platforms without that guarantee; here the
+//! last reader dropping its handle is the delay.
+//!
+//! Retention (`retention.ms`, `retention.bytes`, policy `delete`) follows
+//! Kafka's `UnifiedLog.deleteOldSegments`: a *prefix* of the log is
+//! deleted, oldest segment first, while the predicate holds; the active
+//! segment counts too (it is rolled first, so the log is never without
+//! one), and `retention.bytes` deletes a segment only if the log stays at
+//! or above the limit without it. Whatever the policy, segments entirely
+//! below the log start offset (DeleteRecords) are deleted. The log start
+//! offset is the greater of the first segment's base and the value
+//! DeleteRecords set, which is checkpointed in `log-start-offset`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use super::error::{io_err, Result, StorageError};
-use super::fs_util::{create_dir_durable, fsync_dir};
+use super::fault::FaultPlan;
+use super::file_names::{CLEANER_CHECKPOINT, LOG_START_CHECKPOINT};
+use super::fs_util::{create_dir_durable, fsync_dir, write_atomically};
 use super::log_config::{LogConfig, TimestampType};
 use super::producer_state::{ProducerStateManager, PRODUCER_ID_EXPIRATION_MS};
 use super::recovery;
@@ -75,9 +97,14 @@ pub struct ReadResult {
 /// One partition. Shared as `Arc<Log>`; every method takes `&self`.
 #[derive(Debug)]
 pub struct Log {
-    tp: TopicPartition,
-    dir: PathBuf,
-    inner: Mutex<LogInner>,
+    pub(super) tp: TopicPartition,
+    pub(super) dir: PathBuf,
+    pub(super) inner: Mutex<LogInner>,
+    /// Serializes segment removal: retention, DeleteRecords, compaction
+    /// swaps (see module docs). Taken before `inner`.
+    pub(super) maintenance: Mutex<()>,
+    /// The write path's fault-injection seam.
+    pub(super) faults: Arc<FaultPlan>,
     /// Serializes fsyncs (see module docs: group commit).
     flush_lock: Mutex<()>,
     /// Every offset below this is on stable storage.
@@ -93,23 +120,25 @@ pub struct Log {
 }
 
 #[derive(Debug)]
-struct LogInner {
-    config: LogConfig,
+pub(super) struct LogInner {
+    pub(super) config: LogConfig,
     /// Every segment but the active one, by base offset.
-    sealed: BTreeMap<i64, LogSegment>,
+    pub(super) sealed: BTreeMap<i64, LogSegment>,
     /// The segment appends go to; its base is above every sealed one.
-    active: LogSegment,
+    pub(super) active: LogSegment,
     /// Log end offset.
-    next_offset: i64,
-    log_start_offset: i64,
+    pub(super) next_offset: i64,
+    pub(super) log_start_offset: i64,
     /// Bytes in sealed segments (the active one's size is added on demand).
-    sealed_bytes: u64,
+    pub(super) sealed_bytes: u64,
     /// Largest timestamp in the log and the base offset of its batch.
-    max_timestamp: Option<(i64, i64)>,
+    pub(super) max_timestamp: Option<(i64, i64)>,
     producers: ProducerStateManager,
     /// A segment file was created since the last flush: the partition
     /// directory needs an fsync for its entry to be durable.
     dir_dirty: bool,
+    /// Offsets below this have been compacted (Kafka's cleaner checkpoint).
+    pub(super) first_dirty_offset: i64,
 }
 
 impl LogInner {
@@ -137,12 +166,42 @@ impl LogInner {
     fn segments(&self) -> impl Iterator<Item = &LogSegment> {
         self.sealed.values().chain(std::iter::once(&self.active))
     }
+
+    /// Recomputes the log's max timestamp after segments were removed or
+    /// replaced.
+    pub(super) fn recompute_max_timestamp(&mut self) {
+        self.max_timestamp =
+            self.segments()
+                .filter_map(|s| s.max_timestamp())
+                .fold(None::<(i64, i64)>, |acc, m| match acc {
+                    Some((_, ts)) if ts >= m.timestamp => acc,
+                    _ => Some((m.offset, m.timestamp)),
+                });
+    }
+}
+
+/// Reads a checkpoint file holding one decimal offset; `None` if missing
+/// or unreadable (checkpoints only ever move offsets forward, so losing
+/// one is safe).
+fn read_checkpoint(path: &Path) -> Option<i64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 impl Log {
     /// Opens (recovering if needed) the partition directory `dir`,
     /// creating it if missing. Logs one `info` line with the outcome.
     pub fn open(dir: &Path, tp: TopicPartition, config: LogConfig, now_ms: i64) -> Result<Log> {
+        Log::open_with_faults(dir, tp, config, now_ms, Arc::default())
+    }
+
+    /// [`Log::open`] sharing a fault-injection plan (see `fault`).
+    pub fn open_with_faults(
+        dir: &Path,
+        tp: TopicPartition,
+        config: LogConfig,
+        now_ms: i64,
+        faults: Arc<FaultPlan>,
+    ) -> Result<Log> {
         if !dir.exists() {
             create_dir_durable(dir)?;
         }
@@ -151,11 +210,16 @@ impl Log {
         let active = loaded.active;
         let sealed = loaded.sealed;
         let next_offset = active.next_offset();
-        let log_start_offset = sealed
+        let first_base = sealed
             .keys()
             .next()
             .copied()
             .unwrap_or(active.base_offset());
+        // DeleteRecords may have moved the start into the first segment.
+        let log_start_offset = read_checkpoint(&dir.join(LOG_START_CHECKPOINT))
+            .map_or(first_base, |c| c.clamp(first_base, next_offset));
+        let first_dirty_offset = read_checkpoint(&dir.join(CLEANER_CHECKPOINT))
+            .map_or(log_start_offset, |c| c.clamp(log_start_offset, next_offset));
         let producers = recovery::rebuild_producer_state(
             dir,
             &name,
@@ -167,7 +231,7 @@ impl Log {
         // The active segment may hold data a killed process wrote into the
         // page cache but nobody fsynced: make it durable once, so that
         // `flushed_offset` can start at the log end.
-        for (file, path) in active.sync_handles() {
+        for (file, path) in active.sync_handles()? {
             file.sync_data().map_err(io_err("fsync", &path))?;
         }
         let max_timestamp = sealed
@@ -192,6 +256,8 @@ impl Log {
         Ok(Log {
             tp,
             dir: dir.to_path_buf(),
+            maintenance: Mutex::new(()),
+            faults,
             flush_lock: Mutex::new(()),
             flushed_offset: AtomicI64::new(next_offset),
             last_flush_ms: AtomicI64::new(now_ms),
@@ -208,6 +274,7 @@ impl Log {
                 max_timestamp,
                 producers,
                 dir_dirty: false,
+                first_dirty_offset,
             }),
         })
     }
@@ -215,8 +282,14 @@ impl Log {
     /// A poisoned lock only means another thread panicked mid-operation;
     /// the state it protects is still the last consistent one written
     /// (every mutation is committed after its I/O succeeds), so carry on.
-    fn lock(&self) -> MutexGuard<'_, LogInner> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, LogInner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn lock_maintenance(&self) -> MutexGuard<'_, ()> {
+        self.maintenance
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// This partition.
@@ -232,6 +305,18 @@ impl Log {
     /// The config this log runs with.
     pub fn config(&self) -> LogConfig {
         self.lock().config.clone()
+    }
+
+    /// Replaces the config (AlterConfigs): the next append, roll, retention
+    /// check and cleaning pass use it. Settings that shape files
+    /// (`segment.index.bytes`) apply to segments created from now on.
+    pub fn set_config(&self, config: LogConfig) {
+        self.lock().config = config;
+    }
+
+    /// The fault-injection plan this log consults.
+    pub fn faults(&self) -> &Arc<FaultPlan> {
+        &self.faults
     }
 
     /// Appends exactly one v2 batch (a Produce request's records for this
@@ -258,6 +343,17 @@ impl Log {
         }
         let (info, next_offset, flush) = {
             let mut inner = self.lock();
+            // Kafka's LogValidator: a compacted topic needs a key per record.
+            // Compressed batches cannot be looked into here (no codecs).
+            if inner.config.compacts() && header.compression() == 0 {
+                let keyless = crate::record::RecordIter::new(&batch)?
+                    .any(|r| r.map_or(true, |r| r.key.is_none()));
+                if keyless {
+                    return Err(StorageError::InvalidRecord(
+                        "Compacted topic cannot accept message without key",
+                    ));
+                }
+            }
             let max = inner.config.max_message_bytes;
             if batch.len() > usize::try_from(max).unwrap_or(0) {
                 return Err(StorageError::RecordTooLarge {
@@ -292,6 +388,7 @@ impl Log {
             header.base_offset = base;
             header.partition_leader_epoch = 0;
 
+            self.faults.check("append to", &self.dir)?;
             if let Some(reason) =
                 inner
                     .active
@@ -334,7 +431,8 @@ impl Log {
 
     /// Seals the active segment and starts a new one at the log end offset.
     /// Called with the lock held; does no fsync (see module docs).
-    fn roll(&self, inner: &mut LogInner) -> Result<()> {
+    pub(super) fn roll(&self, inner: &mut LogInner) -> Result<()> {
+        self.faults.check("create segment in", &self.dir)?;
         let new_base = inner.next_offset;
         let new_seg = LogSegment::create(&self.dir, new_base, &inner.config)?;
         inner.active.seal()?;
@@ -385,7 +483,7 @@ impl Log {
                 return Ok(empty);
             };
             (
-                seg.reader(),
+                seg.reader()?,
                 seg.lookup(fetch_offset)?.position,
                 log_end,
                 log_start,
@@ -404,7 +502,8 @@ impl Log {
             let next: Option<SegmentReader> = self
                 .lock()
                 .segment_after(reader.base_offset)
-                .map(LogSegment::reader);
+                .map(LogSegment::reader)
+                .transpose()?;
             match next {
                 Some(r) => {
                     reader = r;
@@ -459,7 +558,7 @@ impl Log {
             let mut v = Vec::new();
             for seg in inner.segments() {
                 if seg.max_timestamp().is_some_and(|m| m.timestamp >= ts) {
-                    v.push((seg.reader(), seg.lookup_timestamp(ts)?));
+                    v.push((seg.reader()?, seg.lookup_timestamp(ts)?));
                 }
             }
             v
@@ -513,6 +612,7 @@ impl Log {
         if self.flushed_offset.load(Ordering::Acquire) >= upto {
             return Ok(());
         }
+        self.faults.check("fsync", &self.dir)?;
         let (files, end, dir_dirty) = {
             let mut inner = self.lock();
             let flushed = self.flushed_offset.load(Ordering::Acquire);
@@ -524,10 +624,10 @@ impl Log {
             let mut files = Vec::new();
             for seg in inner.sealed.range(first..).map(|(_, s)| s) {
                 if seg.next_offset() > flushed {
-                    files.extend(seg.sync_handles());
+                    files.extend(seg.sync_handles()?);
                 }
             }
-            files.extend(inner.active.sync_handles());
+            files.extend(inner.active.sync_handles()?);
             (
                 files,
                 inner.next_offset,
@@ -559,7 +659,10 @@ impl Log {
 
     /// Periodic maintenance (called by the broker about once a second):
     /// time-based roll (`segment.ms`), `flush.ms`, flushing segments rolled
-    /// since the last flush, and producer id expiry.
+    /// since the last flush, producer id expiry and retention. (Kafka checks
+    /// retention every `log.retention.check.interval.ms`, 5 minutes; the
+    /// check here costs a walk over in-memory segment metadata, so it runs
+    /// on every tick.)
     pub fn run_periodic(&self, now_ms: i64) -> Result<()> {
         let (end, active_base, flush_ms) = {
             let mut inner = self.lock();
@@ -587,6 +690,7 @@ impl Log {
             // Kafka flushes a rolled segment asynchronously; this is that.
             self.flush_to(active_base, Some(now_ms))?;
         }
+        self.apply_retention(now_ms)?;
         Ok(())
     }
 
@@ -601,6 +705,130 @@ impl Log {
         // Written outside the lock: this one is fsynced. An append racing
         // with shutdown is simply replayed from the log on the next open.
         recovery::write_snapshot(&self.dir, offset, &snapshot, true)
+    }
+
+    /// Retention (see module docs): deletes the oldest segments that are
+    /// past `retention.ms`, beyond `retention.bytes` (policy `delete` only)
+    /// or entirely below the log start offset. Returns how many segments
+    /// were deleted. Never blocks appends or reads beyond moving the
+    /// segments out of the map; the files are unlinked outside the
+    /// partition lock.
+    pub fn apply_retention(&self, now_ms: i64) -> Result<usize> {
+        let _m = self.lock_maintenance();
+        self.delete_old_segments(now_ms, true)
+    }
+
+    /// The work of [`Log::apply_retention`] (`retention` false: only the
+    /// log start offset rule). The caller holds `maintenance`.
+    fn delete_old_segments(&self, now_ms: i64, retention: bool) -> Result<usize> {
+        let removed: Vec<LogSegment> = {
+            let mut inner = self.lock();
+            let cfg = &inner.config;
+            let apply = retention && cfg.deletes();
+            let mut size_left = i128::from(inner.sealed_bytes + inner.active.size())
+                - i128::from(cfg.retention_bytes);
+            let segs: Vec<&LogSegment> = inner.segments().collect();
+            let mut count = 0usize;
+            for (i, seg) in segs.iter().enumerate() {
+                let next_base = segs.get(i + 1).map(|s| s.base_offset());
+                if next_base.is_none() && seg.size() == 0 {
+                    break; // never the empty active segment
+                }
+                let mut delete = next_base.is_some_and(|n| n <= inner.log_start_offset);
+                if !delete && apply {
+                    let size = i128::from(seg.size());
+                    let by_size = cfg.retention_bytes >= 0 && size_left - size >= 0;
+                    let by_time = cfg.retention_ms >= 0
+                        && seg
+                            .largest_time_ms()
+                            .is_some_and(|t| now_ms.saturating_sub(t) > cfg.retention_ms);
+                    delete = by_size || by_time;
+                }
+                if !delete {
+                    break;
+                }
+                size_left -= i128::from(seg.size());
+                count += 1;
+            }
+            if count == 0 {
+                return Ok(0);
+            }
+            if count == segs.len() {
+                // Deleting everything: roll first so an (empty) active
+                // segment remains, as Kafka does.
+                debug!(partition = %self.tp, "rolling segment (retention removes the active one)");
+                self.roll(&mut inner)?;
+            }
+            let bases: Vec<i64> = inner.sealed.keys().take(count).copied().collect();
+            let mut removed = Vec::with_capacity(bases.len());
+            for b in bases {
+                if let Some(seg) = inner.sealed.remove(&b) {
+                    inner.sealed_bytes -= seg.size();
+                    removed.push(seg);
+                }
+            }
+            let first = inner
+                .sealed
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or(inner.active.base_offset());
+            if first > inner.log_start_offset {
+                inner.log_start_offset = first;
+                self.log_start_offset.store(first, Ordering::Release);
+            }
+            inner.first_dirty_offset = inner.first_dirty_offset.max(inner.log_start_offset);
+            inner.recompute_max_timestamp();
+            removed
+        };
+        let bases: Vec<i64> = removed.iter().map(LogSegment::base_offset).collect();
+        info!(partition = %self.tp, segments = bases.len(),
+            first = bases.first().copied(), log_start_offset = self.log_start_offset(),
+            "deleted old segments");
+        // In-flight reads hold their own descriptors (see module docs).
+        drop(removed);
+        recovery::delete_segments(&self.dir, &bases)?;
+        Ok(bases.len())
+    }
+
+    /// DeleteRecords: makes `offset` (-1: the high watermark) the log start
+    /// offset if it is above the current one, durably (`log-start-offset`
+    /// is written before the new start is visible), then deletes the
+    /// segments entirely below it. Returns the log start offset afterwards
+    /// (Kafka's low watermark). `OffsetOutOfRange` for an offset above the
+    /// high watermark or below -1.
+    pub fn delete_records(&self, offset: i64) -> Result<i64> {
+        let _m = self.lock_maintenance();
+        let (target, current) = {
+            let inner = self.lock();
+            let hw = inner.next_offset;
+            let target = if offset == -1 { hw } else { offset };
+            if target < 0 || target > hw {
+                return Err(StorageError::OffsetOutOfRange {
+                    requested: offset,
+                    log_start: inner.log_start_offset,
+                    log_end: hw,
+                });
+            }
+            (target, inner.log_start_offset)
+        };
+        if target <= current {
+            return Ok(current);
+        }
+        let path = self.dir.join(LOG_START_CHECKPOINT);
+        self.faults.check("write", &path)?;
+        write_atomically(&path, target.to_string().as_bytes())?;
+        {
+            let mut inner = self.lock();
+            if target > inner.log_start_offset {
+                inner.log_start_offset = target;
+                inner.first_dirty_offset = inner.first_dirty_offset.max(target);
+                self.log_start_offset.store(target, Ordering::Release);
+            }
+        }
+        info!(partition = %self.tp, log_start_offset = target, "log start offset moved (DeleteRecords)");
+        self.delete_old_segments(0, false)?;
+        Ok(self.log_start_offset())
     }
 
     /// Appends fail with `UnknownTopic` from now on.
@@ -880,16 +1108,12 @@ mod tests {
             } else {
                 ends[batch_idx - 1]
             };
-            let within = i as u64 - batch_start;
             let log = open(dir.path(), LogConfig::default());
-            if (12..16).contains(&within) {
-                // The partition leader epoch is neither checked nor covered
-                // by the CRC: nothing to detect, nothing lost.
-                assert_eq!(log.high_watermark(), 3, "flip at {i}");
-            } else {
-                assert_eq!(log.high_watermark(), batch_idx as i64, "flip at {i}");
-                assert_eq!(fs::metadata(&seg).unwrap().len(), batch_start);
-            }
+            // Every byte is checked: the CRC covers 21.., and the base
+            // offset, length, leader epoch (always 0 here) and magic are
+            // checked by the scan.
+            assert_eq!(log.high_watermark(), batch_idx as i64, "flip at {i}");
+            assert_eq!(fs::metadata(&seg).unwrap().len(), batch_start);
             assert_eq!(read_all(&log).len() as i64, log.high_watermark());
             drop(log);
             fs::write(&seg, &full).unwrap();
@@ -1229,6 +1453,188 @@ mod tests {
         log.append(batch(3, 0), 0).unwrap();
         assert!(rx.has_changed().unwrap());
         assert_eq!(*rx.borrow_and_update(), 3);
+    }
+
+    #[test]
+    fn retention_ms_deletes_old_segments_and_moves_the_log_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(
+            dir.path(),
+            LogConfig {
+                retention_ms: 1_000,
+                ..small()
+            },
+        );
+        // Timestamps 0..=590 in ~14 segments.
+        for i in 0..60 {
+            log.append(batch(2, i * 10), 0).unwrap();
+        }
+        let segs = log.segment_count();
+        assert!(segs > 5);
+        // Nothing is older than 1 s at now = 1_000.
+        assert_eq!(log.apply_retention(1_000).unwrap(), 0);
+        // At 1_300 the segments whose newest record is < 300 go.
+        let n = log.apply_retention(1_300).unwrap();
+        assert!(n > 0 && n < segs, "{n} of {segs}");
+        let start = log.log_start_offset();
+        assert!(start > 0);
+        assert_eq!(read_all(&log).first().unwrap().base_offset, start);
+        assert!(matches!(
+            log.read(start - 1, 100, true),
+            Err(StorageError::OffsetOutOfRange { .. })
+        ));
+        assert_eq!(
+            files_with_ext(&pdir(dir.path()), "log").len(),
+            log.segment_count()
+        );
+        // Much later everything goes, the active segment included: an empty
+        // active segment at the log end remains and appends continue.
+        log.apply_retention(100_000).unwrap();
+        assert_eq!(log.segment_count(), 1);
+        assert_eq!(log.log_start_offset(), 120);
+        assert_eq!(log.size_bytes(), 0);
+        assert_eq!(log.append(batch(1, 0), 0).unwrap().base_offset, 120);
+        drop(log);
+        let log = open(dir.path(), small());
+        assert_eq!(log.log_start_offset(), 120);
+        assert_eq!(log.high_watermark(), 121);
+    }
+
+    #[test]
+    fn retention_bytes_keeps_the_log_at_or_above_the_limit_and_minus_one_disables() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(
+            dir.path(),
+            LogConfig {
+                retention_ms: -1,
+                ..small()
+            },
+        );
+        for _ in 0..60 {
+            log.append(batch(2, 0), 0).unwrap();
+        }
+        let total = log.size_bytes();
+        assert_eq!(
+            log.apply_retention(i64::MAX).unwrap(),
+            0,
+            "-1 disables both"
+        );
+        log.set_config(LogConfig {
+            retention_bytes: 3000,
+            retention_ms: -1,
+            ..small()
+        });
+        assert!(log.apply_retention(0).unwrap() > 0);
+        let left = log.size_bytes();
+        assert!((3000..total).contains(&left), "{left}");
+        // Removing one more segment would go below the limit.
+        let oldest = read_all(&log);
+        assert!(left - 1024 < 3000, "{left}");
+        assert_eq!(oldest.last().unwrap().next_offset(), 120);
+        // compact-only topics ignore retention.
+        log.set_config(LogConfig {
+            retention_bytes: 0,
+            cleanup_policy: "compact".into(),
+            ..small()
+        });
+        assert_eq!(log.apply_retention(0).unwrap(), 0);
+    }
+
+    #[test]
+    fn delete_records_moves_the_start_durably_and_deletes_covered_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), small());
+        for _ in 0..60 {
+            log.append(batch(2, 0), 0).unwrap();
+        }
+        assert!(matches!(
+            log.delete_records(121),
+            Err(StorageError::OffsetOutOfRange { .. })
+        ));
+        assert!(matches!(
+            log.delete_records(-2),
+            Err(StorageError::OffsetOutOfRange { .. })
+        ));
+        let segs = log.segment_count();
+        assert_eq!(log.delete_records(51).unwrap(), 51);
+        assert_eq!(log.log_start_offset(), 51);
+        assert!(log.segment_count() < segs);
+        // Below the start: out of range; at it: the batch holding 51.
+        assert!(matches!(
+            log.read(50, 100, true),
+            Err(StorageError::OffsetOutOfRange { .. })
+        ));
+        let r = log.read(51, 100, true).unwrap();
+        let h = validate_batch(&r.records).unwrap();
+        assert!(h.base_offset <= 51 && 51 <= h.last_offset());
+        assert_eq!(r.log_start_offset, 51);
+        // Going backwards is a no-op that reports the current start.
+        assert_eq!(log.delete_records(10).unwrap(), 51);
+        assert_eq!(log.append(batch(1, 0), 0).unwrap().log_start_offset, 51);
+        drop(log);
+        let log = open(dir.path(), small());
+        assert_eq!(log.log_start_offset(), 51);
+        // -1 = the high watermark: everything.
+        assert_eq!(log.delete_records(-1).unwrap(), 121);
+        assert!(log.read(121, 100, true).unwrap().records.is_empty());
+        drop(log);
+        let log = open(dir.path(), small());
+        assert_eq!(log.log_start_offset(), 121);
+        assert_eq!(log.append(batch(1, 0), 0).unwrap().base_offset, 121);
+    }
+
+    #[test]
+    fn a_reader_keeps_reading_a_segment_that_retention_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), small());
+        for _ in 0..30 {
+            log.append(batch(2, 0), 0).unwrap();
+        }
+        // A fetch that captured the first segment before it was deleted.
+        let (reader, _) = {
+            let inner = log.lock();
+            (inner.segment_for(0).unwrap().reader().unwrap(), ())
+        };
+        log.delete_records(-1).unwrap();
+        assert!(!files_with_ext(&pdir(dir.path()), "log")
+            .iter()
+            .any(|p| p.ends_with("00000000000000000000.log")));
+        let (pos, h) = reader.find_batch(0, 0).unwrap().unwrap();
+        let bytes = reader.read_batches(pos, &h, 1 << 20, true).unwrap();
+        assert!(!validate_batches(&bytes).unwrap().is_empty());
+    }
+
+    #[test]
+    fn injected_disk_full_fails_writes_keeps_reads_and_recovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(
+            dir.path(),
+            LogConfig {
+                flush_messages: 1,
+                ..small()
+            },
+        );
+        for _ in 0..20 {
+            log.append(batch(2, 0), 0).unwrap();
+        }
+        let before = read_all(&log);
+        log.faults().set(crate::storage::Fault::NoSpace);
+        for _ in 0..5 {
+            match log.append(batch(2, 0), 0) {
+                Err(StorageError::Io { source, .. }) => assert_eq!(source.raw_os_error(), Some(28)),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(log.delete_records(4).is_err());
+        assert_eq!(read_all(&log), before, "reads keep working");
+        assert_eq!(log.high_watermark(), 40);
+        log.faults().set(crate::storage::Fault::None);
+        assert_eq!(log.append(batch(2, 0), 0).unwrap().base_offset, 40);
+        drop(log);
+        let log = open(dir.path(), small());
+        let after = read_all(&log);
+        assert_eq!(&after[..before.len()], &before[..]);
+        assert_eq!(log.high_watermark(), 42);
     }
 
     /// A tiny deterministic PRNG (xorshift64*) so the op sequence below is

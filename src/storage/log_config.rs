@@ -55,12 +55,43 @@ pub struct LogConfig {
     pub message_timestamp_type: TimestampType,
     /// `max.message.bytes`, default 1048588: the largest batch accepted.
     pub max_message_bytes: i32,
-    /// `retention.ms`, default 7 days (stored and described only for now).
+    /// `retention.ms`, default 7 days; -1 = keep forever. Sealed segments
+    /// whose newest record is older than this are deleted (policy `delete`).
     pub retention_ms: i64,
-    /// `retention.bytes`, default -1 (stored and described only for now).
+    /// `retention.bytes`, default -1 (no limit): the oldest segments are
+    /// deleted while the partition is larger than this (policy `delete`).
     pub retention_bytes: i64,
-    /// `cleanup.policy`, default `delete` (stored and described only for now).
+    /// `cleanup.policy`, default `delete`: `delete`, `compact` or both,
+    /// comma-separated (see [`LogConfig::deletes`], [`LogConfig::compacts`]).
     pub cleanup_policy: String,
+    /// `delete.retention.ms`, default 1 day: how long the cleaner keeps a
+    /// tombstone after it first saw it (KIP-534 delete horizon).
+    pub delete_retention_ms: i64,
+    /// `min.cleanable.dirty.ratio`, default 0.5, stored as parts per
+    /// million so the config stays `Eq`: compaction starts when
+    /// dirty bytes / cleanable bytes reaches it.
+    pub min_cleanable_dirty_ratio_ppm: u32,
+    /// `min.compaction.lag.ms`, default 0: segments with records newer
+    /// than this are not compacted yet.
+    pub min_compaction_lag_ms: i64,
+    /// `max.compaction.lag.ms`, default `i64::MAX`: a log with a dirty
+    /// segment this old is compacted whatever its dirty ratio.
+    pub max_compaction_lag_ms: i64,
+}
+
+impl LogConfig {
+    /// `cleanup.policy` includes `delete`: retention applies.
+    pub fn deletes(&self) -> bool {
+        self.cleanup_policy.split(',').any(|p| p.trim() == "delete")
+    }
+
+    /// `cleanup.policy` includes `compact`: the cleaner keeps the latest
+    /// record per key.
+    pub fn compacts(&self) -> bool {
+        self.cleanup_policy
+            .split(',')
+            .any(|p| p.trim() == "compact")
+    }
 }
 
 impl Default for LogConfig {
@@ -77,6 +108,10 @@ impl Default for LogConfig {
             retention_ms: 604_800_000,
             retention_bytes: -1,
             cleanup_policy: "delete".to_string(),
+            delete_retention_ms: 86_400_000,
+            min_cleanable_dirty_ratio_ppm: 500_000,
+            min_compaction_lag_ms: 0,
+            max_compaction_lag_ms: i64::MAX,
         }
     }
 }
@@ -107,16 +142,45 @@ impl LogConfig {
     /// Every topic-level key [`LogConfig::with_overrides`] understands.
     pub const TOPIC_KEYS: &'static [&'static str] = &[
         "cleanup.policy",
+        "delete.retention.ms",
         "flush.messages",
         "flush.ms",
         "index.interval.bytes",
+        "max.compaction.lag.ms",
         "max.message.bytes",
         "message.timestamp.type",
+        "min.cleanable.dirty.ratio",
+        "min.compaction.lag.ms",
         "retention.bytes",
         "retention.ms",
         "segment.bytes",
         "segment.index.bytes",
         "segment.ms",
+    ];
+
+    /// Kafka topic-level keys that storage keeps with the topic but does not
+    /// act on (replication, tiering, recompression, timestamp bounds,
+    /// preallocation). [`LogConfig::with_overrides`] accepts them with any
+    /// value; the broker validates their types.
+    pub const STORED_ONLY_KEYS: &'static [&'static str] = &[
+        "compression.gzip.level",
+        "compression.lz4.level",
+        "compression.type",
+        "compression.zstd.level",
+        "file.delete.delay.ms",
+        "follower.replication.throttled.replicas",
+        "leader.replication.throttled.replicas",
+        "local.retention.bytes",
+        "local.retention.ms",
+        "message.timestamp.after.max.ms",
+        "message.timestamp.before.max.ms",
+        "min.insync.replicas",
+        "preallocate",
+        "remote.log.copy.disable",
+        "remote.log.delete.on.disable",
+        "remote.storage.enable",
+        "segment.jitter.ms",
+        "unclean.leader.election.enable",
     ];
 
     /// `self` with `overrides` (topic-level keys → string values, as in
@@ -160,6 +224,24 @@ impl LogConfig {
                     }
                     c.cleanup_policy = parts.join(",");
                 }
+                "delete.retention.ms" => c.delete_retention_ms = parse_in(key, v, 0i64, i64::MAX)?,
+                "min.compaction.lag.ms" => {
+                    c.min_compaction_lag_ms = parse_in(key, v, 0i64, i64::MAX)?
+                }
+                "max.compaction.lag.ms" => {
+                    c.max_compaction_lag_ms = parse_in(key, v, 1i64, i64::MAX)?
+                }
+                "min.cleanable.dirty.ratio" => {
+                    let r: f64 = v
+                        .trim()
+                        .parse()
+                        .map_err(|_| invalid(key, v, "not a number"))?;
+                    if !(0.0..=1.0).contains(&r) {
+                        return Err(invalid(key, v, "must be in [0, 1]"));
+                    }
+                    c.min_cleanable_dirty_ratio_ppm = (r * 1_000_000.0).round() as u32;
+                }
+                k if Self::STORED_ONLY_KEYS.contains(&k) => {}
                 _ => return Err(invalid(key, v, "unknown topic config")),
             }
         }
@@ -172,16 +254,29 @@ impl LogConfig {
     pub fn describe(&self) -> Vec<(&'static str, String)> {
         vec![
             ("cleanup.policy", self.cleanup_policy.clone()),
+            ("delete.retention.ms", self.delete_retention_ms.to_string()),
             ("flush.messages", self.flush_messages.to_string()),
             ("flush.ms", self.flush_ms.to_string()),
             (
                 "index.interval.bytes",
                 self.index_interval_bytes.to_string(),
             ),
+            (
+                "max.compaction.lag.ms",
+                self.max_compaction_lag_ms.to_string(),
+            ),
             ("max.message.bytes", self.max_message_bytes.to_string()),
             (
                 "message.timestamp.type",
                 self.message_timestamp_type.to_string(),
+            ),
+            (
+                "min.cleanable.dirty.ratio",
+                (f64::from(self.min_cleanable_dirty_ratio_ppm) / 1_000_000.0).to_string(),
+            ),
+            (
+                "min.compaction.lag.ms",
+                self.min_compaction_lag_ms.to_string(),
             ),
             ("retention.bytes", self.retention_bytes.to_string()),
             ("retention.ms", self.retention_ms.to_string()),

@@ -15,18 +15,29 @@
 //!   renamed to `*.stray` and left alone, never deleted and never adopted
 //!   by a later topic of the same name.
 //!
+//! * alter topic config: metadata rewritten with the new overrides, then
+//!   the topic's and every partition's config swapped in memory (a crash in
+//!   between: the next open reads the new overrides).
+//!
 //! Admin operations are serialized by one mutex; lookups (`topic`,
 //! `topic_by_id`) take a read lock on the topic map only.
+//!
+//! Background work: [`LogManager::run_periodic`] runs each partition's
+//! periodic maintenance (flush, roll, retention) inline, and hands
+//! compaction to one cleaner thread, started when a pass is due and none
+//! is running, so a long cleaning pass never delays the periodic task.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::thread::JoinHandle;
 
 use tracing::{info, warn};
 use uuid::Uuid;
 
 use super::error::{io_err, Result, StorageError};
+use super::fault::{FaultPlan, CONTROL_FILE};
 use super::file_names::{parse_partition_dir, partition_dir_name, DELETED_SUFFIX, STRAY_SUFFIX};
 use super::fs_util::fsync_dir;
 use super::log::Log;
@@ -39,8 +50,9 @@ use crate::record::TopicPartition;
 pub struct Topic {
     name: String,
     id: Uuid,
-    config: LogConfig,
-    overrides: BTreeMap<String, String>,
+    /// The resolved config and the overrides it was resolved from; swapped
+    /// together by `alter_topic_config`.
+    config: RwLock<(LogConfig, BTreeMap<String, String>)>,
     partitions: RwLock<Vec<Arc<Log>>>,
 }
 
@@ -73,12 +85,17 @@ impl Topic {
 
     /// The resolved config (broker defaults + overrides).
     pub fn config(&self) -> LogConfig {
-        self.config.clone()
+        self.cfg().0.clone()
     }
 
-    /// The topic-level overrides given at creation.
+    /// The topic-level overrides (given at creation, changed by
+    /// AlterConfigs).
     pub fn overrides(&self) -> BTreeMap<String, String> {
-        self.overrides.clone()
+        self.cfg().1.clone()
+    }
+
+    fn cfg(&self) -> RwLockReadGuard<'_, (LogConfig, BTreeMap<String, String>)> {
+        self.config.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn logs(&self) -> RwLockReadGuard<'_, Vec<Arc<Log>>> {
@@ -94,7 +111,7 @@ impl Topic {
     }
 
     fn metadata(&self, partitions: i32) -> TopicMetadata {
-        TopicMetadata::new(&self.name, self.id, partitions, self.overrides.clone())
+        TopicMetadata::new(&self.name, self.id, partitions, self.overrides())
     }
 }
 
@@ -111,9 +128,17 @@ pub struct LogManager {
     defaults: LogConfig,
     store: TopicStore,
     topics: RwLock<Topics>,
-    /// Serializes create/delete/create_partitions.
+    /// Serializes create/delete/create_partitions/alter config.
     admin: Mutex<()>,
+    /// The write path's fault-injection seam, shared by every log.
+    faults: Arc<FaultPlan>,
+    /// The cleaner thread of the pass in progress, if any.
+    cleaner: Mutex<Option<JoinHandle<()>>>,
 }
+
+/// Memory for the cleaner's offset map (Kafka's
+/// `log.cleaner.dedupe.buffer.size` default).
+pub const CLEANER_MAP_BYTES: usize = 128 * 1024 * 1024;
 
 impl LogManager {
     /// Opens `data_dir` (creating it): removes half-deleted partitions,
@@ -156,23 +181,24 @@ impl LogManager {
         if moved {
             fsync_dir(data_dir)?;
         }
+        let faults = Arc::new(FaultPlan::default());
         let mut topics = Topics::default();
         for (meta, id) in metas {
             let config = defaults.with_overrides(&meta.config)?;
             let mut logs = Vec::with_capacity(meta.partitions as usize);
             for p in 0..meta.partitions {
-                logs.push(Arc::new(Log::open(
+                logs.push(Arc::new(Log::open_with_faults(
                     &data_dir.join(partition_dir_name(&meta.name, p)),
                     TopicPartition::new(meta.name.clone(), p),
                     config.clone(),
                     now_ms,
+                    Arc::clone(&faults),
                 )?));
             }
             let topic = Arc::new(Topic {
                 name: meta.name.clone(),
                 id,
-                config,
-                overrides: meta.config,
+                config: RwLock::new((config, meta.config)),
                 partitions: RwLock::new(logs),
             });
             topics.by_id.insert(id, Arc::clone(&topic));
@@ -185,7 +211,27 @@ impl LogManager {
             store,
             topics: RwLock::new(topics),
             admin: Mutex::new(()),
+            faults,
+            cleaner: Mutex::new(None),
         })
+    }
+
+    /// The fault-injection plan every log of this manager consults.
+    pub fn faults(&self) -> &Arc<FaultPlan> {
+        &self.faults
+    }
+
+    /// Testing only: from now on `run_periodic` arms and disarms faults as
+    /// `<data>/.skiff/fault-injection` says (see `fault`).
+    pub fn enable_fault_injection_file(&self) {
+        self.faults
+            .watch_control_file(self.data_dir.join(".skiff").join(CONTROL_FILE));
+    }
+
+    /// Size and free space of the file system holding the data directory:
+    /// `(total bytes, bytes available to the broker)`; `None` if unknown.
+    pub fn disk_space(&self) -> Option<(u64, u64)> {
+        super::fs_util::disk_space(&self.data_dir)
     }
 
     fn read_topics(&self) -> RwLockReadGuard<'_, Topics> {
@@ -219,11 +265,12 @@ impl LogManager {
             // after open; never adopt foreign data.
             move_aside(&dir, STRAY_SUFFIX)?;
         }
-        Ok(Arc::new(Log::open(
+        Ok(Arc::new(Log::open_with_faults(
             &dir,
             TopicPartition::new(topic, p),
             config.clone(),
             now_ms,
+            Arc::clone(&self.faults),
         )?))
     }
 
@@ -250,6 +297,8 @@ impl LogManager {
         }
         let config = self.defaults.with_overrides(&overrides)?;
         let meta = TopicMetadata::new(name, topic_id, partitions, overrides.clone());
+        self.faults
+            .check("write topic metadata for", &self.data_dir)?;
         self.store.save(&meta)?;
         let mut logs = Vec::with_capacity(partitions as usize);
         for p in 0..partitions {
@@ -271,8 +320,7 @@ impl LogManager {
         let topic = Arc::new(Topic {
             name: name.to_string(),
             id: topic_id,
-            config,
-            overrides,
+            config: RwLock::new((config, overrides)),
             partitions: RwLock::new(logs),
         });
         let mut topics = self.write_topics();
@@ -342,7 +390,7 @@ impl LogManager {
             // On failure the metadata already says `new_total`: the missing
             // partitions are created on the next open, which is the same
             // outcome a crash here would have.
-            let log = self.open_partition(name, p, &topic.config, now_ms)?;
+            let log = self.open_partition(name, p, &topic.config(), now_ms)?;
             topic.logs_mut().push(log);
         }
         info!(
@@ -351,6 +399,32 @@ impl LogManager {
             to = new_total,
             "created partitions"
         );
+        Ok(())
+    }
+
+    /// Replaces a topic's overrides (AlterConfigs semantics: `overrides` is
+    /// the complete new set). Validated like `create_topic`, persisted, then
+    /// applied to every partition at once: retention, cleanup policy and
+    /// the rest take effect from the next append or periodic tick.
+    pub fn alter_topic_config(
+        &self,
+        name: &str,
+        overrides: BTreeMap<String, String>,
+    ) -> Result<()> {
+        let _admin = self.admin.lock().unwrap_or_else(PoisonError::into_inner);
+        let topic = self
+            .topic(name)
+            .ok_or_else(|| StorageError::UnknownTopic(name.to_string()))?;
+        let config = self.defaults.with_overrides(&overrides)?;
+        let meta = TopicMetadata::new(name, topic.id, topic.partition_count(), overrides.clone());
+        self.faults
+            .check("write topic metadata for", &self.data_dir)?;
+        self.store.save(&meta)?;
+        *topic.config.write().unwrap_or_else(PoisonError::into_inner) = (config.clone(), overrides);
+        for log in topic.logs().iter() {
+            log.set_config(config.clone());
+        }
+        info!(topic = name, "altered topic config");
         Ok(())
     }
 
@@ -388,12 +462,67 @@ impl LogManager {
     /// second): `flush.ms` flushes, flushing rolled segments, `segment.ms`
     /// rolls, producer id expiry. Errors are logged, not returned.
     pub fn run_periodic(&self, now_ms: i64) {
+        self.faults.poll_control_file();
+        let mut compacted = Vec::new();
         for topic in self.topics() {
+            let compacts = topic.config().compacts();
             for log in topic.partitions() {
                 if let Err(e) = log.run_periodic(now_ms) {
                     warn!(partition = %log.topic_partition(), error = %e, "periodic log maintenance failed");
                 }
+                if compacts {
+                    compacted.push(log);
+                }
             }
+        }
+        if !compacted.is_empty() {
+            self.start_cleaner(compacted, now_ms);
+        }
+    }
+
+    /// Starts a cleaner thread over `logs` unless one is still running.
+    fn start_cleaner(&self, logs: Vec<Arc<Log>>, now_ms: i64) {
+        let mut slot = self.cleaner.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        if let Some(done) = slot.take() {
+            let _ = done.join();
+        }
+        let spawned = std::thread::Builder::new()
+            .name("skiff-cleaner".into())
+            .spawn(move || clean_logs(&logs, now_ms));
+        match spawned {
+            Ok(h) => *slot = Some(h),
+            Err(e) => warn!(error = %e, "could not start the log cleaner thread"),
+        }
+    }
+
+    /// Runs one cleaning pass over every compacted partition on the calling
+    /// thread and waits for any background pass first (tests, tools).
+    pub fn clean_now(&self, now_ms: i64) {
+        if let Some(h) = self
+            .cleaner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let _ = h.join();
+        }
+        let logs: Vec<Arc<Log>> = self
+            .topics()
+            .into_iter()
+            .filter(|t| t.config().compacts())
+            .flat_map(|t| t.partitions())
+            .collect();
+        clean_logs(&logs, now_ms);
+    }
+}
+
+fn clean_logs(logs: &[Arc<Log>], now_ms: i64) {
+    for log in logs {
+        if let Err(e) = log.clean(now_ms, CLEANER_MAP_BYTES) {
+            warn!(partition = %log.topic_partition(), error = %e, "log cleaning failed");
         }
     }
 }

@@ -20,10 +20,14 @@
 //! `log_config` (`LogConfig`), `file_names` (`LogFileUtils`).
 //!
 //! Time is always an argument (`now_ms`); nothing here reads the clock.
-//! Retention (`retention.ms`/`retention.bytes`) and compaction are not
-//! implemented yet: those settings are stored and described only.
+//! Retention (`retention.ms`/`retention.bytes`, see `log`), DeleteRecords
+//! and compaction (`cleaner`) run from `LogManager::run_periodic`; the write
+//! path consults a fault-injection seam (`fault`).
 
+mod cleaner;
 mod error;
+mod fault;
+pub mod file_cache;
 mod file_names;
 mod fs_util;
 mod index_file;
@@ -40,7 +44,9 @@ mod topic_store;
 #[cfg(test)]
 mod test_util;
 
+pub use cleaner::CleanStats;
 pub use error::{Result, StorageError};
+pub use fault::{Fault, FaultPlan};
 pub use log::{AppendInfo, Log, ReadResult};
 pub use log_config::{LogConfig, TimestampType};
-pub use log_manager::{LogManager, Topic};
+pub use log_manager::{LogManager, Topic, CLEANER_MAP_BYTES};

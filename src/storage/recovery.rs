@@ -1,6 +1,11 @@
 //! Loading a partition directory at startup (Kafka's `LogLoader`).
 //!
 //! Unclean shutdown is the normal case, so every open is a recovery:
+//! 0. a compaction swap that was committed (`<base>.<end>.swap` exists) but
+//!    not finished is completed: every segment based in `[base, end)` is
+//!    removed with its indexes and the swap file becomes `<base>.log` (its
+//!    indexes are rebuilt in step 3); the cleaner's scratch directory
+//!    (uncommitted cleaned segments) is removed;
 //! 1. stray `*.tmp` files and index files without a `.log` are removed;
 //! 2. every segment but the last is opened *sealed*, trusting its indexes
 //!    after a sanity check (whole entries, last entry inside the log and
@@ -32,7 +37,9 @@ use std::path::Path;
 use tracing::warn;
 
 use super::error::{io_err, Result};
-use super::file_names::{offset_file_path, parse_offset_file, FileKind, TMP_SUFFIX};
+use super::file_names::{
+    offset_file_path, parse_offset_file, parse_swap_file, FileKind, CLEANER_SCRATCH_DIR, TMP_SUFFIX,
+};
 use super::fs_util::{fsync_dir, write_atomically};
 use super::log_config::LogConfig;
 use super::producer_state::ProducerStateManager;
@@ -87,6 +94,7 @@ pub(crate) fn scan_segment(
     path: &Path,
     file_len: u64,
     base_offset: i64,
+    allow_gaps: bool,
     mut on_batch: impl FnMut(u64, &BatchHeader) -> Result<()>,
 ) -> Result<Option<RecordError>> {
     let mut reader = ChunkReader {
@@ -123,12 +131,25 @@ pub(crate) fn scan_segment(
                 available: remaining as usize,
             }));
         }
-        // Offsets are assigned contiguously and nothing rewrites the log
-        // (no compaction yet), so any other base offset is damage to the
-        // 21 bytes the CRC does not cover.
-        if h.base_offset != expected {
+        // Appends assign offsets contiguously, so in the active segment any
+        // other base offset is damage to the 21 bytes the CRC does not
+        // cover. Sealed segments may have been compacted, which leaves gaps
+        // (never overlaps): there the base offset may only grow.
+        let in_order = if allow_gaps {
+            h.base_offset >= expected
+        } else {
+            h.base_offset == expected
+        };
+        if !in_order {
             return Ok(Some(RecordError::InvalidRecord(
                 "batch offsets not contiguous",
+            )));
+        }
+        // Appends (and the cleaner) always write leader epoch 0 (one
+        // replica); anything else is damage to uncovered bytes too.
+        if h.partition_leader_epoch != 0 {
+            return Ok(Some(RecordError::InvalidRecord(
+                "unexpected partition leader epoch",
             )));
         }
         if h.last_offset().saturating_sub(base_offset) > MAX_RELATIVE_OFFSET {
@@ -163,6 +184,7 @@ pub(crate) fn load_segments(
     config: &LogConfig,
     now_ms: i64,
 ) -> Result<LoadedSegments> {
+    complete_swaps(dir, name)?;
     let mut logs = Vec::new();
     let mut indexes = Vec::new();
     for entry in fs::read_dir(dir).map_err(io_err("list", dir))? {
@@ -251,9 +273,60 @@ pub(crate) fn load_segments(
     })
 }
 
+/// Step 0 of the module docs.
+fn complete_swaps(dir: &Path, name: &str) -> Result<()> {
+    let scratch = dir.join(CLEANER_SCRATCH_DIR);
+    if scratch.exists() {
+        fs::remove_dir_all(&scratch).map_err(io_err("remove", &scratch))?;
+    }
+    let mut swaps = Vec::new();
+    let mut logs = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io_err("list", dir))? {
+        let entry = entry.map_err(io_err("list", dir))?;
+        let Some(file_name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if let Some(range) = parse_swap_file(&file_name) {
+            swaps.push((range, entry.path()));
+        } else if let Some((base, FileKind::Log)) = parse_offset_file(&file_name) {
+            logs.push(base);
+        }
+    }
+    if swaps.is_empty() {
+        return Ok(());
+    }
+    for ((base, end), path) in swaps {
+        let replaced: Vec<i64> = logs
+            .iter()
+            .copied()
+            .filter(|b| (base..end).contains(b))
+            .collect();
+        warn!(
+            partition = name,
+            segment = base,
+            end,
+            replaced = replaced.len(),
+            "completing an interrupted compaction swap"
+        );
+        delete_segments(dir, &replaced)?;
+        // Its indexes, if any survived, describe the old file: rebuild.
+        for kind in [FileKind::Index, FileKind::TimeIndex] {
+            let p = offset_file_path(dir, base, kind);
+            match fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err("remove", &p)(e)),
+            }
+        }
+        let target = offset_file_path(dir, base, FileKind::Log);
+        fs::rename(&path, &target).map_err(io_err("rename swap into place", &path))?;
+    }
+    fsync_dir(dir)
+}
+
 /// Deletes the segments with the given base offsets; returns the bytes of
 /// log data removed.
-fn delete_segments(dir: &Path, bases: &[i64]) -> Result<u64> {
+pub(crate) fn delete_segments(dir: &Path, bases: &[i64]) -> Result<u64> {
     let mut bytes = 0;
     for &base in bases {
         bytes += fs::metadata(offset_file_path(dir, base, FileKind::Log))
@@ -345,7 +418,7 @@ pub(crate) fn rebuild_producer_state(
     let mut state = state.unwrap_or_default();
     let segments = sealed.values().chain(std::iter::once(active));
     for seg in segments.filter(|s| s.next_offset() > from) {
-        let reader = seg.reader();
+        let reader = seg.reader()?;
         let mut pos = if seg.base_offset() < from {
             seg.lookup(from)?.position
         } else {
@@ -393,7 +466,7 @@ mod tests {
             fs::write(&p, &full[..cut]).unwrap();
             let f = File::open(&p).unwrap();
             let mut n = 0;
-            let stop = scan_segment(&f, &p, cut as u64, 0, |_, _| {
+            let stop = scan_segment(&f, &p, cut as u64, 0, false, |_, _| {
                 n += 1;
                 Ok(())
             })
@@ -418,15 +491,28 @@ mod tests {
         let f = File::open(&p).unwrap();
         let len = f.metadata().unwrap().len();
         let mut n = 0;
-        let stop = scan_segment(&f, &p, len, 5, |_, _| {
+        let stop = scan_segment(&f, &p, len, 5, false, |_, _| {
             n += 1;
             Ok(())
         })
         .unwrap();
         assert_eq!(n, 1);
         assert!(matches!(stop, Some(RecordError::InvalidRecord(_))));
-        // A batch below the segment base is rejected too.
-        let stop = scan_segment(&f, &p, len, 6, |_, _| Ok(())).unwrap();
+        // A batch below the segment base is rejected too, gaps or not.
+        let stop = scan_segment(&f, &p, len, 6, false, |_, _| Ok(())).unwrap();
         assert!(stop.is_some());
+        let stop = scan_segment(&f, &p, len, 6, true, |_, _| Ok(())).unwrap();
+        assert!(stop.is_some());
+        // Gaps (a compacted segment) are fine where allowed, overlaps never.
+        let c = BatchBuilder::new(9, 0).build(&[NewRecord::new(0, b"z".to_vec())]);
+        fs::write(&p, [a, c].concat()).unwrap();
+        let f = File::open(&p).unwrap();
+        let len = f.metadata().unwrap().len();
+        assert!(scan_segment(&f, &p, len, 5, true, |_, _| Ok(()))
+            .unwrap()
+            .is_none());
+        assert!(scan_segment(&f, &p, len, 5, false, |_, _| Ok(()))
+            .unwrap()
+            .is_some());
     }
 }

@@ -21,8 +21,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::error::{io_err, Result, StorageError};
+use super::file_cache::CachedFile;
 use super::file_names::{offset_file_path, FileKind};
-use super::fs_util::{open_file, OpenMode};
+use super::fs_util::OpenMode;
 use super::log_config::LogConfig;
 use super::offset_index::{OffsetIndex, OffsetPosition};
 use super::time_index::{TimeIndex, TimestampOffset};
@@ -38,7 +39,7 @@ const MAX_RELATIVE_OFFSET: i64 = i32::MAX as i64;
 pub(crate) struct LogSegment {
     base_offset: i64,
     log_path: Arc<PathBuf>,
-    log: Arc<File>,
+    log: CachedFile,
     /// Bytes of whole batches in the file; the next append goes here.
     size: u64,
     /// Offset after the last batch (`base_offset` while empty).
@@ -69,7 +70,7 @@ impl LogSegment {
     /// name, which can only be an empty segment from an interrupted roll).
     pub(crate) fn create(dir: &Path, base_offset: i64, config: &LogConfig) -> Result<Self> {
         let log_path = offset_file_path(dir, base_offset, FileKind::Log);
-        let log = open_file(&log_path, OpenMode::Truncate)?;
+        let log = CachedFile::open(&log_path, OpenMode::Truncate)?;
         let offset_index = OffsetIndex::create(
             &offset_file_path(dir, base_offset, FileKind::Index),
             base_offset,
@@ -87,7 +88,7 @@ impl LogSegment {
         Ok(LogSegment {
             base_offset,
             log_path: Arc::new(log_path),
-            log: Arc::new(log),
+            log,
             size: 0,
             next_offset: base_offset,
             offset_index,
@@ -108,8 +109,12 @@ impl LogSegment {
         config: &LogConfig,
     ) -> Result<Self> {
         let log_path = offset_file_path(dir, base_offset, FileKind::Log);
-        let log = open_file(&log_path, OpenMode::Existing)?;
-        let size = log.metadata().map_err(io_err("stat", &log_path))?.len();
+        let log = CachedFile::open(&log_path, OpenMode::Existing)?;
+        let size = log
+            .get()?
+            .metadata()
+            .map_err(io_err("stat", &log_path))?
+            .len();
         let offset_index = OffsetIndex::open_sealed(
             &offset_file_path(dir, base_offset, FileKind::Index),
             base_offset,
@@ -134,7 +139,7 @@ impl LogSegment {
         Ok(LogSegment {
             base_offset,
             log_path: Arc::new(log_path),
-            log: Arc::new(log),
+            log,
             size,
             next_offset,
             max_timestamp: time_index.last_entry(),
@@ -157,12 +162,16 @@ impl LogSegment {
         now_ms: i64,
     ) -> Result<(Self, Option<(u64, RecordError)>)> {
         let log_path = offset_file_path(dir, base_offset, FileKind::Log);
-        let log = open_file(&log_path, OpenMode::Existing)?;
-        let file_len = log.metadata().map_err(io_err("stat", &log_path))?.len();
+        let log = CachedFile::open(&log_path, OpenMode::Existing)?;
+        let file_len = log
+            .get()?
+            .metadata()
+            .map_err(io_err("stat", &log_path))?
+            .len();
         let mut seg = LogSegment {
             base_offset,
             log_path: Arc::new(log_path),
-            log: Arc::new(log),
+            log,
             size: 0,
             next_offset: base_offset,
             offset_index: OffsetIndex::create(
@@ -183,18 +192,22 @@ impl LogSegment {
             bytes_since_last_index_entry: 0,
             roll_timer_start_ms: None,
         };
-        let (log, path) = (Arc::clone(&seg.log), Arc::clone(&seg.log_path));
-        let stop = super::recovery::scan_segment(&log, &path, file_len, base_offset, |pos, h| {
-            seg.track_appended(pos, h, config.index_interval_bytes)
-        })?;
+        let (log, path) = (seg.log.get()?, Arc::clone(&seg.log_path));
+        let stop = super::recovery::scan_segment(
+            &log,
+            &path,
+            file_len,
+            base_offset,
+            !active,
+            |pos, h| seg.track_appended(pos, h, config.index_interval_bytes),
+        )?;
         let dropped = match stop {
             None => None,
             Some(err) => {
                 let dropped = file_len - seg.size;
-                seg.log
-                    .set_len(seg.size)
+                log.set_len(seg.size)
                     .map_err(io_err("truncate", &seg.log_path))?;
-                seg.log.sync_all().map_err(io_err("fsync", &seg.log_path))?;
+                log.sync_all().map_err(io_err("fsync", &seg.log_path))?;
                 Some((dropped, err))
             }
         };
@@ -236,6 +249,24 @@ impl LogSegment {
 
     pub(crate) fn max_timestamp(&self) -> Option<TimestampOffset> {
         self.max_timestamp
+    }
+
+    /// The time retention measures this segment's age from (Kafka's
+    /// `LogSegment.largestTimestamp`): its largest record timestamp, or the
+    /// file's modification time when no record carries one. `None` for an
+    /// empty segment.
+    pub(crate) fn largest_time_ms(&self) -> Option<i64> {
+        if self.size == 0 {
+            return None;
+        }
+        match self.max_timestamp {
+            Some(m) if m.timestamp >= 0 => Some(m.timestamp),
+            _ => std::fs::metadata(self.log_path.as_path())
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_millis() as i64),
+        }
     }
 
     /// Why this segment must roll before taking a batch of `batch_len`
@@ -285,15 +316,15 @@ impl LogSegment {
         now_ms: i64,
     ) -> Result<()> {
         let pos = self.size;
-        let write = self
-            .log
+        let log = self.log.get()?;
+        let write = log
             .write_all_at(head, pos)
-            .and_then(|()| self.log.write_all_at(body, pos + BATCH_HEADER_LEN as u64));
+            .and_then(|()| log.write_all_at(body, pos + BATCH_HEADER_LEN as u64));
         if let Err(e) = write {
             // Best effort: drop the partial batch so the file ends on a batch
             // boundary again. If this fails too, recovery trims it on open,
             // and the next append overwrites it anyway (writes go to `size`).
-            let _ = self.log.set_len(pos);
+            let _ = log.set_len(pos);
             return Err(StorageError::io("append to", &self.log_path, e));
         }
         self.track_appended(pos, h, index_interval_bytes)?;
@@ -359,26 +390,37 @@ impl LogSegment {
     }
 
     /// A reader over the bytes written so far, usable without the lock.
-    pub(crate) fn reader(&self) -> SegmentReader {
-        SegmentReader {
+    pub(crate) fn reader(&self) -> Result<SegmentReader> {
+        Ok(SegmentReader {
             base_offset: self.base_offset,
-            file: Arc::clone(&self.log),
+            file: self.log.get()?,
             path: Arc::clone(&self.log_path),
             size: self.size,
-        }
+        })
     }
 
     /// Files to fsync to make this segment durable, for use outside the
     /// lock.
-    pub(crate) fn sync_handles(&self) -> [(Arc<File>, PathBuf); 3] {
-        [
-            (Arc::clone(&self.log), self.log_path.to_path_buf()),
+    pub(crate) fn sync_handles(&self) -> Result<[(Arc<File>, PathBuf); 3]> {
+        Ok([
+            (self.log.get()?, self.log_path.to_path_buf()),
             (
-                self.offset_index.file(),
+                self.offset_index.file()?,
                 self.offset_index.path().to_path_buf(),
             ),
-            (self.time_index.file(), self.time_index.path().to_path_buf()),
-        ]
+            (
+                self.time_index.file()?,
+                self.time_index.path().to_path_buf(),
+            ),
+        ])
+    }
+
+    /// fsyncs the log and both indexes.
+    pub(crate) fn sync_all(&self) -> Result<()> {
+        for (f, path) in self.sync_handles()? {
+            f.sync_all().map_err(io_err("fsync", &path))?;
+        }
+        Ok(())
     }
 
     #[cfg(test)]
@@ -388,7 +430,7 @@ impl LogSegment {
 
     #[cfg(test)]
     pub(crate) fn sync(&self) -> Result<()> {
-        for (f, path) in self.sync_handles() {
+        for (f, path) in self.sync_handles()? {
             f.sync_data().map_err(io_err("fsync", &path))?;
         }
         Ok(())
@@ -531,7 +573,7 @@ mod tests {
             let k = ((e.offset - 10) / 3) as usize;
             assert_eq!(positions[k], e.position);
         }
-        let r = seg.reader();
+        let r = seg.reader().unwrap();
         for target in 10..70 {
             let start = seg.lookup(target).unwrap();
             let (pos, h) = r.find_batch(start.position, target).unwrap().unwrap();

@@ -113,7 +113,7 @@ impl TimeIndex {
         self.file.is_full()
     }
 
-    pub(crate) fn file(&self) -> std::sync::Arc<std::fs::File> {
+    pub(crate) fn file(&self) -> Result<std::sync::Arc<std::fs::File>> {
         self.file.file()
     }
 

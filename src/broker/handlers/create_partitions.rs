@@ -8,7 +8,7 @@ use kafka_protocol::ResponseError;
 use tracing::info;
 
 use super::str_bytes;
-use crate::broker::{storage_error_code, Broker};
+use crate::broker::{is_internal_topic, storage_error_code, Broker};
 
 pub fn handle(
     broker: &Broker,
@@ -39,6 +39,13 @@ pub fn handle(
                     format!("The topic '{}' does not exist.", t.name.as_str()),
                 );
             };
+            if is_internal_topic(topic.name()) {
+                // Groups are placed on its partitions by hash: more would move them.
+                return fail(
+                    ResponseError::InvalidRequest,
+                    format!("Internal topic {} cannot be repartitioned", topic.name()),
+                );
+            }
             let current = topic.partition_count();
             if t.count <= current {
                 return fail(

@@ -3,10 +3,10 @@
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse, TopicName};
 use kafka_protocol::ResponseError;
-use tracing::info;
+use tracing::{info, warn};
 
 use super::str_bytes;
-use crate::broker::{storage_error_code, Broker};
+use crate::broker::{is_internal_topic, storage_error_code, Broker};
 
 pub fn handle(broker: &Broker, req: DeleteTopicsRequest, version: i16) -> DeleteTopicsResponse {
     // (name if given, id if given)
@@ -45,9 +45,22 @@ pub fn handle(broker: &Broker, req: DeleteTopicsRequest, version: i16) -> Delete
             if !broker.config().delete_topic_enable {
                 return result.with_error_code(ResponseError::TopicDeletionDisabled.code());
             }
+            if is_internal_topic(topic.name()) {
+                // The coordinator owns it; deleting it would drop every group's offsets.
+                return result
+                    .with_error_code(ResponseError::InvalidRequest.code())
+                    .with_error_message(Some(str_bytes(format!(
+                        "Internal topic {} cannot be deleted",
+                        topic.name()
+                    ))));
+            }
             match broker.logs().delete_topic(topic.name()) {
                 Ok(()) => {
                     info!(topic = topic.name(), "deleted topic");
+                    // A re-created topic of the same name must not resume from stale commits.
+                    if let Err(e) = broker.groups().delete_topic_offsets(topic.name()) {
+                        warn!(topic = topic.name(), error = %e, "cannot delete the topic's committed offsets");
+                    }
                     result
                 }
                 Err(e) => result

@@ -56,11 +56,8 @@ pub async fn handle(broker: &Broker, req: FetchRequest, version: i16) -> FetchRe
     let max_wait = Duration::from_millis(req.max_wait_ms.max(0) as u64).min(MAX_WAIT_CAP);
     let deadline = Instant::now() + max_wait;
     let min_bytes = req.min_bytes.max(0) as usize;
-    let max_bytes = if version >= 3 {
-        req.max_bytes.max(0) as usize
-    } else {
-        usize::MAX
-    };
+    // The broker's fetch.max.bytes bounds what a client may make us read into memory.
+    let max_bytes = (req.max_bytes.max(0) as usize).min(broker.config().fetch_max_bytes);
     let read_committed = version >= 4 && req.isolation_level == 1;
 
     loop {

@@ -14,7 +14,7 @@ use kafka_protocol::ResponseError;
 use super::{
     str_bytes, ALL_CLUSTER_OPERATIONS, ALL_TOPIC_OPERATIONS, AUTHORIZED_OPERATIONS_OMITTED,
 };
-use crate::broker::{validate_topic_name, Broker};
+use crate::broker::{is_internal_topic, validate_topic_name, Broker};
 use crate::storage::Topic;
 
 pub fn handle(broker: &Broker, req: MetadataRequest, version: i16) -> MetadataResponse {
@@ -123,10 +123,7 @@ fn describe(broker: &Broker, topic: &Arc<Topic>, topic_ops: i32) -> MetadataResp
     MetadataResponseTopic::default()
         .with_name(Some(TopicName(str_bytes(topic.name()))))
         .with_topic_id(topic.id())
-        .with_is_internal(matches!(
-            topic.name(),
-            "__consumer_offsets" | "__transaction_state"
-        ))
+        .with_is_internal(is_internal_topic(topic.name()))
         .with_partitions(partitions)
         .with_topic_authorized_operations(topic_ops)
 }

@@ -7,7 +7,7 @@ use kafka_protocol::ResponseError;
 use tracing::debug;
 
 use super::str_bytes;
-use crate::broker::{storage_error_code, Broker};
+use crate::broker::{is_internal_topic, storage_error_code, Broker};
 
 pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<ProduceResponse> {
     let acks = req.acks;
@@ -49,6 +49,12 @@ pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<Prod
                     let Some(topic) = &topic else {
                         return fail(unknown, None);
                     };
+                    if is_internal_topic(topic.name()) {
+                        return fail(
+                            ResponseError::InvalidTopicException,
+                            Some(format!("Cannot append to internal topic {}", topic.name())),
+                        );
+                    }
                     let Some(log) = topic.partition(p.index) else {
                         return fail(ResponseError::UnknownTopicOrPartition, None);
                     };

@@ -1,0 +1,37 @@
+//! ListGroups: every group, optionally filtered by state (v4+) and type
+//! (v5+; every group here is "classic").
+
+use kafka_protocol::messages::list_groups_response::ListedGroup;
+use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
+
+use super::str_bytes;
+use crate::broker::Broker;
+
+pub fn handle(broker: &Broker, req: ListGroupsRequest, version: i16) -> ListGroupsResponse {
+    let strings = |v: Vec<kafka_protocol::protocol::StrBytes>| {
+        v.iter().map(|s| s.as_str().to_string()).collect::<Vec<_>>()
+    };
+    let states = if version >= 4 {
+        strings(req.states_filter)
+    } else {
+        Vec::new()
+    };
+    let types = if version >= 5 {
+        strings(req.types_filter)
+    } else {
+        Vec::new()
+    };
+    let groups = broker
+        .groups()
+        .list_groups(&states, &types)
+        .into_iter()
+        .map(|g| {
+            ListedGroup::default()
+                .with_group_id(GroupId(str_bytes(g.group_id)))
+                .with_protocol_type(str_bytes(g.protocol_type))
+                .with_group_state(str_bytes(g.state.as_str()))
+                .with_group_type(str_bytes(g.group_type))
+        })
+        .collect();
+    ListGroupsResponse::default().with_groups(groups)
+}

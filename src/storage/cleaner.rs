@@ -1,0 +1,617 @@
+//! Log compaction (Kafka's `LogCleaner`) for `cleanup.policy=compact` (and
+//! `compact,delete`): keep the latest record per key in the sealed
+//! segments, offsets unchanged.
+//!
+//! One pass over a partition ([`Log::clean`]):
+//! 1. **Pick the range.** The cleanable segments are the sealed ones, up to
+//!    the first whose newest record is younger than `min.compaction.lag.ms`
+//!    (the active segment is never cleaned). Those below the cleaner
+//!    checkpoint (`cleaner-offset`) are *clean*, the rest *dirty*. The pass
+//!    runs only if dirty bytes / cleanable bytes reach
+//!    `min.cleanable.dirty.ratio`, or a dirty segment is older than
+//!    `max.compaction.lag.ms`.
+//! 2. **Offset map.** The dirty segments are read in order and each key's
+//!    last offset is remembered (`key bytes → offset`). The map is bounded
+//!    by a byte budget (`LogManager`'s, Kafka's dedupe buffer); when full,
+//!    the pass stops after the segment that filled it and the rest waits
+//!    for the next pass.
+//! 3. **Rewrite.** Every cleanable segment from the log start up to the end
+//!    of the mapped range is rewritten, in groups of consecutive segments
+//!    that together fit `segment.bytes`, into one new segment per group
+//!    named after the group's first base offset. A record is dropped when
+//!    the map holds a later offset for its key. A tombstone (null value)
+//!    that is the latest for its key is kept with a delete horizon: the
+//!    first pass that sees it stores `now + delete.retention.ms` in the
+//!    batch's base timestamp and sets attribute bit 6 (KIP-534); a later
+//!    pass drops it once the horizon has passed. A batch that loses no
+//!    record and needs no horizon is copied byte for byte; one that loses
+//!    some is re-encoded with the same base offset and offset range (gaps
+//!    inside and between batches), producer fields and attributes, and a
+//!    new CRC; one that loses all is dropped.
+//!    *Compressed batches* are copied whole and their keys are not mapped:
+//!    Skiff has no codecs (the broker never decompresses), so their records
+//!    cannot be read. Consequence: a record in a compressed batch never
+//!    shadows older ones, and a compressed batch is never thinned. The
+//!    latest value of every key is still in the log; only less space is
+//!    reclaimed. Control and transactional batches are copied whole too.
+//!    Records without a key (written before the topic became compacted)
+//!    are kept.
+//! 4. **Swap, atomically.** The group is written to
+//!    `cleaner.tmp/<base>.log` and fsynced, its indexes built there; then,
+//!    under the partition's maintenance lock (so retention cannot remove
+//!    the same segments), it is renamed to `<base>.<end>.swap` and the
+//!    directory fsynced: the commit point. After that the old segments'
+//!    files are removed, the new indexes and `<base>.log` renamed into
+//!    place, and the segment map updated under the partition lock. A crash
+//!    before the commit leaves a scratch directory that the next open
+//!    removes (the old segments are intact); a crash after it is completed
+//!    by recovery (see `recovery`), which removes every segment based in
+//!    `[base, end)` and installs the swap file.
+//! 5. The cleaner checkpoint moves to the end of the mapped range.
+//!
+//! Not done: Kafka also keeps the last batch of each idempotent producer so
+//! that producer state survives compaction; here a producer whose batches
+//! were all compacted away is forgotten on the next restart, as if it had
+//! expired.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use tracing::{debug, info};
+
+use super::error::{io_err, Result};
+use super::file_names::{
+    offset_file_path, swap_file_name, FileKind, CLEANER_CHECKPOINT, CLEANER_SCRATCH_DIR,
+};
+use super::fs_util::{create_dir_durable, fsync_dir, write_atomically};
+use super::log::Log;
+use super::segment::{LogSegment, SegmentReader};
+use crate::record::{rebuild_batch, BatchHeader, Record, RecordIter, ATTR_DELETE_HORIZON};
+
+/// What one cleaning pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CleanStats {
+    /// Segments read and rewritten.
+    pub segments: usize,
+    /// Bytes before and after.
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    /// Records dropped (superseded or expired tombstones).
+    pub records_removed: u64,
+    /// The new first dirty offset.
+    pub cleaned_up_to: i64,
+}
+
+/// A cleanable segment as seen when the pass started.
+struct Cleanable {
+    base: i64,
+    /// Base of the segment after it.
+    end: i64,
+    size: u64,
+    largest_time: Option<i64>,
+    reader: SegmentReader,
+}
+
+/// Estimated memory of one offset map entry beyond its key bytes.
+const MAP_ENTRY_OVERHEAD: usize = 48;
+
+impl Log {
+    /// One cleaning pass (see the module docs); `None` if the log is not
+    /// compacted or not dirty enough. `map_budget` bounds the offset map in
+    /// bytes.
+    pub fn clean(&self, now_ms: i64, map_budget: usize) -> Result<Option<CleanStats>> {
+        let (segments, first_dirty, config) = {
+            let inner = self.lock();
+            if !inner.config.compacts() {
+                return Ok(None);
+            }
+            let cfg = inner.config.clone();
+            let mut v: Vec<Cleanable> = Vec::new();
+            let mut iter = inner.sealed.values().peekable();
+            while let Some(seg) = iter.next() {
+                let end = iter
+                    .peek()
+                    .map_or(inner.active.base_offset(), |n| n.base_offset());
+                let largest_time = seg.largest_time_ms();
+                if cfg.min_compaction_lag_ms > 0
+                    && largest_time
+                        .is_some_and(|t| now_ms.saturating_sub(t) < cfg.min_compaction_lag_ms)
+                {
+                    break;
+                }
+                v.push(Cleanable {
+                    base: seg.base_offset(),
+                    end,
+                    size: seg.size(),
+                    largest_time,
+                    reader: seg.reader()?,
+                });
+            }
+            (v, inner.first_dirty_offset.max(inner.log_start_offset), cfg)
+        };
+        let dirty: Vec<&Cleanable> = segments.iter().filter(|s| s.end > first_dirty).collect();
+        if dirty.is_empty() {
+            return Ok(None);
+        }
+        let total: u64 = segments.iter().map(|s| s.size).sum();
+        let dirty_bytes: u64 = dirty.iter().map(|s| s.size).sum();
+        let ratio_ppm = if total == 0 {
+            1_000_000
+        } else {
+            (u128::from(dirty_bytes) * 1_000_000 / u128::from(total)) as u64
+        };
+        let overdue = config.max_compaction_lag_ms < i64::MAX
+            && dirty.iter().any(|s| {
+                s.largest_time
+                    .is_some_and(|t| now_ms.saturating_sub(t) > config.max_compaction_lag_ms)
+            });
+        if ratio_ppm < u64::from(config.min_cleanable_dirty_ratio_ppm) && !overdue {
+            return Ok(None);
+        }
+
+        // 2. The offset map over the dirty segments.
+        let mut map: HashMap<Vec<u8>, i64> = HashMap::new();
+        let mut map_bytes = 0usize;
+        let mut end = first_dirty;
+        for seg in &dirty {
+            for_each_batch(&seg.reader, |_, h, batch| {
+                if h.compression() != 0 || h.is_control() || h.is_transactional() {
+                    return Ok(());
+                }
+                for r in RecordIter::new(batch)? {
+                    let r = r?;
+                    if let Some(k) = r.key {
+                        if let Some(o) = map.get_mut(k) {
+                            *o = r.offset;
+                        } else {
+                            map_bytes += k.len() + MAP_ENTRY_OVERHEAD;
+                            map.insert(k.to_vec(), r.offset);
+                        }
+                    }
+                }
+                Ok(())
+            })?;
+            end = seg.end;
+            if map_bytes >= map_budget {
+                debug!(partition = %self.tp, keys = map.len(), up_to = end,
+                    "offset map full; cleaning a shorter range");
+                break;
+            }
+        }
+
+        // 3. Groups of segments to rewrite.
+        let to_clean: Vec<&Cleanable> = segments.iter().filter(|s| s.base < end).collect();
+        let mut groups: Vec<Vec<&Cleanable>> = Vec::new();
+        for seg in to_clean {
+            match groups.last_mut() {
+                Some(g)
+                    if g.iter().map(|s| s.size).sum::<u64>() + seg.size <= config.segment_bytes
+                        && seg.end - g[0].base <= i64::from(i32::MAX) =>
+                {
+                    g.push(seg)
+                }
+                _ => groups.push(vec![seg]),
+            }
+        }
+
+        let scratch = self.dir.join(CLEANER_SCRATCH_DIR);
+        if scratch.exists() {
+            fs::remove_dir_all(&scratch).map_err(io_err("remove", &scratch))?;
+        }
+        create_dir_durable(&scratch)?;
+        let mut stats = CleanStats::default();
+        let delete_horizon = now_ms.saturating_add(config.delete_retention_ms);
+        for group in &groups {
+            let base = group[0].base;
+            let group_end = group.last().map_or(base, |s| s.end);
+            self.faults.check("write cleaned segment", &scratch)?;
+            let path = offset_file_path(&scratch, base, FileKind::Log);
+            let (written, removed) = write_cleaned(&path, group, &map, now_ms, delete_horizon)?;
+            // Build and fsync its indexes in the scratch directory.
+            let (seg, _) = LogSegment::recover(&scratch, base, &config, false, now_ms)?;
+            seg.sync_all()?;
+            drop(seg);
+            let before: u64 = group.iter().map(|s| s.size).sum();
+            if !self.swap_in(&scratch, base, group_end, group)? {
+                // Retention removed part of the group meanwhile: nothing
+                // was committed; the rest of the pass would work on stale
+                // segments too.
+                fs::remove_dir_all(&scratch).map_err(io_err("remove", &scratch))?;
+                return Ok(None);
+            }
+            stats.segments += group.len();
+            stats.bytes_before += before;
+            stats.bytes_after += written;
+            stats.records_removed += removed;
+        }
+        fs::remove_dir_all(&scratch).map_err(io_err("remove", &scratch))?;
+        {
+            let mut inner = self.lock();
+            inner.first_dirty_offset = inner.first_dirty_offset.max(end);
+            inner.recompute_max_timestamp();
+        }
+        let ckpt = self.dir.join(CLEANER_CHECKPOINT);
+        write_atomically(&ckpt, end.to_string().as_bytes())?;
+        stats.cleaned_up_to = end;
+        info!(partition = %self.tp, segments = stats.segments, bytes_before = stats.bytes_before,
+            bytes_after = stats.bytes_after, records_removed = stats.records_removed,
+            cleaned_up_to = end, "compacted");
+        Ok(Some(stats))
+    }
+
+    /// Step 4 of the module docs for one group. `false` if the group is no
+    /// longer intact in the segment map (nothing changed on disk then).
+    fn swap_in(&self, scratch: &Path, base: i64, end: i64, group: &[&Cleanable]) -> Result<bool> {
+        let _m = self.lock_maintenance();
+        {
+            let inner = self.lock();
+            let intact = group.iter().all(|c| {
+                inner
+                    .sealed
+                    .get(&c.base)
+                    .is_some_and(|s| s.size() == c.size)
+            });
+            if !intact {
+                return Ok(false);
+            }
+        }
+        let swap = self.dir.join(swap_file_name(base, end));
+        let scratch_log = offset_file_path(scratch, base, FileKind::Log);
+        fs::rename(&scratch_log, &swap).map_err(io_err("rename cleaned segment", &swap))?;
+        fsync_dir(&self.dir)?; // the commit point
+        let old: Vec<LogSegment> = {
+            let mut inner = self.lock();
+            let mut old = Vec::with_capacity(group.len());
+            for c in group {
+                if let Some(seg) = inner.sealed.remove(&c.base) {
+                    inner.sealed_bytes -= seg.size();
+                    old.push(seg);
+                }
+            }
+            for c in group {
+                for kind in [FileKind::Log, FileKind::Index, FileKind::TimeIndex] {
+                    let p = offset_file_path(&self.dir, c.base, kind);
+                    match fs::remove_file(&p) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(io_err("remove", &p)(e)),
+                    }
+                }
+            }
+            for kind in [FileKind::Index, FileKind::TimeIndex] {
+                let from = offset_file_path(scratch, base, kind);
+                let to = offset_file_path(&self.dir, base, kind);
+                fs::rename(&from, &to).map_err(io_err("rename cleaned index", &to))?;
+            }
+            let target = offset_file_path(&self.dir, base, FileKind::Log);
+            fs::rename(&swap, &target).map_err(io_err("rename swap into place", &target))?;
+            let cfg = inner.config.clone();
+            let seg = match LogSegment::open_sealed(&self.dir, base, end, &cfg) {
+                Ok(seg) => seg,
+                Err(_) => LogSegment::recover(&self.dir, base, &cfg, false, 0)?.0,
+            };
+            inner.sealed_bytes += seg.size();
+            inner.sealed.insert(base, seg);
+            old
+        };
+        // Readers of the old segments keep their descriptors (see `log`).
+        drop(old);
+        fsync_dir(&self.dir)?;
+        Ok(true)
+    }
+}
+
+/// Calls `f(position, header, batch bytes)` for every batch of a segment.
+fn for_each_batch(
+    reader: &SegmentReader,
+    mut f: impl FnMut(u64, &BatchHeader, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut pos = 0u64;
+    while let Some(h) = reader.header_at(pos)? {
+        let batch = reader.read_batch(pos, &h)?;
+        f(pos, &h, &batch)?;
+        pos += h.total_len() as u64;
+    }
+    Ok(())
+}
+
+/// Writes the cleaned batches of `group` to `path` (fsynced). Returns
+/// (bytes written, records removed).
+fn write_cleaned(
+    path: &Path,
+    group: &[&Cleanable],
+    map: &HashMap<Vec<u8>, i64>,
+    now_ms: i64,
+    delete_horizon: i64,
+) -> Result<(u64, u64)> {
+    let file = File::create(path).map_err(io_err("create", path))?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let mut written = 0u64;
+    let mut removed = 0u64;
+    for seg in group {
+        for_each_batch(&seg.reader, |_, h, batch| {
+            let verbatim = h.compression() != 0 || h.is_control() || h.is_transactional();
+            let cleaned: Option<Vec<u8>> = if verbatim {
+                None
+            } else {
+                let horizon_set = h.attributes & ATTR_DELETE_HORIZON != 0;
+                let mut keep: Vec<Record<'_>> = Vec::with_capacity(h.record_count.max(0) as usize);
+                let mut dropped = 0u64;
+                let mut needs_horizon = false;
+                for r in RecordIter::new(batch)? {
+                    let r = r?;
+                    let superseded = r
+                        .key
+                        .and_then(|k| map.get(k))
+                        .is_some_and(|&latest| latest > r.offset);
+                    let expired_tombstone = r.value.is_none()
+                        && r.key.is_some()
+                        && horizon_set
+                        && h.base_timestamp <= now_ms;
+                    if superseded || expired_tombstone {
+                        dropped += 1;
+                        continue;
+                    }
+                    if r.value.is_none() && r.key.is_some() && !horizon_set {
+                        needs_horizon = true;
+                    }
+                    keep.push(r);
+                }
+                removed += dropped;
+                if dropped == 0 && !needs_horizon {
+                    None
+                } else if keep.is_empty() {
+                    Some(Vec::new())
+                } else if needs_horizon {
+                    Some(rebuild_batch(
+                        h,
+                        &keep,
+                        h.attributes | ATTR_DELETE_HORIZON,
+                        delete_horizon,
+                    ))
+                } else {
+                    Some(rebuild_batch(h, &keep, h.attributes, h.base_timestamp))
+                }
+            };
+            let bytes: &[u8] = cleaned.as_deref().unwrap_or(batch);
+            out.write_all(bytes).map_err(io_err("write", path))?;
+            written += bytes.len() as u64;
+            Ok(())
+        })?;
+    }
+    let file = out
+        .into_inner()
+        .map_err(|e| io_err("write", path)(e.into_error()))?;
+    file.sync_all().map_err(io_err("fsync", path))?;
+    Ok((written, removed))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::fs;
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::record::{BatchBuilder, NewRecord};
+    use crate::storage::test_util::*;
+    use crate::storage::LogConfig;
+
+    fn keyed(key: &str, value: Option<&str>, ts: i64) -> Bytes {
+        Bytes::from(BatchBuilder::new(0, ts).build(&[NewRecord {
+            timestamp: ts,
+            key: Some(key.as_bytes().to_vec()),
+            value: value.map(|v| v.as_bytes().to_vec()),
+            headers: Vec::new(),
+        }]))
+    }
+
+    fn compacted() -> LogConfig {
+        LogConfig {
+            segment_bytes: 600,
+            index_interval_bytes: 64,
+            cleanup_policy: "compact".into(),
+            ..LogConfig::default()
+        }
+    }
+
+    /// (offset, key, value) of every record, read through `Log::read`.
+    fn contents(log: &Log) -> Vec<(i64, String, Option<String>)> {
+        let mut out = Vec::new();
+        let mut offset = log.log_start_offset();
+        while offset < log.high_watermark() {
+            let r = log.read(offset, 1 << 20, true).unwrap();
+            if r.records.is_empty() {
+                break;
+            }
+            for item in crate::record::BatchIter::new(&r.records) {
+                let (pos, h) = item.unwrap();
+                for rec in RecordIter::new(&r.records[pos..pos + h.total_len()]).unwrap() {
+                    let rec = rec.unwrap();
+                    out.push((
+                        rec.offset,
+                        String::from_utf8(rec.key.unwrap().to_vec()).unwrap(),
+                        rec.value.map(|v| String::from_utf8(v.to_vec()).unwrap()),
+                    ));
+                }
+                offset = h.next_offset();
+            }
+        }
+        out
+    }
+
+    fn latest(all: &[(i64, String, Option<String>)]) -> BTreeMap<String, Option<String>> {
+        all.iter().map(|(_, k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    #[test]
+    fn keeps_the_latest_record_per_key_with_offsets_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), compacted());
+        let mut expect = BTreeMap::new();
+        for i in 0..200 {
+            let k = format!("k{}", i % 7);
+            let v = format!("v{i}");
+            log.append(keyed(&k, Some(&v), 1000 + i), 0).unwrap();
+            expect.insert(k, Some(v));
+        }
+        let before = contents(&log);
+        let size_before = log.size_bytes();
+        let stats = log.clean(10_000, CLEANER_TEST_MAP).unwrap().unwrap();
+        assert!(stats.records_removed > 100, "{stats:?}");
+        assert!(log.size_bytes() < size_before / 2);
+        let after = contents(&log);
+        // Same latest value per key; offsets ascending, a subset of before.
+        assert_eq!(latest(&after), expect);
+        assert_eq!(latest(&after), latest(&before));
+        assert!(after.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(after.iter().all(|r| before.contains(r)));
+        // Only the active segment's records can be duplicates of a key.
+        assert_eq!(log.log_start_offset(), 0);
+        assert_eq!(log.high_watermark(), 200);
+        // Nothing left to do at once (checkpoint), and reopening agrees.
+        assert!(log.clean(10_000, CLEANER_TEST_MAP).unwrap().is_none());
+        drop(log);
+        let log = open(dir.path(), compacted());
+        assert_eq!(contents(&log), after);
+        assert!(log.clean(10_000, CLEANER_TEST_MAP).unwrap().is_none());
+        // Appends continue at the log end; reads land on gaps correctly.
+        assert_eq!(
+            log.append(keyed("k0", Some("new"), 5000), 0)
+                .unwrap()
+                .base_offset,
+            200
+        );
+        for o in 0..200 {
+            let r = log.read(o, 1 << 20, true).unwrap();
+            let h = crate::record::validate_batches(&r.records).unwrap();
+            assert!(h[0].last_offset() >= o);
+        }
+    }
+
+    #[test]
+    fn tombstones_get_a_horizon_then_go_and_dirty_ratio_is_honoured() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = LogConfig {
+            delete_retention_ms: 1_000,
+            ..compacted()
+        };
+        let log = open(dir.path(), cfg.clone());
+        for i in 0..40 {
+            log.append(keyed(&format!("k{}", i % 4), Some("value"), 100 + i), 0)
+                .unwrap();
+        }
+        for k in 0..4 {
+            log.append(keyed(&format!("k{k}"), None, 200), 0).unwrap();
+        }
+        for i in 0..40 {
+            log.append(keyed("other", Some(&format!("o{i}")), 300 + i), 0)
+                .unwrap();
+        }
+        log.clean(10_000, CLEANER_TEST_MAP).unwrap().unwrap();
+        let after = contents(&log);
+        // Tombstones are kept (horizon 11_000), the values they delete are gone.
+        let tombstones: Vec<_> = after.iter().filter(|r| r.2.is_none()).collect();
+        assert_eq!(tombstones.len(), 4, "{after:?}");
+        assert!(!after.iter().any(|r| r.1.starts_with('k') && r.2.is_some()));
+        // Not dirty enough now: nothing happens even past the horizon.
+        assert!(log.clean(20_000, CLEANER_TEST_MAP).unwrap().is_none());
+        // New dirty data makes the next pass run; past the horizon the
+        // tombstones go.
+        for i in 0..60 {
+            log.append(keyed("other", Some(&format!("p{i}")), 400 + i), 0)
+                .unwrap();
+        }
+        log.clean(20_000, CLEANER_TEST_MAP).unwrap().unwrap();
+        let after = contents(&log);
+        assert!(after.iter().all(|r| r.2.is_some()), "{after:?}");
+        // min.cleanable.dirty.ratio = 1 means: only when all is dirty.
+        let strict = LogConfig {
+            min_cleanable_dirty_ratio_ppm: 1_000_000,
+            ..cfg
+        };
+        log.set_config(strict);
+        for i in 0..60 {
+            log.append(keyed("other", Some(&format!("q{i}")), 500 + i), 0)
+                .unwrap();
+        }
+        assert!(log.clean(30_000, CLEANER_TEST_MAP).unwrap().is_none());
+    }
+
+    #[test]
+    fn delete_policy_logs_are_not_cleaned() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), small());
+        for _ in 0..50 {
+            log.append(batch(2, 0), 0).unwrap();
+        }
+        assert!(log.clean(0, CLEANER_TEST_MAP).unwrap().is_none());
+    }
+
+    #[test]
+    fn compacted_topics_refuse_records_without_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), compacted());
+        assert!(matches!(
+            log.append(batch(1, 0), 0),
+            Err(crate::storage::StorageError::InvalidRecord(_))
+        ));
+        log.append(keyed("a", Some("b"), 0), 0).unwrap();
+    }
+
+    #[test]
+    fn an_interrupted_swap_is_completed_or_discarded_on_open() {
+        for committed in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let p = pdir(dir.path());
+            let log = open(dir.path(), compacted());
+            for i in 0..100 {
+                log.append(keyed(&format!("k{}", i % 3), Some(&format!("v{i}")), i), 0)
+                    .unwrap();
+            }
+            let expect = latest(&contents(&log));
+            let hw = log.high_watermark();
+            // Simulate a pass that stopped before or after its commit point:
+            // clean a copy, then put its output back as the scratch dir or
+            // as a swap file next to the untouched old segments.
+            let copy = tempfile::tempdir().unwrap();
+            let cp = pdir(copy.path());
+            fs::create_dir_all(&cp).unwrap();
+            for f in fs::read_dir(&p).unwrap() {
+                let f = f.unwrap().path();
+                if f.is_file() {
+                    fs::copy(&f, cp.join(f.file_name().unwrap())).unwrap();
+                }
+            }
+            drop(log);
+            let clog = open(copy.path(), compacted());
+            clog.clean(10_000, CLEANER_TEST_MAP).unwrap().unwrap();
+            let first_end = clog.lock().sealed.keys().nth(1).copied().unwrap();
+            drop(clog);
+            let cleaned = fs::read(offset_file_path(&cp, 0, FileKind::Log)).unwrap();
+            if committed {
+                // Only the first group's swap exists: [0, first_end).
+                fs::write(p.join(swap_file_name(0, first_end)), &cleaned).unwrap();
+            } else {
+                fs::create_dir_all(p.join(CLEANER_SCRATCH_DIR)).unwrap();
+                fs::write(
+                    offset_file_path(&p.join(CLEANER_SCRATCH_DIR), 0, FileKind::Log),
+                    &cleaned,
+                )
+                .unwrap();
+            }
+            let log = open(dir.path(), compacted());
+            assert!(!p.join(CLEANER_SCRATCH_DIR).exists());
+            assert!(files_with_ext(&p, "swap").is_empty());
+            assert_eq!(log.high_watermark(), hw);
+            assert_eq!(latest(&contents(&log)), expect, "committed={committed}");
+            let all = contents(&log);
+            assert!(all.windows(2).all(|w| w[0].0 < w[1].0));
+        }
+    }
+
+    const CLEANER_TEST_MAP: usize = 1 << 20;
+}
