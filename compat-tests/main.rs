@@ -14,6 +14,7 @@ mod api_versions;
 mod auto_create;
 mod bad_frames;
 mod bench_smoke;
+mod clients;
 mod compaction;
 mod compression;
 mod corruption;
