@@ -96,7 +96,13 @@ fn sigkill_loop_loses_no_acknowledged_message() {
     }
     let iterations = env_usize("SKIFF_CRASH_ITERATIONS", 20);
     let mut rng = Rng::from_env("sigkill_loop");
-    let mut broker = Broker::start_with(&[("log.flush.interval.messages", "1")]);
+    // Small segments and a small, compacted __consumer_offsets: kills also
+    // land in segment rolls and in the cleaner's rewrites and swaps.
+    let mut broker = Broker::start_with(&[
+        ("log.flush.interval.messages", "1"),
+        ("log.segment.bytes", "65536"),
+        ("offsets.topic.segment.bytes", "8192"),
+    ]);
     let topic = unique_topic("crash");
     let group = unique_topic("crash-group");
     run(async {
@@ -150,8 +156,8 @@ fn sigkill_loop_loses_no_acknowledged_message() {
                     ("linger.ms", "1"),
                     ("enable.idempotence", "false"),
                     ("message.send.max.retries", "0"),
-                    ("message.timeout.ms", "3000"),
-                    ("request.timeout.ms", "2000"),
+                    ("message.timeout.ms", "2000"),
+                    ("request.timeout.ms", "1500"),
                 ],
             ));
             let sender = {
@@ -186,7 +192,11 @@ fn sigkill_loop_loses_no_acknowledged_message() {
             tokio::time::sleep(kill_after).await;
             broker.kill();
             stop.store(true, Ordering::SeqCst);
-            let _ = tokio::time::timeout(Duration::from_secs(10), sender).await;
+            // Reports of deliveries acknowledged before the kill arrive at
+            // once; the rest can only fail. Not waiting for their timeouts
+            // may only leave an acknowledgement uncounted (a weaker check,
+            // never a false failure).
+            let _ = tokio::time::timeout(Duration::from_millis(1500), sender).await;
         });
         // Restart first: a commit in flight at the kill only returns once
         // a broker answers.

@@ -24,6 +24,7 @@ mod durability;
 mod fetch;
 mod fuzz_replay;
 mod groups;
+mod http;
 mod idempotence;
 mod kcat;
 mod large;

@@ -96,6 +96,8 @@ pub const BROKER_KEYS: &[BrokerKey] = &[
     key("offsets.retention.minutes", Some("10080"), KeyType::Int, "Committed offsets of a group that has been empty this long are deleted (and the group with them)."),
     key("offsets.retention.check.interval.ms", Some("600000"), KeyType::Long, "How often expired committed offsets are looked for."),
     key("offset.metadata.max.bytes", Some("4096"), KeyType::Int, "Longest metadata string an offset commit may carry (longer: OFFSET_METADATA_TOO_LARGE)."),
+    key("http.listeners", Some("127.0.0.1:8092"), KeyType::List, "Address of the HTTP listener (web console, JSON API, /metrics, /healthz, /readyz), HOST:PORT; empty or \"off\" disables it. Port 0 picks a free port (the \"http ready\" log line names it)."),
+    key("http.read.only", Some("false"), KeyType::Boolean, "When true the HTTP console and API refuse state-changing actions (produce, create and delete topic)."),
     key("skiff.max.open.segment.files", Some("0"), KeyType::Int, "Most segment and index files kept open at once (least recently used are closed and reopened on demand); 0 = half the process's open-file limit, which Skiff raises to its hard limit at start."),
     key("skiff.testing.fault.injection", Some("false"), KeyType::Boolean, "Testing only: when true, the file <log.dirs>/.skiff/fault-injection (contents enospc or eio) makes every partition write fail with that error until it is removed. Never enable in production."),
 ];
@@ -308,6 +310,10 @@ pub struct BrokerConfig {
     pub max_open_segment_files: usize,
     /// `skiff.testing.fault.injection`: the storage fault-injection control file is honoured.
     pub testing_fault_injection: bool,
+    /// `http.listeners`: the console/API/metrics listener; `None` when disabled.
+    pub http_listener: Option<HostPort>,
+    /// `http.read.only`: the HTTP API refuses produce, create and delete.
+    pub http_read_only: bool,
     /// Every known key with its effective value and source, for DescribeConfigs.
     pub entries: Vec<ConfigEntry>,
 }
@@ -518,6 +524,13 @@ impl BrokerConfig {
                 num("skiff.max.open.segment.files")?,
             )? as usize,
             testing_fault_injection: get("skiff.testing.fault.injection").as_deref() == Some("true"),
+            http_listener: match get("http.listeners") {
+                Some(v) if !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("off") => {
+                    Some(parse_host_port("http.listeners", &v)?)
+                }
+                _ => None,
+            },
+            http_read_only: get("http.read.only").as_deref() == Some("true"),
             entries,
         })
     }

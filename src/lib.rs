@@ -14,6 +14,9 @@
 //! - [`group`]: the consumer group coordinator (classic protocol) and
 //!   committed offsets in the internal `__consumer_offsets` topic.
 //! - [`record`]: the Kafka v2 record batch format (validation, CRC, in-place offsets).
+//! - [`http`]: the web console, its JSON API, `/metrics` and health checks, on
+//!   their own small runtime thread.
+//! - [`metrics`]: a leaf: lock-free counters and histograms anyone may record into.
 //! - [`config`], [`clock`], [`meta`]: leaves: configuration, injected time,
 //!   broker metadata files.
 
@@ -21,7 +24,9 @@ pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod group;
+pub mod http;
 pub mod meta;
+pub mod metrics;
 pub mod protocol;
 pub mod record;
 pub mod server;

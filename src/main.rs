@@ -37,6 +37,10 @@ struct Cli {
     #[arg(long, env = "SKIFF_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
 
+    /// HTTP console/API/metrics address, HOST:PORT, or "off" (config key `http.listeners`).
+    #[arg(long, value_name = "HOST:PORT")]
+    http_listeners: Option<String>,
+
     /// Set any config key, e.g. --set log.flush.interval.messages=1 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
@@ -73,6 +77,9 @@ fn load_config(cli: &Cli) -> Result<BrokerConfig, Box<dyn std::error::Error>> {
     }
     if let Some(d) = &cli.data_dir {
         raw.set("log.dirs", d.display().to_string(), Source::Cli);
+    }
+    if let Some(h) = &cli.http_listeners {
+        raw.set("http.listeners", h.clone(), Source::Cli);
     }
     for kv in &cli.set {
         raw.merge_set(kv)?;
@@ -160,6 +167,15 @@ async fn run(config: BrokerConfig) -> ExitCode {
     // Consumer group deadlines: sessions, join/sync phases, offset expiry.
     let group_timers = broker.groups().spawn_timer_task();
 
+    // The web console, JSON API, /metrics and health checks (own thread).
+    let http = match skiff::http::start(broker.clone()) {
+        Ok(h) => h,
+        Err(e) => {
+            error!("{e}: {:?}", std::error::Error::source(&e));
+            return ExitCode::FAILURE;
+        }
+    };
+
     info!(
         %addr,
         advertised = %broker.advertised(),
@@ -167,7 +183,11 @@ async fn run(config: BrokerConfig) -> ExitCode {
         version = env!("CARGO_PKG_VERSION"),
         "broker ready"
     );
-    skiff::server::run(listener, broker.clone(), shutdown_signal()).await;
+    skiff::server::run(listener, broker.clone(), async {
+        shutdown_signal().await;
+        http.mark_stopping();
+    })
+    .await;
     periodic.abort();
     group_timers.abort();
     match broker.logs().flush_all() {

@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
-use rdkafka::mocking::MockCluster;
-use rdkafka::producer::DefaultProducerContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::producer::{BaseProducer, Producer};
 
 use clients::{ProduceJob, ProduceStats};
 use procs::{Mem, SkiffProc};
@@ -522,7 +522,8 @@ pub fn run(opts: &Options) -> Result<Report, String> {
         format!(
             "reference: {}",
             if opts.mock {
-                "librdkafka in-memory mock cluster (1 broker), same process as the clients"
+                "librdkafka in-memory mock cluster (1 broker, \
+                 group.initial.rebalance.delay.ms=0 like Skiff), same process as the clients"
             } else {
                 "none (--no-mock)"
             }
@@ -916,8 +917,7 @@ impl<'a> Runner<'a> {
                 let skiff = self.skiff_latency(rate, count, &extra);
                 let mock = self.mock_side(|bootstrap, mock| {
                     let topic = topic_name("lat");
-                    mock.create_topic(&topic, 1, 1)
-                        .map_err(|e| format!("mock create topic: {e}"))?;
+                    mock.create_topic(&topic, 1)?;
                     latency_measurement(bootstrap, &topic, rate, count, &extra)
                 });
                 one(skiff, mock)
@@ -970,22 +970,15 @@ impl<'a> Runner<'a> {
 
     /// Runs `f` against a fresh mock cluster (dropped afterwards, so the
     /// memory of one scenario's data is freed before the next).
-    fn mock_side(
-        &self,
-        f: impl FnOnce(
-            &str,
-            &MockCluster<'static, DefaultProducerContext>,
-        ) -> Result<Measurement, String>,
-    ) -> Outcome {
+    fn mock_side(&self, f: impl FnOnce(&str, &Mock) -> Result<Measurement, String>) -> Outcome {
         if !self.opts.mock {
             return Outcome::Skipped("--no-mock".into());
         }
-        let mock = match MockCluster::new(1) {
+        let mock = match Mock::start() {
             Ok(m) => m,
-            Err(e) => return Outcome::Failed(format!("start mock cluster: {e}")),
+            Err(e) => return Outcome::Failed(e),
         };
-        let bootstrap = mock.bootstrap_servers();
-        let out = f(&bootstrap, &mock);
+        let out = f(&mock.bootstrap, &mock);
         drop(mock);
         match out {
             Ok(m) => Outcome::Measured(m),
@@ -1429,6 +1422,57 @@ impl<'a> Runner<'a> {
 }
 
 // ---------------------------------------------------------------------------
+// The reference peer
+// ---------------------------------------------------------------------------
+
+/// librdkafka's in-memory mock cluster (one broker), owned by an idle
+/// client created with `test.mock.num.brokers=1`: that way, unlike with
+/// `MockCluster::new`, the bench can reach the cluster handle and set the
+/// group's initial rebalance delay to 0 (the mock's default is Kafka's
+/// 3000 ms, Skiff's is 0), so group joins are compared like for like.
+/// Dropping it destroys the cluster and frees its data.
+struct Mock {
+    holder: BaseProducer,
+    bootstrap: String,
+}
+
+impl Mock {
+    fn start() -> Result<Mock, String> {
+        let holder: BaseProducer = ClientConfig::new()
+            .set("test.mock.num.brokers", "1")
+            .set("log_level", "3")
+            .create()
+            .map_err(|e| format!("start mock cluster: {e}"))?;
+        let bootstrap = holder
+            .client()
+            .mock_cluster()
+            .ok_or("client has no mock cluster")?
+            .bootstrap_servers();
+        // SAFETY: `native_ptr` is the live handle owned by `holder`, which
+        // was created with test.mock.num.brokers, so librdkafka returns its
+        // mock cluster (checked for null); the setter only enqueues a
+        // command to the mock's thread and keeps no pointer we pass.
+        unsafe {
+            let mc = rdkafka::bindings::rd_kafka_handle_mock_cluster(holder.client().native_ptr());
+            if mc.is_null() {
+                return Err("librdkafka returned no mock cluster handle".into());
+            }
+            rdkafka::bindings::rd_kafka_mock_group_initial_rebalance_delay_ms(mc, 0);
+        }
+        Ok(Mock { holder, bootstrap })
+    }
+
+    fn create_topic(&self, topic: &str, partitions: i32) -> Result<(), String> {
+        self.holder
+            .client()
+            .mock_cluster()
+            .ok_or("client has no mock cluster")?
+            .create_topic(topic, partitions, 1)
+            .map_err(|e| format!("mock create topic {topic}: {e}"))
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Side-independent pieces
 // ---------------------------------------------------------------------------
 
@@ -1486,15 +1530,10 @@ fn throughput(
     }
 }
 
-fn mock_produce(
-    bootstrap: &str,
-    mock: &MockCluster<'static, DefaultProducerContext>,
-    job: &ProduceJob,
-) -> Result<Measurement, String> {
+fn mock_produce(bootstrap: &str, mock: &Mock, job: &ProduceJob) -> Result<Measurement, String> {
     let mut job = job.clone();
     job.topic = topic_name("produce");
-    mock.create_topic(&job.topic, job.partitions, 1)
-        .map_err(|e| format!("mock create topic: {e}"))?;
+    mock.create_topic(&job.topic, job.partitions)?;
     let st = clients::produce(bootstrap, &job)?;
     let (arrived, note) = check_produce(
         bootstrap,
@@ -1512,15 +1551,14 @@ fn mock_produce(
 
 fn mock_consume(
     bootstrap: &str,
-    mock: &MockCluster<'static, DefaultProducerContext>,
+    mock: &Mock,
     size: usize,
     count: u64,
     partitions: i32,
     group: bool,
 ) -> Result<Measurement, String> {
     let topic = topic_name("consume");
-    mock.create_topic(&topic, partitions, 1)
-        .map_err(|e| format!("mock create topic: {e}"))?;
+    mock.create_topic(&topic, partitions)?;
     fill(bootstrap, &topic, partitions, count, size)?;
     // The mock keeps only the last 5 MiB of each partition (hard-coded in
     // librdkafka's rdkafka_mock.c): read that window until it has yielded
@@ -1552,9 +1590,8 @@ fn mock_consume(
 }
 
 /// Consume throughput. With a group, the rate is taken from the first to
-/// the last message, so the join (the group's initial rebalance delay:
-/// 3 s in the mock, `group.initial.rebalance.delay.ms` in Skiff) is
-/// reported separately instead of diluting the figure.
+/// the last message, so the join (FindCoordinator, JoinGroup, SyncGroup,
+/// OffsetFetch) is reported separately (`join_ms`) instead of diluting it.
 fn consume_measurement(
     st: &clients::ConsumeStats,
     count: u64,

@@ -353,6 +353,16 @@ pub fn svg_throughput(results: &[ScenarioResult]) -> Option<String> {
         .flatten()
         .map(|m| m.msgs_per_s)
         .fold(1.0, f64::max);
+    // Round the axis to a 1/2/5 x 10^k step, about five ticks.
+    let raw_step = max / 5.0;
+    let magnitude = 10f64.powf(raw_step.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw_step)
+        .unwrap_or(raw_step);
+    let ticks = (max / step).ceil().max(1.0) as usize;
+    let max = step * ticks as f64;
     let (left, bar_w, row_h, top) = (240.0, 560.0, 26.0, 70.0);
     let width = 960u32;
     let height = (top + row_h * rows.len() as f64 + 30.0) as u32;
@@ -361,10 +371,9 @@ pub fn svg_throughput(results: &[ScenarioResult]) -> Option<String> {
         height,
         "skiff-bench: throughput (messages/s), Skiff vs librdkafka mock",
     );
-    // Grid: five ticks.
-    for i in 0..=5 {
-        let v = max * i as f64 / 5.0;
-        let x = left + bar_w * i as f64 / 5.0;
+    for i in 0..=ticks {
+        let v = step * i as f64;
+        let x = left + bar_w * v / max;
         let _ = writeln!(
             s,
             r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#e0e0e0"/><text x="{x:.1}" y="{:.1}" text-anchor="middle" fill="#666">{}</text>"##,

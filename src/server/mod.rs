@@ -8,6 +8,7 @@
 //! to requests that were already buffered are written together.
 
 mod connection;
+mod request_metrics;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -106,6 +107,7 @@ async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let started = Instant::now();
+    crate::metrics::global().connection_opened();
     let mut conn = Connection::new(stream, max_frame);
     let mut out = BytesMut::with_capacity(4096);
     let mut requests: u64 = 0;
@@ -148,6 +150,7 @@ async fn serve(
         duration_ms = started.elapsed().as_millis() as u64,
         "connection closed: {reason}"
     );
+    crate::metrics::global().connection_closed();
 }
 
 /// Decodes one frame, lets the broker answer it and appends the response frame
@@ -172,7 +175,10 @@ async fn answer(
                 api = protocol::name_of(api_key),
                 version, correlation_id, "request"
             );
-            match broker.handle(request).await {
+            let handled_at = Instant::now();
+            let handled = broker.handle(request).await;
+            request_metrics::record(api_key, handled_at, handled.as_ref().ok().and_then(Option::as_ref));
+            match handled {
                 Ok(Some(body)) => {
                     protocol::encode_response(out, api_key, version, correlation_id, &body)
                         .map_err(|e| e.to_string())

@@ -61,7 +61,8 @@ pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<Prod
                     let Some(records) = p.records else {
                         return fail(ResponseError::InvalidRecord, Some("null records".into()));
                     };
-                    match log.append(records, now) {
+                    let (batch_bytes, batch_records) = (records.len(), crate::record::BatchHeader::parse(&records).map_or(0, |h| h.record_count));
+                    match log.append(records, now).inspect(|i| if !i.duplicate { crate::metrics::global().record_produce(topic.name(), batch_bytes, batch_records) }) {
                         Ok(info) => base
                             .with_base_offset(info.base_offset)
                             .with_log_append_time_ms(info.log_append_time_ms)
