@@ -32,7 +32,10 @@ fn run_script(name: &str, program: &str, script: &str, probe_args: &[&str]) {
     let node_path = node_path.to_string_lossy().to_string();
     if !probe(program, probe_args, &node_path) {
         let reason = format!("{name} is not installed (see compat-tests/clients/README.md)");
-        assert!(std::env::var("CI").is_err(), "{reason}: .ci/run installs it");
+        assert!(
+            std::env::var("CI").is_err(),
+            "{reason}: .ci/run installs it"
+        );
         eprintln!("SKIP: {reason}");
         return;
     }
@@ -53,7 +56,11 @@ fn run_script(name: &str, program: &str, script: &str, probe_args: &[&str]) {
             out.status, out.stdout, out.stderr
         );
     }
-    assert!(out.stdout.contains("PASS"), "{name} ran no scenario:\n{}", out.stdout);
+    assert!(
+        out.stdout.contains("PASS"),
+        "{name} ran no scenario:\n{}",
+        out.stdout
+    );
     assert!(!out.stdout.contains("FAIL"), "{name}:\n{}", out.stdout);
 }
 
@@ -89,5 +96,10 @@ fn confluent_kafka() {
 
 #[test]
 fn kafkajs() {
-    run_script("kafkajs", "node", "js/kafkajs_test.js", &["-e", "require('kafkajs')"]);
+    run_script(
+        "kafkajs",
+        "node",
+        "js/kafkajs_test.js",
+        &["-e", "require('kafkajs')"],
+    );
 }

@@ -33,5 +33,6 @@ mod list_offsets;
 mod metadata;
 mod pipelining;
 mod produce_consume;
+mod protocol_edges;
 mod retention;
 mod segments;
