@@ -36,7 +36,11 @@ fn api_versions_v0_and_v3_and_ranges() {
         // v0
         let v0 = raw.call(&request(0), 0);
         assert_eq!(v0.error_code, 0);
-        assert!(v0.api_keys.len() >= 10, "v0 lists {} apis", v0.api_keys.len());
+        assert!(
+            v0.api_keys.len() >= 10,
+            "v0 lists {} apis",
+            v0.api_keys.len()
+        );
 
         // v3, decoded by hand from the raw frame.
         let corr = raw.send(&request(3), 3);
@@ -45,7 +49,11 @@ fn api_versions_v0_and_v3_and_ranges() {
         assert_eq!(&frame[0..4], &corr.to_be_bytes(), "correlation id first");
         // Response header v0: no tagged-field byte, the body's error code
         // follows the correlation id directly, then the compact array length.
-        assert_eq!(&frame[4..6], &[0, 0], "error_code right after the correlation id");
+        assert_eq!(
+            &frame[4..6],
+            &[0, 0],
+            "error_code right after the correlation id"
+        );
         assert_ne!(
             frame[6], 0,
             "byte 6 must be the api_keys compact-array length (N+1); 0 means a \
@@ -53,13 +61,24 @@ fn api_versions_v0_and_v3_and_ranges() {
         );
         let mut body = frame.slice(4..);
         let v3 = ApiVersionsResponse::decode(&mut body, 3).expect("decode v3 body");
-        assert!(body.is_empty(), "{} trailing bytes after the v3 body", body.len());
+        assert!(
+            body.is_empty(),
+            "{} trailing bytes after the v3 body",
+            body.len()
+        );
         assert_eq!(v3.error_code, 0);
-        assert_eq!(v0.api_keys.len(), v3.api_keys.len(), "v0 and v3 list the same apis");
+        assert_eq!(
+            v0.api_keys.len(),
+            v3.api_keys.len(),
+            "v0 and v3 list the same apis"
+        );
 
         // Ranges.
         let produce = range(&v3, ApiKey::Produce);
-        assert_eq!(produce.0, 0, "Produce advertised from v0 (librdkafka's feature probe needs it)");
+        assert_eq!(
+            produce.0, 0,
+            "Produce advertised from v0 (librdkafka's feature probe needs it)"
+        );
         assert!(produce.1 >= 7, "Produce max {}", produce.1);
         let fetch = range(&v3, ApiKey::Fetch);
         assert!(fetch.0 <= 4, "Fetch min {}", fetch.0);

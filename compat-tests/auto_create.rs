@@ -30,8 +30,14 @@ fn produce_to_unknown_topic_auto_creates_it() {
         assert_eq!((d.partition, d.offset), (0, 0));
 
         let c = consumer(&broker, &[]);
-        let md = c.fetch_metadata(Some(&topic), OP_TIMEOUT).expect("metadata");
-        let t = md.topics().iter().find(|t| t.name() == topic).expect("topic listed");
+        let md = c
+            .fetch_metadata(Some(&topic), OP_TIMEOUT)
+            .expect("metadata");
+        let t = md
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic)
+            .expect("topic listed");
         assert!(t.error().is_none());
         if !broker.is_external() {
             assert_eq!(t.partitions().len(), 1, "num.partitions defaults to 1");
@@ -73,10 +79,16 @@ fn auto_create_disabled_unknown_topic_errors() {
         let v = raw.pick_version(ApiKey::Metadata, 12);
         let md = raw.call(&metadata_request(Some(&[&topic]), true), v);
         assert_eq!(md.topics.len(), 1, "{md:?}");
-        assert_eq!(md.topics[0].error_code, UNKNOWN_TOPIC_OR_PARTITION, "{md:?}");
+        assert_eq!(
+            md.topics[0].error_code, UNKNOWN_TOPIC_OR_PARTITION,
+            "{md:?}"
+        );
         // Older Metadata versions (no allow_auto_topic_creation field) too.
         let md = raw.call(&metadata_request(Some(&[&topic]), true), 1);
-        assert_eq!(md.topics[0].error_code, UNKNOWN_TOPIC_OR_PARTITION, "Metadata v1: {md:?}");
+        assert_eq!(
+            md.topics[0].error_code, UNKNOWN_TOPIC_OR_PARTITION,
+            "Metadata v1: {md:?}"
+        );
 
         // Raw produce: the partition's error.
         let pv = raw.pick_version(ApiKey::Produce, 9);
@@ -84,15 +96,24 @@ fn auto_create_disabled_unknown_topic_errors() {
             &produce_request(&topic, 0, encode_batch(&[b"x"], None), -1),
             pv,
         ));
-        assert_eq!(err, UNKNOWN_TOPIC_OR_PARTITION, "raw produce to an unknown topic");
+        assert_eq!(
+            err, UNKNOWN_TOPIC_OR_PARTITION,
+            "raw produce to an unknown topic"
+        );
 
         // rdkafka: the delivery fails with unknown topic.
         let producer = future_producer(
             &broker,
-            &[("message.timeout.ms", "5000"), ("topic.metadata.propagation.max.ms", "1000")],
+            &[
+                ("message.timeout.ms", "5000"),
+                ("topic.metadata.propagation.max.ms", "1000"),
+            ],
         );
         let res = producer
-            .send(FutureRecord::<(), _>::to(&topic).payload("x"), Duration::from_secs(5))
+            .send(
+                FutureRecord::<(), _>::to(&topic).payload("x"),
+                Duration::from_secs(5),
+            )
             .await;
         match res {
             Err((KafkaError::MessageProduction(code), _)) => assert!(
@@ -129,7 +150,10 @@ fn produce_to_missing_partition_fails() {
             &produce_request(&topic, 7, encode_batch(&[b"x"], None), -1),
             pv,
         ));
-        assert_eq!(err, UNKNOWN_TOPIC_OR_PARTITION, "raw produce to partition 7 of 1");
+        assert_eq!(
+            err, UNKNOWN_TOPIC_OR_PARTITION,
+            "raw produce to partition 7 of 1"
+        );
 
         let producer = future_producer(&broker, &[("message.timeout.ms", "5000")]);
         let res = producer

@@ -29,7 +29,9 @@ impl Healthy<'_> {
         let d = self
             .producer
             .send(
-                FutureRecord::<(), _>::to(&self.topic).partition(0).payload(&v),
+                FutureRecord::<(), _>::to(&self.topic)
+                    .partition(0)
+                    .payload(&v),
                 Duration::from_secs(10),
             )
             .await
@@ -177,14 +179,19 @@ fn bad_frames_close_only_their_connection() {
         // A good request on a fresh raw connection still works.
         let mut raw = RawClient::connect(&addr);
         let versions = raw.api_versions();
-        assert!(versions.contains_key(&18), "ApiVersions after the bad frames");
+        assert!(
+            versions.contains_key(&18),
+            "ApiVersions after the bad frames"
+        );
 
         stop.store(true, Ordering::SeqCst);
         bg.await.expect("background producer");
-        assert!(bg_acked.load(Ordering::SeqCst) > 0, "background producer made progress");
+        assert!(
+            bg_acked.load(Ordering::SeqCst) > 0,
+            "background producer made progress"
+        );
         if !broker.is_alive() {
             broker.fail("broker died");
         }
     });
 }
-

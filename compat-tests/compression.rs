@@ -20,7 +20,11 @@ fn codec_roundtrip(codec: &str, expected: Compression) {
         create_topic(&broker, &topic, 1).await;
         let producer = future_producer(
             &broker,
-            &[("compression.codec", codec), ("linger.ms", "50"), ("batch.num.messages", "1000")],
+            &[
+                ("compression.codec", codec),
+                ("linger.ms", "50"),
+                ("batch.num.messages", "1000"),
+            ],
         );
 
         // Mixed payloads: highly compressible, random, empty, and binary.
@@ -43,9 +47,10 @@ fn codec_roundtrip(codec: &str, expected: Compression) {
             );
         }
         for (i, f) in futures.into_iter().enumerate() {
-            let d = f.await.expect("delivery future").unwrap_or_else(|(e, _)| {
-                broker.fail(&format!("{codec}: produce {i} failed: {e}"))
-            });
+            let d = f
+                .await
+                .expect("delivery future")
+                .unwrap_or_else(|(e, _)| broker.fail(&format!("{codec}: produce {i} failed: {e}")));
             assert_eq!(d.offset, i as i64, "{codec}: offset of message {i}");
         }
 
@@ -54,10 +59,18 @@ fn codec_roundtrip(codec: &str, expected: Compression) {
         let got = consume_exact(&c, values.len(), Duration::from_secs(20));
         for (i, (m, v)) in got.iter().zip(&values).enumerate() {
             assert_eq!(m.offset(), i as i64, "{codec}: offset");
-            assert_eq!(m.key(), Some(format!("k{i}").as_bytes()), "{codec}: key {i}");
+            assert_eq!(
+                m.key(),
+                Some(format!("k{i}").as_bytes()),
+                "{codec}: key {i}"
+            );
             // An empty payload may come back as empty or absent depending on
             // the client; anything else must match byte for byte.
-            assert_eq!(m.payload().unwrap_or(&[]), v.as_slice(), "{codec}: value {i}");
+            assert_eq!(
+                m.payload().unwrap_or(&[]),
+                v.as_slice(),
+                "{codec}: value {i}"
+            );
         }
 
         // The stored batches keep the producer's codec (no recompression).

@@ -72,7 +72,11 @@ async fn check_after_restart(broker: &mut Broker, topic: &str, valid: i64) {
     let (low, high) = c
         .fetch_watermarks(topic, 0, OP_TIMEOUT)
         .expect("watermarks after restart");
-    assert_eq!((low, high), (0, valid), "watermarks after recovering the corrupt tail");
+    assert_eq!(
+        (low, high),
+        (0, valid),
+        "watermarks after recovering the corrupt tail"
+    );
     assign_from_start(&c, topic, &[0]);
     let got = consume_exact(&c, valid as usize, Duration::from_secs(15));
     for (i, m) in got.iter().enumerate() {
@@ -83,12 +87,17 @@ async fn check_after_restart(broker: &mut Broker, topic: &str, valid: i64) {
     let producer = future_producer(broker, &[]);
     let d = producer
         .send(
-            FutureRecord::<(), _>::to(topic).partition(0).payload("after-recovery"),
+            FutureRecord::<(), _>::to(topic)
+                .partition(0)
+                .payload("after-recovery"),
             Duration::from_secs(10),
         )
         .await
         .unwrap_or_else(|(e, _)| broker.fail(&format!("produce after recovery: {e}")));
-    assert_eq!(d.offset, valid, "new messages continue after the last valid offset");
+    assert_eq!(
+        d.offset, valid,
+        "new messages continue after the last valid offset"
+    );
     let more = consume_exact(&c, 1, Duration::from_secs(10));
     assert_eq!(more[0].offset(), valid);
     assert_eq!(payload_str(&more[0]), "after-recovery");
@@ -109,7 +118,12 @@ fn garbage_appended_to_last_segment() {
         let seg = last_segment(&broker, &topic);
         let bytes = fs::read(&seg).unwrap();
         let spans = batch_spans(&bytes);
-        assert_eq!(spans.len() as i64, BATCHES, "batches found in {}", seg.display());
+        assert_eq!(
+            spans.len() as i64,
+            BATCHES,
+            "batches found in {}",
+            seg.display()
+        );
         let end = spans.last().map(|(s, l)| s + l).unwrap();
         // A plausible batch header (next offset, length 500) followed by junk.
         let mut garbage = Vec::new();
@@ -141,7 +155,12 @@ fn last_batch_truncated_mid_way() {
         let seg = last_segment(&broker, &topic);
         let bytes = fs::read(&seg).unwrap();
         let spans = batch_spans(&bytes);
-        assert_eq!(spans.len() as i64, BATCHES, "batches found in {}", seg.display());
+        assert_eq!(
+            spans.len() as i64,
+            BATCHES,
+            "batches found in {}",
+            seg.display()
+        );
         let (start, len) = *spans.last().unwrap();
         let f = OpenOptions::new().write(true).open(&seg).unwrap();
         f.set_len((start + len / 2) as u64).unwrap();
@@ -167,7 +186,12 @@ fn last_batch_crc_mismatch_after_crash() {
         let seg = last_segment(&broker, &topic);
         let bytes = fs::read(&seg).unwrap();
         let spans = batch_spans(&bytes);
-        assert_eq!(spans.len() as i64, BATCHES, "batches found in {}", seg.display());
+        assert_eq!(
+            spans.len() as i64,
+            BATCHES,
+            "batches found in {}",
+            seg.display()
+        );
         let (start, len) = *spans.last().unwrap();
         // Flip the last byte of the batch (inside the record's value): the
         // length still matches but the CRC-32C no longer does.

@@ -59,7 +59,11 @@ fn acked_messages_survive_sigterm_restart() {
             );
         }
         let mut acked = 0u64;
-        for (i, f) in futures::future::join_all(futures).await.into_iter().enumerate() {
+        for (i, f) in futures::future::join_all(futures)
+            .await
+            .into_iter()
+            .enumerate()
+        {
             let d = f
                 .expect("delivery future")
                 .unwrap_or_else(|(e, _)| broker.fail(&format!("produce {i}: {e}")));
@@ -83,7 +87,10 @@ fn acked_messages_survive_sigterm_restart() {
         }
 
         let off = produce_one(&broker, &topic, "after-restart").await;
-        assert_eq!(off, N as i64, "produce after restart continues at the next offset");
+        assert_eq!(
+            off, N as i64,
+            "produce after restart continues at the next offset"
+        );
 
         // And that survives a second graceful restart.
         broker.stop();
@@ -121,8 +128,13 @@ fn acked_messages_survive_sigkill_mid_stream() {
         let stop = Arc::new(AtomicBool::new(false));
 
         let task = {
-            let (producer, acked, failed, stop, topic) =
-                (producer.clone(), acked.clone(), failed.clone(), stop.clone(), topic.clone());
+            let (producer, acked, failed, stop, topic) = (
+                producer.clone(),
+                acked.clone(),
+                failed.clone(),
+                stop.clone(),
+                topic.clone(),
+            );
             tokio::spawn(async move {
                 let mut inflight = FuturesUnordered::new();
                 let mut i = 0u64;
@@ -166,7 +178,10 @@ fn acked_messages_survive_sigkill_mid_stream() {
             .expect("producer task");
         drop(producer);
         let failed = failed.lock().unwrap().clone();
-        assert!(failed.is_empty(), "producer errors before the kill: {failed:?}");
+        assert!(
+            failed.is_empty(),
+            "producer errors before the kill: {failed:?}"
+        );
         let acked = acked.lock().unwrap().clone();
 
         let before = broker.bootstrap();
@@ -182,10 +197,17 @@ fn acked_messages_survive_sigkill_mid_stream() {
         let mut prev: Option<u64> = None;
         let mut present = BTreeSet::new();
         for (n, m) in got.iter().enumerate() {
-            assert_eq!(m.offset(), n as i64, "offsets contiguous after crash recovery");
+            assert_eq!(
+                m.offset(),
+                n as i64,
+                "offsets contiguous after crash recovery"
+            );
             let i = index_of(&payload_str(m));
             if let Some(p) = prev {
-                assert!(i > p, "offset {n}: message {i} after {p}: duplicate or reordered");
+                assert!(
+                    i > p,
+                    "offset {n}: message {i} after {p}: duplicate or reordered"
+                );
             }
             prev = Some(i);
             present.insert(i);
@@ -201,6 +223,10 @@ fn acked_messages_survive_sigkill_mid_stream() {
 
         eprintln!("after recovery: {} messages in the log", got.len());
         let off = produce_one(&broker, &topic, "after-crash").await;
-        assert_eq!(off, got.len() as i64, "produce after crash continues at the next offset");
+        assert_eq!(
+            off,
+            got.len() as i64,
+            "produce after crash continues at the next offset"
+        );
     });
 }

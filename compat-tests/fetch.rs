@@ -42,8 +42,11 @@ fn fetch_by_topic_id_returns_records_and_empty_not_null() {
                 .iter()
                 .map(|r| (r.offset, r.value.as_ref().unwrap().to_vec()))
                 .collect();
-            let want: Vec<(i64, Vec<u8>)> =
-                values.iter().enumerate().map(|(i, v)| (i as i64, v.to_vec())).collect();
+            let want: Vec<(i64, Vec<u8>)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as i64, v.to_vec()))
+                .collect();
             assert_eq!(got, want, "Fetch v{version} records");
 
             // From the high watermark (no new data, short wait): empty, not null.
@@ -77,6 +80,9 @@ fn fetch_by_topic_id_returns_records_and_empty_not_null() {
         } else {
             resp.responses[0].partitions[0].error_code
         };
-        assert_eq!(code, 100, "UNKNOWN_TOPIC_ID for a random topic id: {resp:?}");
+        assert_eq!(
+            code, 100,
+            "UNKNOWN_TOPIC_ID for a random topic id: {resp:?}"
+        );
     });
 }

@@ -1193,7 +1193,8 @@ fn deleted_topic_loses_its_commits_and_internal_topic_is_protected() {
         // A simple (non-member) commit, as a consumer using assign() makes.
         let c: BaseConsumer = group_config(&broker, &group, &[]).create().unwrap();
         let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(&topic, 0, Offset::Offset(5)).unwrap();
+        tpl.add_partition_offset(&topic, 0, Offset::Offset(5))
+            .unwrap();
         c.commit(&tpl, CommitMode::Sync).expect("commit");
         drop(c);
         assert_eq!(committed(&broker, &group, &topic, 1).get(&0), Some(&5));

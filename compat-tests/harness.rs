@@ -28,8 +28,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use kafka_protocol::records::{
-    Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions,
-    TimestampType,
+    Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -264,7 +263,10 @@ impl Broker {
 
     fn spawn(&mut self, port: u16) -> Result<(), String> {
         assert!(!self.external);
-        assert!(self.child.get_mut().unwrap().is_none(), "broker already running");
+        assert!(
+            self.child.get_mut().unwrap().is_none(),
+            "broker already running"
+        );
         self.generation += 1;
         let gen = self.generation;
         let data_dir = self.data_dir().expect("local broker").to_path_buf();
@@ -358,7 +360,9 @@ impl Broker {
                     .unwrap()
                     .push(format!("[harness] SIGTERM -> exit {status}"));
                 if !status.success() {
-                    self.fail(&format!("broker exited with {status} after SIGTERM (expected 0)"));
+                    self.fail(&format!(
+                        "broker exited with {status} after SIGTERM (expected 0)"
+                    ));
                 }
                 status
             }
@@ -419,21 +423,14 @@ fn wait_deadline(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     loop {
         match child.try_wait() {
             Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10))
-            }
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
             _ => return None,
         }
     }
 }
 
 /// Reads lines until EOF into the log; reports the first ready line's address.
-fn drain(
-    stream: impl Read,
-    log: SharedLog,
-    tag: String,
-    mut ready: Option<mpsc::Sender<String>>,
-) {
+fn drain(stream: impl Read, log: SharedLog, tag: String, mut ready: Option<mpsc::Sender<String>>) {
     let mut reader = BufReader::new(stream);
     let mut buf = Vec::new();
     loop {
@@ -633,7 +630,9 @@ pub async fn wait_topic_ready(c: &BaseConsumer, topic: &str, partitions: i32) {
         let t = md.topics().iter().find(|t| t.name() == topic)?;
         (t.error().is_none()
             && t.partitions().len() == partitions as usize
-            && t.partitions().iter().all(|p| p.leader() >= 0 && p.error().is_none()))
+            && t.partitions()
+                .iter()
+                .all(|p| p.leader() >= 0 && p.error().is_none()))
         .then_some(())
     })
     .await
@@ -664,7 +663,8 @@ pub fn consume_exact(c: &BaseConsumer, n: usize, limit: Duration) -> Vec<OwnedMe
             panic!(
                 "consumed {} of {n} messages within {limit:?}; last: {:?}",
                 out.len(),
-                out.last().map(|m: &OwnedMessage| (m.partition(), m.offset()))
+                out.last()
+                    .map(|m: &OwnedMessage| (m.partition(), m.offset()))
             );
         }
         match c.poll(Duration::from_millis(200)) {
@@ -690,14 +690,23 @@ pub fn consume_exact(c: &BaseConsumer, n: usize, limit: Duration) -> Vec<OwnedMe
 }
 
 /// Consumes a whole partition from the beginning up to its high watermark.
-pub fn consume_partition_to_end(c: &BaseConsumer, topic: &str, partition: i32) -> Vec<OwnedMessage> {
+pub fn consume_partition_to_end(
+    c: &BaseConsumer,
+    topic: &str,
+    partition: i32,
+) -> Vec<OwnedMessage> {
     let (_low, high) = c
         .fetch_watermarks(topic, partition, OP_TIMEOUT)
         .expect("fetch watermarks");
     assign_from_start(c, topic, &[partition]);
     let mut out = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while out.last().map(|m: &OwnedMessage| m.offset() + 1).unwrap_or(0) < high {
+    while out
+        .last()
+        .map(|m: &OwnedMessage| m.offset() + 1)
+        .unwrap_or(0)
+        < high
+    {
         if Instant::now() > deadline {
             panic!(
                 "consumed {} messages of {topic}-{partition}, high watermark {high}",
@@ -763,9 +772,8 @@ impl RawClient {
         header
             .encode(&mut buf, R::header_version(version))
             .expect("encode request header");
-        req.encode(&mut buf, version).unwrap_or_else(|e| {
-            panic!("encode api {} v{version}: {e}", R::KEY)
-        });
+        req.encode(&mut buf, version)
+            .unwrap_or_else(|e| panic!("encode api {} v{version}: {e}", R::KEY));
         frame(&buf)
     }
 
@@ -837,7 +845,10 @@ impl RawClient {
             .get(&(key as i16))
             .unwrap_or_else(|| panic!("broker does not advertise {key:?}"));
         let v = want.min(max);
-        assert!(v >= min, "{key:?}: broker supports {min}..={max}, we need <= {want}");
+        assert!(
+            v >= min,
+            "{key:?}: broker supports {min}..={max}, we need <= {want}"
+        );
         v
     }
 
@@ -874,7 +885,11 @@ pub fn frame(body: &[u8]) -> Vec<u8> {
 }
 
 /// Decodes a response frame (header at `ApiKey::response_header_version`).
-pub fn decode_response<R: Request>(mut frame: Bytes, version: i16, correlation_id: i32) -> R::Response {
+pub fn decode_response<R: Request>(
+    mut frame: Bytes,
+    version: i16,
+    correlation_id: i32,
+) -> R::Response {
     let key = ApiKey::try_from(R::KEY).expect("known api key");
     let header_version = key.response_header_version(version);
     assert_eq!(
@@ -950,7 +965,11 @@ pub fn encode_batch(values: &[&[u8]], producer: Option<(i64, i16, i32)>) -> Byte
     .expect("encode record batch");
     let buf = buf.freeze();
     let infos = RecordBatchDecoder::decode_batch_info(&mut buf.clone()).expect("re-read batch");
-    assert_eq!(infos.len(), 1, "encode_batch must produce exactly one batch");
+    assert_eq!(
+        infos.len(),
+        1,
+        "encode_batch must produce exactly one batch"
+    );
     assert_eq!(infos[0].record_count as usize, values.len());
     assert_eq!(infos[0].base_sequence, producer.map(|p| p.2).unwrap_or(-1));
     buf
@@ -1260,9 +1279,17 @@ pub fn produce_request(
 
 /// (error_code, base_offset) of the single partition in a Produce response.
 pub fn produce_result(resp: &kafka_protocol::messages::ProduceResponse) -> (i16, i64) {
-    assert_eq!(resp.responses.len(), 1, "topics in produce response: {resp:?}");
+    assert_eq!(
+        resp.responses.len(),
+        1,
+        "topics in produce response: {resp:?}"
+    );
     let t = &resp.responses[0];
-    assert_eq!(t.partition_responses.len(), 1, "partitions in produce response: {resp:?}");
+    assert_eq!(
+        t.partition_responses.len(),
+        1,
+        "partitions in produce response: {resp:?}"
+    );
     let p = &t.partition_responses[0];
     (p.error_code, p.base_offset)
 }
@@ -1301,7 +1328,10 @@ pub fn fetch_request(
 }
 
 /// A Metadata request for the given topics (`None` = all topics).
-pub fn metadata_request(topics: Option<&[&str]>, allow_auto_create: bool) -> kafka_protocol::messages::MetadataRequest {
+pub fn metadata_request(
+    topics: Option<&[&str]>,
+    allow_auto_create: bool,
+) -> kafka_protocol::messages::MetadataRequest {
     use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
     let mut req = kafka_protocol::messages::MetadataRequest::default();
     req.topics = topics.map(|ts| {
@@ -1328,19 +1358,35 @@ pub fn topic_id(raw: &mut RawClient, topic: &str) -> uuid::Uuid {
         .find(|t| t.name.as_ref().map(|n| n.as_str()) == Some(topic))
         .unwrap_or_else(|| panic!("{topic} missing from metadata: {resp:?}"));
     assert_eq!(t.error_code, 0, "metadata error for {topic}");
-    assert!(!t.topic_id.is_nil(), "Metadata v{v} returned a nil topic id for {topic}");
+    assert!(
+        !t.topic_id.is_nil(),
+        "Metadata v{v} returned a nil topic id for {topic}"
+    );
     t.topic_id
 }
 
 /// Values (as strings) of all records in a raw fetch from `offset`, with offsets.
-pub fn raw_fetch_values(raw: &mut RawClient, topic: &str, partition: i32, offset: i64) -> Vec<(i64, Option<String>)> {
+pub fn raw_fetch_values(
+    raw: &mut RawClient,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Vec<(i64, Option<String>)> {
     let v = raw.pick_version(ApiKey::Fetch, 12);
-    let resp = raw.call(&fetch_request(v, topic, uuid::Uuid::nil(), partition, offset, 0), v);
+    let resp = raw.call(
+        &fetch_request(v, topic, uuid::Uuid::nil(), partition, offset, 0),
+        v,
+    );
     assert_eq!(resp.error_code, 0, "fetch top-level error");
     let pd = &resp.responses[0].partitions[0];
     assert_eq!(pd.error_code, 0, "fetch error for {topic}-{partition}");
     decode_records(pd.records.as_ref().expect("records"))
         .into_iter()
-        .map(|r| (r.offset, r.value.map(|v| String::from_utf8_lossy(&v).to_string())))
+        .map(|r| {
+            (
+                r.offset,
+                r.value.map(|v| String::from_utf8_lossy(&v).to_string()),
+            )
+        })
         .collect()
 }

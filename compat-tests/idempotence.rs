@@ -37,7 +37,11 @@ fn rdkafka_idempotent_producer_exactly_once_in_order() {
                     .unwrap_or_else(|(e, _)| panic!("enqueue {i}: {e}")),
             );
         }
-        for (i, f) in futures::future::join_all(futures).await.into_iter().enumerate() {
+        for (i, f) in futures::future::join_all(futures)
+            .await
+            .into_iter()
+            .enumerate()
+        {
             let d = f
                 .expect("delivery future")
                 .unwrap_or_else(|(e, _)| broker.fail(&format!("idempotent produce {i}: {e}")));
@@ -51,7 +55,11 @@ fn rdkafka_idempotent_producer_exactly_once_in_order() {
         for m in &got {
             let p = m.partition() as usize;
             assert_eq!(m.offset(), next[p] as i64, "partition {p} offsets");
-            assert_eq!(payload_str(m), format!("m{}", next[p] * 2 + p), "partition {p} order");
+            assert_eq!(
+                payload_str(m),
+                format!("m{}", next[p] * 2 + p),
+                "partition {p} order"
+            );
             next[p] += 1;
         }
     });
@@ -83,12 +91,19 @@ fn raw_duplicate_batch_is_deduplicated_and_gap_is_rejected() {
         assert_eq!(first, (0, 0), "first send of batch A: (error, base offset)");
         // The very same request again (a retry after a lost response).
         let retry = produce_result(&raw.call(&req_a, pv));
-        assert_eq!(retry, (0, 0), "retried batch A must return the original base offset");
+        assert_eq!(
+            retry,
+            (0, 0),
+            "retried batch A must return the original base offset"
+        );
 
         // Sequence gap: 3 expected, 10 sent.
         let gap = encode_batch(&[b"gap"], Some((pid, epoch, 10)));
         let (err, _) = produce_result(&raw.call(&produce_request(&topic, 0, gap, -1), pv));
-        assert_eq!(err, OUT_OF_ORDER_SEQUENCE_NUMBER, "batch with a sequence gap");
+        assert_eq!(
+            err, OUT_OF_ORDER_SEQUENCE_NUMBER,
+            "batch with a sequence gap"
+        );
 
         // The right next sequence still works and continues the log.
         let batch_b = encode_batch(&[b"b0", b"b1", b"b2"], Some((pid, epoch, 3)));

@@ -59,7 +59,10 @@ fn kcat_metadata_list_and_json() {
             .unwrap_or_else(|e| panic!("kcat -L -J printed invalid JSON ({e}):\n{}", out.stdout));
         let brokers = json.get("brokers").expect("brokers").as_array();
         assert_eq!(brokers.len(), 1, "{json:?}");
-        let bid = brokers[0].get("id").and_then(Json::as_i64).expect("broker id");
+        let bid = brokers[0]
+            .get("id")
+            .and_then(Json::as_i64)
+            .expect("broker id");
         assert_eq!(
             brokers[0].get("name").and_then(Json::as_str),
             Some(addr.as_str()),
@@ -93,7 +96,19 @@ fn kcat_produce_then_consume_with_keys_and_headers() {
         let input = "k1:hello\nk2:world with spaces\nk3:{\"json\": true}\nk4:last\n";
         kcat_run(
             &[
-                "-b", &addr, "-m", "15", "-P", "-t", &topic, "-p", "0", "-K:", "-H", "h1=v1", "-H",
+                "-b",
+                &addr,
+                "-m",
+                "15",
+                "-P",
+                "-t",
+                &topic,
+                "-p",
+                "0",
+                "-K:",
+                "-H",
+                "h1=v1",
+                "-H",
                 "trace=abc-123",
             ],
             input.as_bytes(),

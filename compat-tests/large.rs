@@ -19,13 +19,19 @@ fn one_megabyte_message_roundtrip() {
         // overhead, so raise it; the broker's default is 1,048,588.
         let producer = future_producer(
             &broker,
-            &[("message.max.bytes", "2000000"), ("compression.codec", "none")],
+            &[
+                ("message.max.bytes", "2000000"),
+                ("compression.codec", "none"),
+            ],
         );
         let value = pseudo_random_bytes(1_000_000, 42);
         let small = b"small after big".to_vec();
         let d = producer
             .send(
-                FutureRecord::to(&topic).partition(0).key("big").payload(&value),
+                FutureRecord::to(&topic)
+                    .partition(0)
+                    .key("big")
+                    .payload(&value),
                 Duration::from_secs(10),
             )
             .await
@@ -33,7 +39,10 @@ fn one_megabyte_message_roundtrip() {
         assert_eq!(d.offset, 0);
         let d = producer
             .send(
-                FutureRecord::to(&topic).partition(0).key("small").payload(&small),
+                FutureRecord::to(&topic)
+                    .partition(0)
+                    .key("small")
+                    .payload(&small),
                 Duration::from_secs(10),
             )
             .await
@@ -47,7 +56,10 @@ fn one_megabyte_message_roundtrip() {
         let got = consume_exact(&c, 2, Duration::from_secs(20));
         assert_eq!(got[0].offset(), 0);
         assert_eq!(got[0].payload().map(|p| p.len()), Some(1_000_000));
-        assert!(got[0].payload() == Some(value.as_slice()), "1 MB value differs");
+        assert!(
+            got[0].payload() == Some(value.as_slice()),
+            "1 MB value differs"
+        );
         assert_eq!(got[1].payload(), Some(small.as_slice()));
     });
 }
@@ -75,7 +87,9 @@ fn hundred_thousand_messages_four_partitions_in_order() {
         for i in 0..N {
             let p = (i % P) as i32;
             let value = format!("p{p}-seq{:06}", i / P);
-            let rec = FutureRecord::<(), _>::to(&topic).partition(p).payload(&value);
+            let rec = FutureRecord::<(), _>::to(&topic)
+                .partition(p)
+                .payload(&value);
             futures.push(
                 producer
                     .send_result(rec)
@@ -87,7 +101,12 @@ fn hundred_thousand_messages_four_partitions_in_order() {
             let d = r
                 .expect("delivery future")
                 .unwrap_or_else(|(e, _)| broker.fail(&format!("produce {i} failed: {e}")));
-            assert_eq!(d.offset, (i / P) as i64, "offset of message {i} (partition {})", i % P);
+            assert_eq!(
+                d.offset,
+                (i / P) as i64,
+                "offset of message {i} (partition {})",
+                i % P
+            );
         }
 
         let c = consumer(&broker, &[("fetch.max.bytes", "10485760")]);
@@ -96,7 +115,11 @@ fn hundred_thousand_messages_four_partitions_in_order() {
         let mut next = [0i64; P];
         for m in &got {
             let p = m.partition() as usize;
-            assert_eq!(m.offset(), next[p], "partition {p}: offsets must be contiguous");
+            assert_eq!(
+                m.offset(),
+                next[p],
+                "partition {p}: offsets must be contiguous"
+            );
             let expect = format!("p{p}-seq{:06}", next[p]);
             assert_eq!(payload_str(m), expect, "partition {p} offset {}", next[p]);
             next[p] += 1;
@@ -107,7 +130,11 @@ fn hundred_thousand_messages_four_partitions_in_order() {
             let (low, high) = c
                 .fetch_watermarks(&topic, p, OP_TIMEOUT)
                 .expect("watermarks");
-            assert_eq!((low, high), (0, (N / P) as i64), "watermarks of partition {p}");
+            assert_eq!(
+                (low, high),
+                (0, (N / P) as i64),
+                "watermarks of partition {p}"
+            );
         }
     });
 }

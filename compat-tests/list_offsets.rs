@@ -17,7 +17,9 @@ fn watermarks_and_offsets_for_times() {
         let c = consumer(&broker, &[]);
 
         // Empty partition: low == high == 0.
-        let wm = c.fetch_watermarks(&topic, 0, OP_TIMEOUT).expect("watermarks");
+        let wm = c
+            .fetch_watermarks(&topic, 0, OP_TIMEOUT)
+            .expect("watermarks");
         assert_eq!(wm, (0, 0), "watermarks of an empty partition");
 
         // 20 messages, timestamps base, base+1000, ..., each in its own batch
@@ -39,15 +41,24 @@ fn watermarks_and_offsets_for_times() {
             assert_eq!(d.offset, i);
         }
 
-        let wm = c.fetch_watermarks(&topic, 0, OP_TIMEOUT).expect("watermarks");
+        let wm = c
+            .fetch_watermarks(&topic, 0, OP_TIMEOUT)
+            .expect("watermarks");
         assert_eq!(wm, (0, 20), "low/high watermarks after 20 messages");
 
         let lookup = |ts: i64| -> Offset {
             let mut tpl = TopicPartitionList::new();
-            tpl.add_partition_offset(&topic, 0, Offset::Offset(ts)).unwrap();
-            let res = c.offsets_for_times(tpl, OP_TIMEOUT).expect("offsets_for_times");
+            tpl.add_partition_offset(&topic, 0, Offset::Offset(ts))
+                .unwrap();
+            let res = c
+                .offsets_for_times(tpl, OP_TIMEOUT)
+                .expect("offsets_for_times");
             let e = res.find_partition(&topic, 0).expect("partition in result");
-            assert!(e.error().is_ok(), "offsets_for_times({ts}) error: {:?}", e.error());
+            assert!(
+                e.error().is_ok(),
+                "offsets_for_times({ts}) error: {:?}",
+                e.error()
+            );
             e.offset()
         };
         // Exact timestamps map to their offsets.
@@ -55,7 +66,11 @@ fn watermarks_and_offsets_for_times() {
         assert_eq!(lookup(base), Offset::Offset(0), "first ts");
         assert_eq!(lookup(base + 19_000), Offset::Offset(19), "last ts");
         // Between two timestamps: the first offset whose timestamp is >= target.
-        assert_eq!(lookup(base + 12_500), Offset::Offset(13), "between 12 and 13");
+        assert_eq!(
+            lookup(base + 12_500),
+            Offset::Offset(13),
+            "between 12 and 13"
+        );
         // Before everything: offset 0.
         assert_eq!(lookup(base - 1_000_000), Offset::Offset(0), "before first");
         // After the last: no such offset (-1, which rdkafka calls End).

@@ -18,8 +18,16 @@ fn metadata_lists_broker_and_topic_partitions() {
         // One broker, advertised exactly at the address we connected to.
         assert_eq!(md.brokers().len(), 1, "brokers: {:?}", md.brokers().len());
         let b = &md.brokers()[0];
-        let (host, port) = broker.bootstrap().rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse::<i32>().unwrap())).unwrap();
-        assert_eq!((b.host(), b.port()), (host.as_str(), port), "advertised address");
+        let (host, port) = broker
+            .bootstrap()
+            .rsplit_once(':')
+            .map(|(h, p)| (h.to_string(), p.parse::<i32>().unwrap()))
+            .unwrap();
+        assert_eq!(
+            (b.host(), b.port()),
+            (host.as_str(), port),
+            "advertised address"
+        );
         if !broker.is_external() {
             assert_eq!(b.id(), 1, "node id");
         }
@@ -35,7 +43,12 @@ fn metadata_lists_broker_and_topic_partitions() {
         ids.sort();
         assert_eq!(ids, vec![0, 1, 2]);
         for p in t.partitions() {
-            assert!(p.error().is_none(), "partition {} error {:?}", p.id(), p.error());
+            assert!(
+                p.error().is_none(),
+                "partition {} error {:?}",
+                p.id(),
+                p.error()
+            );
             assert_eq!(p.leader(), b.id(), "leader of partition {}", p.id());
             assert_eq!(p.replicas(), &[b.id()], "replicas of partition {}", p.id());
             assert_eq!(p.isr(), &[b.id()], "isr of partition {}", p.id());

@@ -3,9 +3,7 @@
 //! the acks=0 Produce in the middle gets no response.
 
 use bytes::Bytes;
-use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, MetadataRequest, ProduceRequest,
-};
+use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, MetadataRequest, ProduceRequest};
 use kafka_protocol::protocol::StrBytes;
 
 use crate::harness::*;
@@ -33,10 +31,16 @@ fn pipelined_requests_answered_in_order() {
         for i in 0..50 {
             let corr = raw.next_correlation_id();
             let kind = match i {
-                25 => Kind::Produce { acks: 0, expect_offset: produced },
+                25 => Kind::Produce {
+                    acks: 0,
+                    expect_offset: produced,
+                },
                 _ if i % 3 == 0 => Kind::ApiVersions,
                 _ if i % 3 == 1 => Kind::Metadata,
-                _ => Kind::Produce { acks: 1, expect_offset: produced },
+                _ => Kind::Produce {
+                    acks: 1,
+                    expect_offset: produced,
+                },
             };
             let bytes = match kind {
                 Kind::ApiVersions => {
@@ -110,7 +114,9 @@ fn pipelined_requests_answered_in_order() {
             .iter()
             .position(|(_, k)| matches!(k, Kind::Produce { acks: 0, .. }))
             .unwrap();
-        let Kind::Produce { expect_offset, .. } = sent[acks0].1 else { unreachable!() };
+        let Kind::Produce { expect_offset, .. } = sent[acks0].1 else {
+            unreachable!()
+        };
         assert_eq!(
             values[expect_offset as usize].1.as_deref(),
             Some(format!("req-{acks0}").as_str()),

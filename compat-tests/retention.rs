@@ -137,7 +137,7 @@ fn retention_ms_set_live_deletes_old_segments_and_moves_earliest() {
         assert_eq!(fetch_error(&mut raw, &topic, low), 0);
         let c = consumer(&broker, &[]);
         let got = consume_partition_to_end(&c, &topic, 0);
-        assert_eq!(got.first().map(|m| rdkafka::Message::offset(m)), Some(low));
+        assert_eq!(got.first().map(rdkafka::Message::offset), Some(low));
         assert!(got
             .iter()
             .rev()

@@ -23,7 +23,11 @@ fn many_segments_read_list_offsets_and_restart() {
         create_topic(&broker, &topic, 1).await;
         let producer = future_producer(
             &broker,
-            &[("linger.ms", "5"), ("batch.size", "65536"), ("compression.codec", "none")],
+            &[
+                ("linger.ms", "5"),
+                ("batch.size", "65536"),
+                ("compression.codec", "none"),
+            ],
         );
         // An hour ago: explicit, yet recent enough that retention (7 days by
         // default, measured on record timestamps as in Kafka) never deletes it.
@@ -51,7 +55,11 @@ fn many_segments_read_list_offsets_and_restart() {
                     .unwrap_or_else(|(e, _)| panic!("enqueue {i}: {e}")),
             );
         }
-        for (i, f) in futures::future::join_all(futures).await.into_iter().enumerate() {
+        for (i, f) in futures::future::join_all(futures)
+            .await
+            .into_iter()
+            .enumerate()
+        {
             let d = f
                 .expect("delivery future")
                 .unwrap_or_else(|(e, _)| broker.fail(&format!("produce {i}: {e}")));
@@ -78,7 +86,8 @@ fn many_segments_read_list_offsets_and_restart() {
         let check = |broker: &Broker, when: &str| {
             let c = consumer(broker, &[]);
             assert_eq!(
-                c.fetch_watermarks(&topic, 0, OP_TIMEOUT).expect("watermarks"),
+                c.fetch_watermarks(&topic, 0, OP_TIMEOUT)
+                    .expect("watermarks"),
                 (0, N),
                 "watermarks {when}"
             );
@@ -87,26 +96,40 @@ fn many_segments_read_list_offsets_and_restart() {
                 let mut tpl = TopicPartitionList::new();
                 tpl.add_partition_offset(&topic, 0, Offset::Offset(base_ts + target))
                     .unwrap();
-                let res = c.offsets_for_times(tpl, OP_TIMEOUT).expect("offsets_for_times");
+                let res = c
+                    .offsets_for_times(tpl, OP_TIMEOUT)
+                    .expect("offsets_for_times");
                 let e = res.find_partition(&topic, 0).unwrap();
-                assert_eq!(e.offset(), Offset::Offset(target), "offset for ts +{target} {when}");
+                assert_eq!(
+                    e.offset(),
+                    Offset::Offset(target),
+                    "offset for ts +{target} {when}"
+                );
             }
             // Reading from the middle of a later segment.
             let mut tpl = TopicPartitionList::new();
-            tpl.add_partition_offset(&topic, 0, Offset::Offset(2999)).unwrap();
+            tpl.add_partition_offset(&topic, 0, Offset::Offset(2999))
+                .unwrap();
             c.assign(&tpl).unwrap();
             let got = consume_exact(&c, (N - 2999) as usize, Duration::from_secs(20));
             for (k, m) in got.iter().enumerate() {
                 let i = 2999 + k as i64;
                 assert_eq!(m.offset(), i, "{when}");
-                assert!(m.payload() == Some(value(i).as_slice()), "value at {i} {when}");
+                assert!(
+                    m.payload() == Some(value(i).as_slice()),
+                    "value at {i} {when}"
+                );
             }
             // And everything from the start.
             assign_from_start(&c, &topic, &[0]);
             let all = consume_exact(&c, N as usize, Duration::from_secs(30));
             for (i, m) in all.iter().enumerate() {
                 assert_eq!(m.offset(), i as i64, "{when}");
-                assert_eq!(&m.payload().unwrap()[..9], format!("{i:08}-").as_bytes(), "{when}");
+                assert_eq!(
+                    &m.payload().unwrap()[..9],
+                    format!("{i:08}-").as_bytes(),
+                    "{when}"
+                );
             }
         };
         check(&broker, "before restart");
@@ -117,7 +140,9 @@ fn many_segments_read_list_offsets_and_restart() {
         let producer = future_producer(&broker, &[]);
         let d = producer
             .send(
-                FutureRecord::<(), _>::to(&topic).partition(0).payload("next"),
+                FutureRecord::<(), _>::to(&topic)
+                    .partition(0)
+                    .payload("next"),
                 Duration::from_secs(10),
             )
             .await

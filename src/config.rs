@@ -523,7 +523,8 @@ impl BrokerConfig {
                 "skiff.max.open.segment.files",
                 num("skiff.max.open.segment.files")?,
             )? as usize,
-            testing_fault_injection: get("skiff.testing.fault.injection").as_deref() == Some("true"),
+            testing_fault_injection: get("skiff.testing.fault.injection").as_deref()
+                == Some("true"),
             http_listener: match get("http.listeners") {
                 Some(v) if !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("off") => {
                     Some(parse_host_port("http.listeners", &v)?)

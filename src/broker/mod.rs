@@ -147,8 +147,14 @@ impl Broker {
             .collect()
     }
 
-    /// Answers one request. `Ok(None)` means no response is sent (acks=0 produce).
-    pub async fn handle(&self, request: Request) -> Result<Option<ResponseKind>, BrokerError> {
+    /// Answers one request from the client at `client_host` (Kafka's "/<ip>"
+    /// form, shown in DescribeGroups). `Ok(None)` means no response is sent
+    /// (acks=0 produce).
+    pub async fn handle(
+        &self,
+        request: Request,
+        client_host: &str,
+    ) -> Result<Option<ResponseKind>, BrokerError> {
         let v = request.version;
         let response = match request.body {
             RequestKind::ApiVersions(r) => {
@@ -191,8 +197,7 @@ impl Broker {
             RequestKind::JoinGroup(r) => {
                 let client_id = request.client_id.as_deref().unwrap_or_default();
                 ResponseKind::JoinGroup(
-                    handlers::join_group::handle(self, r, v, client_id, &request.client_host)
-                        .await,
+                    handlers::join_group::handle(self, r, v, client_id, client_host).await,
                 )
             }
             RequestKind::SyncGroup(r) => {
@@ -454,7 +459,7 @@ mod tests {
                     other => panic!("{other:?}"),
                 };
                 let response = broker
-                    .handle(request)
+                    .handle(request, "/127.0.0.1")
                     .await
                     .unwrap_or_else(|e| panic!("{:?} v{version}: {e}", range.key));
                 let body =

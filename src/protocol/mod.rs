@@ -24,8 +24,6 @@ pub struct Request {
     pub version: i16,
     pub correlation_id: i32,
     pub client_id: Option<String>,
-    /// The peer as Kafka reports it in DescribeGroups ("/<ip>"); set by the server.
-    pub client_host: String,
     pub body: RequestKind,
 }
 
@@ -122,7 +120,6 @@ pub fn decode_request(mut frame: Bytes) -> Result<Incoming, ProtocolError> {
         version,
         correlation_id: header.correlation_id,
         client_id,
-        client_host: String::new(),
         body,
     }))
 }

@@ -108,6 +108,8 @@ async fn serve(
 ) {
     let started = Instant::now();
     crate::metrics::global().connection_opened();
+    // How Kafka names a client's address in DescribeGroups.
+    let client_host = format!("/{}", peer.ip());
     let mut conn = Connection::new(stream, max_frame);
     let mut out = BytesMut::with_capacity(4096);
     let mut requests: u64 = 0;
@@ -127,7 +129,7 @@ async fn serve(
         requests += 1;
         let answered = tokio::select! {
             _ = stop.changed() => break "broker shutting down".into(),
-            r = answer(&broker, peer, frame, &mut out, &mut client) => r,
+            r = answer(&broker, &client_host, frame, &mut out, &mut client) => r,
         };
         if let Err(reason) = answered {
             // Whatever was answered before the bad frame still goes out.
@@ -157,14 +159,13 @@ async fn serve(
 /// (if any) to `out`. An `Err` closes the connection with that reason.
 async fn answer(
     broker: &Broker,
-    peer: SocketAddr,
+    client_host: &str,
     frame: bytes::Bytes,
     out: &mut BytesMut,
     client: &mut Option<String>,
 ) -> Result<(), String> {
     match protocol::decode_request(frame) {
-        Ok(Incoming::Request(mut request)) => {
-            request.client_host = format!("/{}", peer.ip());
+        Ok(Incoming::Request(request)) => {
             if client.is_none() {
                 client.clone_from(&request.client_id);
             }
@@ -176,8 +177,12 @@ async fn answer(
                 version, correlation_id, "request"
             );
             let handled_at = Instant::now();
-            let handled = broker.handle(request).await;
-            request_metrics::record(api_key, handled_at, handled.as_ref().ok().and_then(Option::as_ref));
+            let handled = broker.handle(request, client_host).await;
+            request_metrics::record(
+                api_key,
+                handled_at,
+                handled.as_ref().ok().and_then(Option::as_ref),
+            );
             match handled {
                 Ok(Some(body)) => {
                     protocol::encode_response(out, api_key, version, correlation_id, &body)

@@ -49,10 +49,10 @@
 //!    `[base, end)` and installs the swap file.
 //! 5. The cleaner checkpoint moves to the end of the mapped range.
 //!
-//! Not done: Kafka also keeps the last batch of each idempotent producer so
-//! that producer state survives compaction; here a producer whose batches
-//! were all compacted away is forgotten on the next restart, as if it had
-//! expired.
+//! As in Kafka, the last batch of each idempotent producer is never removed
+//! entirely: if all its records go, an empty batch (same offsets, producer
+//! id, epoch and sequences, no records) stays, so the producer's state is
+//! rebuilt on the next start and its retries are still recognised.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -102,7 +102,7 @@ impl Log {
     /// compacted or not dirty enough. `map_budget` bounds the offset map in
     /// bytes.
     pub fn clean(&self, now_ms: i64, map_budget: usize) -> Result<Option<CleanStats>> {
-        let (segments, first_dirty, config) = {
+        let (segments, first_dirty, config, producer_last) = {
             let inner = self.lock();
             if !inner.config.compacts() {
                 return Ok(None);
@@ -129,7 +129,12 @@ impl Log {
                     reader: seg.reader()?,
                 });
             }
-            (v, inner.first_dirty_offset.max(inner.log_start_offset), cfg)
+            (
+                v,
+                inner.first_dirty_offset.max(inner.log_start_offset),
+                cfg,
+                inner.producers.last_batch_offsets(),
+            )
         };
         let dirty: Vec<&Cleanable> = segments.iter().filter(|s| s.end > first_dirty).collect();
         if dirty.is_empty() {
@@ -208,7 +213,8 @@ impl Log {
             let group_end = group.last().map_or(base, |s| s.end);
             self.faults.check("write cleaned segment", &scratch)?;
             let path = offset_file_path(&scratch, base, FileKind::Log);
-            let (written, removed) = write_cleaned(&path, group, &map, now_ms, delete_horizon)?;
+            let (written, removed) =
+                write_cleaned(&path, group, &map, &producer_last, now_ms, delete_horizon)?;
             // Build and fsync its indexes in the scratch directory.
             let (seg, _) = LogSegment::recover(&scratch, base, &config, false, now_ms)?;
             seg.sync_all()?;
@@ -323,6 +329,7 @@ fn write_cleaned(
     path: &Path,
     group: &[&Cleanable],
     map: &HashMap<Vec<u8>, i64>,
+    producer_last: &HashMap<i64, i64>,
     now_ms: i64,
     delete_horizon: i64,
 ) -> Result<(u64, u64)> {
@@ -363,7 +370,13 @@ fn write_cleaned(
                 if dropped == 0 && !needs_horizon {
                     None
                 } else if keep.is_empty() {
-                    Some(Vec::new())
+                    let producers_last = h.has_producer_id()
+                        && producer_last.get(&h.producer_id) == Some(&h.base_offset);
+                    if producers_last {
+                        Some(rebuild_batch(h, &[], h.attributes, h.base_timestamp))
+                    } else {
+                        Some(Vec::new())
+                    }
                 } else if needs_horizon {
                     Some(rebuild_batch(
                         h,
@@ -611,6 +624,131 @@ mod tests {
             let all = contents(&log);
             assert!(all.windows(2).all(|w| w[0].0 < w[1].0));
         }
+    }
+
+    /// Appends, reads, cleaning passes, DeleteRecords and retention all at
+    /// once: reads never fail or see a record out of order, and the latest
+    /// value of every key is what was last appended.
+    #[test]
+    fn cleaning_concurrently_with_appends_reads_and_retention() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = LogConfig {
+            cleanup_policy: "compact,delete".into(),
+            retention_ms: -1,
+            min_cleanable_dirty_ratio_ppm: 100_000,
+            ..compacted()
+        };
+        let log = Arc::new(open(dir.path(), cfg));
+        let stop = Arc::new(AtomicBool::new(false));
+        let cleaner = {
+            let (log, stop) = (log.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut passes = 0;
+                let mut t = 10_000;
+                while !stop.load(Ordering::SeqCst) {
+                    t += 100;
+                    if log.clean(t, CLEANER_TEST_MAP).unwrap().is_some() {
+                        passes += 1;
+                    }
+                    log.apply_retention(t).unwrap();
+                }
+                passes
+            })
+        };
+        let reader = {
+            let (log, stop) = (log.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut reads = 0u64;
+                while !stop.load(Ordering::SeqCst) {
+                    let start = log.log_start_offset();
+                    let hw = log.high_watermark();
+                    let mut o = start;
+                    while o < hw {
+                        let r = match log.read(o, 700, true) {
+                            Ok(r) => r,
+                            // DeleteRecords moved the start past us: fine.
+                            Err(crate::storage::StorageError::OffsetOutOfRange { .. }) => break,
+                            Err(e) => panic!("read at {o}: {e}"),
+                        };
+                        if r.records.is_empty() {
+                            break;
+                        }
+                        let hs = crate::record::validate_batches(&r.records).unwrap();
+                        assert!(hs.windows(2).all(|w| w[0].last_offset() < w[1].base_offset));
+                        assert!(hs.last().unwrap().last_offset() >= o);
+                        o = hs.last().unwrap().next_offset();
+                        reads += 1;
+                    }
+                }
+                reads
+            })
+        };
+        let mut expect = BTreeMap::new();
+        for i in 0..3000 {
+            let k = format!("k{}", i % 37);
+            let v = format!("v{i}");
+            log.append(keyed(&k, Some(&v), 1000 + i), 0).unwrap();
+            expect.insert(k, Some(v));
+            if i == 1500 {
+                log.delete_records(200).unwrap();
+            }
+        }
+        stop.store(true, Ordering::SeqCst);
+        let passes = cleaner.join().unwrap();
+        let reads = reader.join().unwrap();
+        assert!(passes > 0 && reads > 0, "passes {passes} reads {reads}");
+        log.clean(1_000_000, CLEANER_TEST_MAP).unwrap();
+        assert_eq!(latest(&contents(&log)), expect);
+        let log = Arc::try_unwrap(log).unwrap();
+        drop(log);
+        let log = open(dir.path(), compacted());
+        assert_eq!(latest(&contents(&log)), expect);
+        assert_eq!(log.log_start_offset(), 200);
+    }
+
+    #[test]
+    fn a_producers_last_batch_survives_as_an_empty_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let idem_keyed = |seq: i32, key: &str| {
+            Bytes::from(
+                BatchBuilder::new(0, 100)
+                    .producer(9, 0, seq)
+                    .build(&[NewRecord {
+                        timestamp: 100,
+                        key: Some(key.as_bytes().to_vec()),
+                        value: Some(b"v".to_vec()),
+                        headers: Vec::new(),
+                    }]),
+            )
+        };
+        let log = open(dir.path(), compacted());
+        for seq in 0..5 {
+            log.append(idem_keyed(seq, "a"), 0).unwrap();
+        }
+        // Then enough of another key (no producer id) to seal segments;
+        // "a" is superseded by a later non-idempotent write.
+        log.append(keyed("a", Some("final"), 200), 0).unwrap();
+        for i in 0..60 {
+            log.append(keyed("b", Some(&format!("{i}")), 300), 0)
+                .unwrap();
+        }
+        log.clean(10_000, CLEANER_TEST_MAP).unwrap().unwrap();
+        let all = contents(&log);
+        assert_eq!(all.iter().filter(|r| r.1 == "a").count(), 1);
+        drop(log);
+        // No snapshots: the state must come from the log itself.
+        for snap in files_with_ext(&pdir(dir.path()), "snapshot") {
+            fs::remove_file(snap).unwrap();
+        }
+        // Only the empty batch (offsets 4..=4, seq 4) remains of producer 9,
+        // and it still identifies a retry after a restart.
+        let log = open(dir.path(), compacted());
+        let dup = log.append(idem_keyed(4, "a"), 0).unwrap();
+        assert!(dup.duplicate);
+        assert_eq!(dup.base_offset, 4);
+        assert!(!log.append(idem_keyed(5, "a"), 0).unwrap().duplicate);
     }
 
     const CLEANER_TEST_MAP: usize = 1 << 20;

@@ -153,10 +153,6 @@ impl CachedFile {
         Ok(cf)
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn insert(&self, f: Arc<File>) {
         let c = cache();
         let evicted = {

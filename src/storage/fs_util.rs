@@ -1,6 +1,6 @@
 //! The few filesystem primitives storage builds on: opening files (in one
-//! place, so a cap on open descriptors can be added later), fsyncing
-//! directories, and durable atomic replacement of small files.
+//! place; `file_cache` caps how many stay open), fsyncing directories,
+//! durable atomic replacement of small files, and free-space queries.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -20,8 +20,8 @@ pub(crate) enum OpenMode {
 }
 
 /// Opens a data, index or snapshot file. Every storage file is opened
-/// here, so that limiting open descriptors later means changing one
-/// function.
+/// here; segment and index files through `file_cache`, which limits how
+/// many descriptors stay open.
 pub(crate) fn open_file(path: &Path, mode: OpenMode) -> Result<File> {
     let mut o = OpenOptions::new();
     o.read(true);
@@ -75,6 +75,8 @@ pub(crate) fn create_dir_durable(dir: &Path) -> Result<()> {
 
 /// `(total, available)` bytes of the file system holding `path`
 /// (`statvfs`: available is what an unprivileged writer may still use).
+// The statvfs field types (c_ulong, fsblkcnt_t) are not u64 on every target.
+#[allow(clippy::unnecessary_cast)]
 pub(crate) fn disk_space(path: &Path) -> Option<(u64, u64)> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;

@@ -133,7 +133,7 @@ pub(super) struct LogInner {
     pub(super) sealed_bytes: u64,
     /// Largest timestamp in the log and the base offset of its batch.
     pub(super) max_timestamp: Option<(i64, i64)>,
-    producers: ProducerStateManager,
+    pub(super) producers: ProducerStateManager,
     /// A segment file was created since the last flush: the partition
     /// directory needs an fsync for its entry to be durable.
     dir_dirty: bool,

@@ -22,7 +22,9 @@
 //! Time is always an argument (`now_ms`); nothing here reads the clock.
 //! Retention (`retention.ms`/`retention.bytes`, see `log`), DeleteRecords
 //! and compaction (`cleaner`) run from `LogManager::run_periodic`; the write
-//! path consults a fault-injection seam (`fault`).
+//! path consults a fault-injection seam (`fault`). Every segment and index
+//! file is opened through `file_cache`, which caps the descriptors storage
+//! keeps open (lazy open, least recently used closed first).
 
 mod cleaner;
 mod error;

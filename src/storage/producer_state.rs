@@ -95,6 +95,15 @@ impl ProducerStateManager {
         self.producers.len()
     }
 
+    /// Base offset of each known producer's last appended batch (the batch
+    /// the cleaner must not remove entirely).
+    pub(crate) fn last_batch_offsets(&self) -> HashMap<i64, i64> {
+        self.producers
+            .iter()
+            .filter_map(|(id, e)| e.batches.back().map(|b| (*id, b.first_offset)))
+            .collect()
+    }
+
     /// Applies the rules in the module docs to a batch about to be
     /// appended. `Ok(Some(meta))` = duplicate of an appended batch.
     pub(crate) fn check(&self, h: &BatchHeader) -> Result<Option<BatchMetadata>> {

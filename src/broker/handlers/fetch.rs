@@ -158,7 +158,14 @@ fn read_all(
                     match log.read(p.fetch_offset, limit, min_one) {
                         Ok(read) => {
                             total += read.records.len();
-                            crate::metrics::global().record_fetch(topic.name(), read.records.len(), crate::record::BatchIter::headers_only(&read.records).flatten().map(|(_, h)| h.record_count.max(0) as u64).sum());
+                            crate::metrics::global().record_fetch(
+                                topic.name(),
+                                read.records.len(),
+                                crate::record::BatchIter::headers_only(&read.records)
+                                    .flatten()
+                                    .map(|(_, h)| h.record_count.max(0) as u64)
+                                    .sum(),
+                            );
                             empty
                                 .with_high_watermark(read.high_watermark)
                                 .with_last_stable_offset(read.high_watermark)
