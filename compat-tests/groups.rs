@@ -978,7 +978,8 @@ fn group_protocol_errors_over_the_wire() {
                 )
         };
 
-        // FindCoordinator v4 (batched) and v3 (transaction: not served).
+        // FindCoordinator v4 (batched) and v3 (transaction coordinator: this broker too);
+        // share groups (key type 2) do not exist here.
         let r = raw.call(
             &FindCoordinatorRequest::default().with_coordinator_keys(vec![s(&group), s("other")]),
             4,
@@ -994,7 +995,18 @@ fn group_protocol_errors_over_the_wire() {
                 .with_key_type(1),
             3,
         );
-        assert_eq!(r.error_code, ResponseError::CoordinatorNotAvailable.code());
+        assert_eq!(r.error_code, 0);
+        assert_eq!(r.port, broker.port() as i32);
+        let r = raw.call(
+            &FindCoordinatorRequest::default()
+                .with_coordinator_keys(vec![s("share")])
+                .with_key_type(2),
+            6,
+        );
+        assert_eq!(
+            r.coordinators[0].error_code,
+            ResponseError::InvalidRequest.code()
+        );
 
         let r = raw.call(&join("", 1_000, &["range"]), 5);
         assert_eq!(r.error_code, ResponseError::InvalidSessionTimeout.code());

@@ -36,3 +36,4 @@ mod produce_consume;
 mod protocol_edges;
 mod retention;
 mod segments;
+mod transactions;

@@ -96,6 +96,11 @@ pub const BROKER_KEYS: &[BrokerKey] = &[
     key("offsets.retention.minutes", Some("10080"), KeyType::Int, "Committed offsets of a group that has been empty this long are deleted (and the group with them)."),
     key("offsets.retention.check.interval.ms", Some("600000"), KeyType::Long, "How often expired committed offsets are looked for."),
     key("offset.metadata.max.bytes", Some("4096"), KeyType::Int, "Longest metadata string an offset commit may carry (longer: OFFSET_METADATA_TOO_LARGE)."),
+    key("transaction.max.timeout.ms", Some("900000"), KeyType::Int, "Longest transaction.timeout.ms a transactional producer may ask for (longer: INVALID_TRANSACTION_TIMEOUT)."),
+    key("transaction.state.log.num.partitions", Some("1"), KeyType::Int, "Partitions of the internal __transaction_state topic, used when it is created (Kafka: 50; one broker gains nothing from more). An existing topic keeps its count."),
+    key("transaction.state.log.segment.bytes", Some("104857600"), KeyType::Int, "Segment size of the __transaction_state topic."),
+    key("transaction.abort.timed.out.transaction.cleanup.interval.ms", Some("10000"), KeyType::Int, "How often transactions older than their transaction.timeout.ms are looked for and aborted."),
+    key("transactional.id.expiration.ms", Some("604800000"), KeyType::Int, "A transactional id with no transaction in progress and no activity for this long is forgotten."),
     key("http.listeners", Some("127.0.0.1:8092"), KeyType::List, "Address of the HTTP listener (web console, JSON API, /metrics, /healthz, /readyz), HOST:PORT; empty or \"off\" disables it. Port 0 picks a free port (the \"http ready\" log line names it)."),
     key("http.read.only", Some("false"), KeyType::Boolean, "When true the HTTP console and API refuse state-changing actions (produce, create and delete topic)."),
     key("skiff.max.open.segment.files", Some("0"), KeyType::Int, "Most segment and index files kept open at once (least recently used are closed and reopened on demand); 0 = half the process's open-file limit, which Skiff raises to its hard limit at start."),
@@ -306,6 +311,11 @@ pub struct BrokerConfig {
     pub offsets_retention_minutes: i64,
     pub offsets_retention_check_interval_ms: i64,
     pub offset_metadata_max_bytes: i32,
+    pub transaction_max_timeout_ms: i32,
+    pub transaction_state_log_num_partitions: i32,
+    pub transaction_state_log_segment_bytes: i64,
+    pub transaction_abort_timed_out_transaction_cleanup_interval_ms: i64,
+    pub transactional_id_expiration_ms: i64,
     /// `skiff.max.open.segment.files`; 0 = automatic.
     pub max_open_segment_files: usize,
     /// `skiff.testing.fault.injection`: the storage fault-injection control file is honoured.
@@ -518,6 +528,32 @@ impl BrokerConfig {
                     "offset.metadata.max.bytes",
                     num("offset.metadata.max.bytes")?,
                 )?,
+            )?,
+            transaction_max_timeout_ms: as_i32(
+                "transaction.max.timeout.ms",
+                positive(
+                    "transaction.max.timeout.ms",
+                    num("transaction.max.timeout.ms")?,
+                )?,
+            )?,
+            transaction_state_log_num_partitions: as_i32(
+                "transaction.state.log.num.partitions",
+                positive(
+                    "transaction.state.log.num.partitions",
+                    num("transaction.state.log.num.partitions")?,
+                )?,
+            )?,
+            transaction_state_log_segment_bytes: positive(
+                "transaction.state.log.segment.bytes",
+                num("transaction.state.log.segment.bytes")?,
+            )?,
+            transaction_abort_timed_out_transaction_cleanup_interval_ms: positive(
+                "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+                num("transaction.abort.timed.out.transaction.cleanup.interval.ms")?,
+            )?,
+            transactional_id_expiration_ms: positive(
+                "transactional.id.expiration.ms",
+                num("transactional.id.expiration.ms")?,
             )?,
             max_open_segment_files: non_negative(
                 "skiff.max.open.segment.files",

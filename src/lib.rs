@@ -23,6 +23,7 @@
 pub mod broker;
 pub mod clock;
 pub mod config;
+pub mod coordinator_log;
 pub mod group;
 pub mod http;
 pub mod meta;
@@ -31,3 +32,4 @@ pub mod protocol;
 pub mod record;
 pub mod server;
 pub mod storage;
+pub mod txn;

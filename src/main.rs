@@ -166,6 +166,8 @@ async fn run(config: BrokerConfig) -> ExitCode {
 
     // Consumer group deadlines: sessions, join/sync phases, offset expiry.
     let group_timers = broker.groups().spawn_timer_task();
+    // Transaction deadlines: timeouts, marker retries, id expiry.
+    let txn_timers = broker.txns().spawn_timer_task();
 
     // The web console, JSON API, /metrics and health checks (own thread).
     let http = match skiff::http::start(broker.clone()) {
@@ -190,6 +192,7 @@ async fn run(config: BrokerConfig) -> ExitCode {
     .await;
     periodic.abort();
     group_timers.abort();
+    txn_timers.abort();
     match broker.logs().flush_all() {
         Ok(()) => {
             info!("shutdown complete: logs and indexes flushed");

@@ -8,7 +8,7 @@ use std::fs;
 use bytes::BytesMut;
 use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Encodable, StrBytes};
-use skiff::record::{BatchBuilder, NewRecord, ATTR_CONTROL};
+use skiff::record::{BatchBuilder, Compression, NewRecord, ATTR_CONTROL};
 
 #[path = "common.rs"]
 #[allow(dead_code)]
@@ -95,7 +95,7 @@ fn main() {
         value: v.map(<[u8]>::to_vec),
         headers: vec![(b"h".to_vec(), Some(b"v".to_vec()))],
     };
-    let batches = [
+    let mut batches = vec![
         BatchBuilder::new(0, 1000).build(&[rec(Some(b"k"), Some(b"v"), 1000)]),
         BatchBuilder::new(5, 1000)
             .producer(3, 0, 7)
@@ -107,6 +107,27 @@ fn main() {
             b.build(&[rec(Some(b"\0\0\0\0"), Some(b"\0\0\0\0\0\0"), 5)])
         },
     ];
+    // One batch per codec, so that mutations reach the decompressors.
+    for codec in [
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ] {
+        batches.push(
+            BatchBuilder::new(20, 2000)
+                .producer(4, 1, 0)
+                .build_compressed(
+                    &[
+                        rec(Some(b"k"), Some(b"compressed value"), 2000),
+                        rec(Some(b"k"), None, 2001),
+                        rec(Some(b"other"), Some(&[0u8; 40]), 1999),
+                    ],
+                    codec,
+                )
+                .unwrap(),
+        );
+    }
     let mut all = Vec::new();
     for (i, b) in batches.iter().enumerate() {
         fs::write(format!("{rec_dir}/batch-{i}"), b).unwrap();

@@ -6,6 +6,7 @@ use tracing::error;
 use crate::group::GroupError;
 use crate::record::RecordError;
 use crate::storage::StorageError;
+use crate::txn::TxnError;
 
 /// The Kafka error code a storage error is reported as. Disk failures are
 /// logged here, once, since the client only sees KAFKA_STORAGE_ERROR.
@@ -20,9 +21,12 @@ pub fn storage_error_code(e: &StorageError) -> ResponseError {
         StorageError::Record(RecordError::UnsupportedMagic(_)) => {
             ResponseError::UnsupportedForMessageFormat
         }
-        StorageError::Record(RecordError::InvalidRecord(_)) | StorageError::InvalidRecord(_) => {
-            ResponseError::InvalidRecord
-        }
+        // A batch that inflates past the decompression bound will never be
+        // accepted: a non-retriable answer, not CORRUPT_MESSAGE (which
+        // clients retry until they time out).
+        StorageError::Record(RecordError::InvalidRecord(_))
+        | StorageError::Record(RecordError::DecompressedTooLarge { .. })
+        | StorageError::InvalidRecord(_) => ResponseError::InvalidRecord,
         StorageError::Record(_) => ResponseError::CorruptMessage,
         StorageError::UnknownTopic(_) => ResponseError::UnknownTopicOrPartition,
         StorageError::TopicAlreadyExists(_) => ResponseError::TopicAlreadyExists,
@@ -31,6 +35,7 @@ pub fn storage_error_code(e: &StorageError) -> ResponseError {
         StorageError::OffsetOutOfRange { .. } => ResponseError::OffsetOutOfRange,
         StorageError::OutOfOrderSequence { .. } => ResponseError::OutOfOrderSequenceNumber,
         StorageError::InvalidProducerEpoch { .. } => ResponseError::InvalidProducerEpoch,
+        StorageError::InvalidTxnState(_) => ResponseError::InvalidTxnState,
         StorageError::InvalidConfig { .. } => ResponseError::InvalidConfig,
     }
 }
@@ -55,6 +60,7 @@ pub fn group_error_code(e: &GroupError) -> ResponseError {
         GroupError::OffsetMetadataTooLarge => ResponseError::OffsetMetadataTooLarge,
         GroupError::GroupSubscribedToTopic => ResponseError::GroupSubscribedToTopic,
         GroupError::InvalidRequest(_) => ResponseError::InvalidRequest,
+        GroupError::UnstableOffsetCommit => ResponseError::UnstableOffsetCommit,
         GroupError::Storage(inner) => {
             error!(error = %e, cause = %inner, "group coordinator storage failure");
             ResponseError::CoordinatorNotAvailable
@@ -65,4 +71,29 @@ pub fn group_error_code(e: &GroupError) -> ResponseError {
 /// The wire code of an optional group error (0 for none).
 pub fn group_error_code_or_none(e: Option<&GroupError>) -> i16 {
     e.map_or(0, |e| group_error_code(e).code())
+}
+
+/// The Kafka error code a transaction coordinator error is reported as.
+/// `fenced_is_known`: the request version knows PRODUCER_FENCED (KIP-588);
+/// older clients get INVALID_PRODUCER_EPOCH instead, as Kafka answers them.
+pub fn txn_error_code(e: &TxnError, fenced_is_known: bool) -> ResponseError {
+    match e {
+        TxnError::InvalidRequest(_) => ResponseError::InvalidRequest,
+        TxnError::InvalidTransactionTimeout { .. } => ResponseError::InvalidTransactionTimeout,
+        TxnError::ConcurrentTransactions => ResponseError::ConcurrentTransactions,
+        TxnError::ProducerFenced { .. } if fenced_is_known => ResponseError::ProducerFenced,
+        TxnError::ProducerFenced { .. } => ResponseError::InvalidProducerEpoch,
+        TxnError::InvalidProducerIdMapping => ResponseError::InvalidProducerIdMapping,
+        TxnError::InvalidTxnState(_) => ResponseError::InvalidTxnState,
+        TxnError::TransactionAbortable => ResponseError::TransactionAbortable,
+        TxnError::TransactionalIdNotFound => ResponseError::TransactionalIdNotFound,
+        TxnError::ProducerIdAllocation => {
+            error!(error = %e, "transaction coordinator failure");
+            ResponseError::CoordinatorNotAvailable
+        }
+        TxnError::Storage(inner) => {
+            error!(error = %e, cause = %inner, "transaction coordinator storage failure");
+            ResponseError::CoordinatorNotAvailable
+        }
+    }
 }

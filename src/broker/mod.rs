@@ -24,8 +24,10 @@ use crate::group::{GroupConfig, GroupCoordinator};
 use crate::meta::{self, MetaError, ProducerIdAllocator};
 use crate::protocol::{self, Request};
 use crate::storage::{LogConfig, LogManager, StorageError, TimestampType, Topic};
+use crate::txn::coordinator::ProducerIdSource;
+use crate::txn::{TransactionCoordinator, TxnConfig, TxnError};
 
-pub use error_code::storage_error_code;
+pub use error_code::{storage_error_code, txn_error_code};
 
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,8 @@ pub enum StartError {
     Meta(#[from] MetaError),
     #[error("cannot load consumer groups from __consumer_offsets")]
     Groups(#[source] StorageError),
+    #[error("cannot load transactions from __transaction_state")]
+    Transactions(#[source] StorageError),
 }
 
 /// A failure that leaves no sensible answer: the connection is closed.
@@ -69,8 +73,9 @@ pub struct Broker {
     cluster_id: String,
     logs: Arc<LogManager>,
     clock: Arc<dyn Clock>,
-    producer_ids: ProducerIdAllocator,
+    producer_ids: Arc<ProducerIdAllocator>,
     groups: Arc<GroupCoordinator>,
+    txns: Arc<TransactionCoordinator>,
 }
 
 impl Broker {
@@ -82,7 +87,7 @@ impl Broker {
         bound_port: u16,
     ) -> Result<Broker, StartError> {
         let cluster_id = meta::load_or_create_cluster_id(&config.data_dir)?;
-        let producer_ids = ProducerIdAllocator::open(&config.data_dir)?;
+        let producer_ids = Arc::new(ProducerIdAllocator::open(&config.data_dir)?);
         if config.max_open_segment_files > 0 {
             crate::storage::file_cache::set_capacity(config.max_open_segment_files);
         }
@@ -91,17 +96,37 @@ impl Broker {
             logs.enable_fault_injection_file();
         }
         let advertised = config.advertised(bound_port);
-        let groups =
+        let groups = Arc::new(
             GroupCoordinator::open(GroupConfig::from_broker(&config), &logs, clock.clone())
-                .map_err(StartError::Groups)?;
+                .map_err(StartError::Groups)?,
+        );
+        let logs = Arc::new(logs);
+        let ids = producer_ids.clone();
+        let next_producer_id: ProducerIdSource = Arc::new(move || {
+            ids.next_id().map_err(|e| {
+                tracing::error!(error = %e, "cannot allocate a producer id");
+                TxnError::ProducerIdAllocation
+            })
+        });
+        let txns = Arc::new(
+            TransactionCoordinator::open(
+                TxnConfig::from_broker(&config),
+                logs.clone(),
+                groups.clone(),
+                clock.clone(),
+                next_producer_id,
+            )
+            .map_err(StartError::Transactions)?,
+        );
         Ok(Broker {
             config,
             advertised,
             cluster_id,
-            logs: Arc::new(logs),
+            logs,
             clock,
             producer_ids,
-            groups: Arc::new(groups),
+            groups,
+            txns,
         })
     }
 
@@ -116,6 +141,11 @@ impl Broker {
     /// The group coordinator (its timer task is spawned by `main`).
     pub fn groups(&self) -> &Arc<GroupCoordinator> {
         &self.groups
+    }
+
+    /// The transaction coordinator (its timer task is spawned by `main`).
+    pub fn txns(&self) -> &Arc<TransactionCoordinator> {
+        &self.txns
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -239,6 +269,25 @@ impl Broker {
             RequestKind::IncrementalAlterConfigs(r) => ResponseKind::IncrementalAlterConfigs(
                 handlers::incremental_alter_configs::handle(self, r, v),
             ),
+            RequestKind::AddPartitionsToTxn(r) => ResponseKind::AddPartitionsToTxn(
+                handlers::add_partitions_to_txn::handle(self, r, v),
+            ),
+            RequestKind::AddOffsetsToTxn(r) => {
+                ResponseKind::AddOffsetsToTxn(handlers::add_offsets_to_txn::handle(self, r, v))
+            }
+            RequestKind::EndTxn(r) => ResponseKind::EndTxn(handlers::end_txn::handle(self, r, v)),
+            RequestKind::TxnOffsetCommit(r) => {
+                ResponseKind::TxnOffsetCommit(handlers::txn_offset_commit::handle(self, r, v))
+            }
+            RequestKind::DescribeTransactions(r) => ResponseKind::DescribeTransactions(
+                handlers::describe_transactions::handle(self, r, v),
+            ),
+            RequestKind::DescribeProducers(r) => {
+                ResponseKind::DescribeProducers(handlers::describe_producers::handle(self, r, v))
+            }
+            RequestKind::ListTransactions(r) => {
+                ResponseKind::ListTransactions(handlers::list_transactions::handle(self, r, v))
+            }
             _ => return Err(BrokerError::Unhandled(protocol::name_of(request.api_key))),
         };
         Ok(Some(response))
@@ -425,6 +474,25 @@ mod tests {
             ApiKey::AlterConfigs => RequestKind::AlterConfigs(AlterConfigsRequest::default()),
             ApiKey::IncrementalAlterConfigs => {
                 RequestKind::IncrementalAlterConfigs(IncrementalAlterConfigsRequest::default())
+            }
+            ApiKey::AddPartitionsToTxn => {
+                RequestKind::AddPartitionsToTxn(AddPartitionsToTxnRequest::default())
+            }
+            ApiKey::AddOffsetsToTxn => {
+                RequestKind::AddOffsetsToTxn(AddOffsetsToTxnRequest::default())
+            }
+            ApiKey::EndTxn => RequestKind::EndTxn(EndTxnRequest::default()),
+            ApiKey::TxnOffsetCommit => {
+                RequestKind::TxnOffsetCommit(TxnOffsetCommitRequest::default())
+            }
+            ApiKey::DescribeTransactions => {
+                RequestKind::DescribeTransactions(DescribeTransactionsRequest::default())
+            }
+            ApiKey::ListTransactions => {
+                RequestKind::ListTransactions(ListTransactionsRequest::default())
+            }
+            ApiKey::DescribeProducers => {
+                RequestKind::DescribeProducers(DescribeProducersRequest::default())
             }
             other => panic!("{other:?} is served but has no default request in this test"),
         }

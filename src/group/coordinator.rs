@@ -29,7 +29,7 @@
 //! its timers) when it is deleted, or when it is empty and its offsets have
 //! expired, so groups and members that come and go leave nothing behind.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -40,7 +40,9 @@ use tracing::{debug, error, info, warn};
 use super::classic_group::ClassicGroup;
 use super::error::GroupError;
 use super::member::{Member, Protocol};
-use super::offsets::{CoordinatorRecord, GroupMetadataValue, OffsetAndMetadata, OffsetStore};
+use super::offsets::{
+    CoordinatorRecord, GroupMetadataValue, OffsetAndMetadata, OffsetStore, Replayed,
+};
 use super::state::GroupState;
 use super::timer::{TimerAction, TimerKey, Timers};
 use super::GroupConfig;
@@ -225,6 +227,18 @@ pub struct CommitParams {
     pub offsets: Vec<CommitOffset>,
 }
 
+/// A TxnOffsetCommit request: an offset commit made inside a producer's
+/// transaction.
+#[derive(Debug, Clone)]
+pub struct TxnCommitParams {
+    /// The producer whose transaction the offsets belong to.
+    pub producer_id: i64,
+    /// Its epoch.
+    pub producer_epoch: i16,
+    /// Group, member and offsets (retention and `unknown_group_is_not_found` unused).
+    pub commit: CommitParams,
+}
+
 /// One offset to commit.
 #[derive(Debug, Clone)]
 pub struct CommitOffset {
@@ -339,7 +353,14 @@ pub struct GroupCoordinator {
 struct Inner {
     groups: HashMap<String, ClassicGroup>,
     timers: Timers,
+    /// TxnOffsetCommit offsets waiting for their transaction's marker, by
+    /// producer id (Kafka's `pendingTransactionalOffsetCommits`).
+    txn_offsets: HashMap<i64, PendingTxnOffsets>,
 }
+
+/// Offsets one producer's open transaction committed: (group, topic,
+/// partition) -> offset.
+type PendingTxnOffsets = BTreeMap<(String, String, i32), OffsetAndMetadata>;
 
 /// What one operation under the lock needs besides the groups.
 struct Env<'a> {
@@ -355,7 +376,7 @@ struct Env<'a> {
 
 impl Env<'_> {
     fn append(&mut self, records: &[CoordinatorRecord]) -> Result<(), StorageError> {
-        let p = self.store.append(records, self.now)?;
+        let p = self.store.append(records, None, self.now)?;
         self.written.insert(p);
         self.appended = true;
         Ok(())
@@ -408,7 +429,46 @@ impl GroupCoordinator {
         let now = clock.now_ms();
         let store = OffsetStore::open(logs, &config, now)?;
         let mut inner = Inner::default();
-        store.replay(|record| apply_record(&mut inner.groups, record, now))?;
+        {
+            let Inner {
+                groups,
+                txn_offsets,
+                ..
+            } = &mut inner;
+            store.replay(|item| match item {
+                Replayed::Record(record) => apply_record(groups, record, now),
+                Replayed::TxnRecord {
+                    producer_id,
+                    record:
+                        CoordinatorRecord::OffsetCommit {
+                            group,
+                            topic,
+                            partition,
+                            value: Some(v),
+                        },
+                    ..
+                } => {
+                    txn_offsets
+                        .entry(producer_id)
+                        .or_default()
+                        .insert((group, topic, partition), v);
+                }
+                // Kafka's coordinator only writes offset commits inside transactions.
+                Replayed::TxnRecord { .. } => {}
+                Replayed::Marker {
+                    partition,
+                    producer_id,
+                    commit,
+                } => complete_txn_offsets(
+                    groups,
+                    txn_offsets,
+                    producer_id,
+                    commit,
+                    |g| store.partition_for(g) == partition,
+                    now,
+                ),
+            })?;
+        }
         for group in inner.groups.values() {
             for m in group.members() {
                 inner.timers.schedule(
@@ -455,7 +515,7 @@ impl GroupCoordinator {
     ) -> (R, Result<(), StorageError>) {
         let (r, written, earlier) = {
             let mut guard = self.lock();
-            let Inner { groups, timers } = &mut *guard;
+            let Inner { groups, timers, .. } = &mut *guard;
             let mut env = Env {
                 now,
                 config: &self.config,
@@ -722,6 +782,120 @@ impl GroupCoordinator {
                 })
                 .unwrap_or_default(),
         }
+    }
+
+    /// The partitions of `group_id` with a transactional offset commit
+    /// still waiting for its transaction (OffsetFetch `require_stable`
+    /// answers UNSTABLE_OFFSET_COMMIT for them).
+    pub fn pending_txn_partitions(&self, group_id: &str) -> BTreeSet<(String, i32)> {
+        let inner = self.lock();
+        inner
+            .txn_offsets
+            .values()
+            .flat_map(|m| m.keys())
+            .filter(|(g, _, _)| g == group_id)
+            .map(|(_, t, p)| (t.clone(), *p))
+            .collect()
+    }
+
+    /// The `__consumer_offsets` partition holding `group_id` (what
+    /// AddOffsetsToTxn adds to a transaction).
+    pub fn offsets_partition_for(&self, group_id: &str) -> usize {
+        self.store.partition_for(group_id)
+    }
+
+    /// TxnOffsetCommit: validates like an offset commit, then writes the
+    /// offsets to `__consumer_offsets` inside the producer's transaction.
+    /// They become visible to OffsetFetch when [`Self::complete_txn`]
+    /// commits them, and vanish if it aborts.
+    pub fn txn_commit_offsets(&self, p: TxnCommitParams) -> Vec<Result<(), GroupError>> {
+        let now = self.clock.now_ms();
+        let n = p.commit.offsets.len();
+        let (results, written) = {
+            let mut inner = self.lock();
+            let all = |e: GroupError| vec![Err(e); n];
+            let c = &p.commit;
+            if let Some(group) = inner.groups.get(&c.group_id) {
+                if let Err(e) = validate_txn_offset_commit(group, c) {
+                    return all(e);
+                }
+            } else if c.generation_id >= 0 {
+                return all(GroupError::IllegalGeneration);
+            }
+            let (results, records) = offset_records(c, &self.config, now, None);
+            if records.is_empty() {
+                return results;
+            }
+            let written = match self.store.append(
+                &records,
+                Some((p.producer_id, p.producer_epoch)),
+                now,
+            ) {
+                Ok(partition) => partition,
+                Err(e) => {
+                    error!(group = %c.group_id, error = %e, "cannot store transactional offsets");
+                    let e = GroupError::from(e);
+                    return results.into_iter().map(|r| r.and(Err(e.clone()))).collect();
+                }
+            };
+            let pending = inner.txn_offsets.entry(p.producer_id).or_default();
+            for r in records {
+                if let CoordinatorRecord::OffsetCommit {
+                    group,
+                    topic,
+                    partition,
+                    value: Some(v),
+                } = r
+                {
+                    pending.insert((group, topic, partition), v);
+                }
+            }
+            (results, written)
+        };
+        if let Err(e) = self.store.flush_if_due(written) {
+            let e = GroupError::from(e);
+            return results.into_iter().map(|r| r.and(Err(e.clone()))).collect();
+        }
+        results
+    }
+
+    /// Ends `producer_id`'s transaction on `__consumer_offsets` partition
+    /// `partition`: writes the marker there, then makes its pending offsets
+    /// committed (or drops them). Called by the transaction coordinator.
+    pub fn complete_txn(
+        &self,
+        partition: usize,
+        producer_id: i64,
+        producer_epoch: i16,
+        commit: bool,
+        coordinator_epoch: i32,
+    ) -> Result<(), StorageError> {
+        let now = self.clock.now_ms();
+        let log = self
+            .store
+            .partition_log(partition)
+            .ok_or_else(|| StorageError::UnknownTopic(super::offsets::OFFSETS_TOPIC.into()))?;
+        {
+            // The marker and the in-memory switch happen under the lock so a
+            // concurrent OffsetFetch never sees one without the other.
+            let mut inner = self.lock();
+            log.write_txn_marker(producer_id, producer_epoch, commit, coordinator_epoch, now)?;
+            let Inner {
+                groups,
+                txn_offsets,
+                ..
+            } = &mut *inner;
+            let store = &self.store;
+            complete_txn_offsets(
+                groups,
+                txn_offsets,
+                producer_id,
+                commit,
+                |g| store.partition_for(g) == partition,
+                now,
+            );
+        }
+        self.store.flush_if_due(partition)
     }
 
     /// OffsetDelete: per topic, per partition outcome; or a group-level error.
@@ -1067,6 +1241,42 @@ fn apply_record(groups: &mut HashMap<String, ClassicGroup>, record: CoordinatorR
                 g.set_offset(&topic, partition, None);
             }
         }
+    }
+}
+
+/// A transaction's marker reached a `__consumer_offsets` partition: its
+/// pending offsets for the groups on that partition (`on_partition`) take
+/// effect on COMMIT and are dropped on ABORT.
+fn complete_txn_offsets(
+    groups: &mut HashMap<String, ClassicGroup>,
+    txn_offsets: &mut HashMap<i64, PendingTxnOffsets>,
+    producer_id: i64,
+    commit: bool,
+    on_partition: impl Fn(&str) -> bool,
+    now: i64,
+) {
+    let Some(pending) = txn_offsets.get_mut(&producer_id) else {
+        return;
+    };
+    let done: Vec<_> = pending
+        .keys()
+        .filter(|(g, _, _)| on_partition(g))
+        .cloned()
+        .collect();
+    for key in done {
+        let Some(v) = pending.remove(&key) else {
+            continue;
+        };
+        if commit {
+            let (group, topic, partition) = key;
+            groups
+                .entry(group.clone())
+                .or_insert_with(|| ClassicGroup::new(&group, now))
+                .set_offset(&topic, partition, Some(v));
+        }
+    }
+    if pending.is_empty() {
+        txn_offsets.remove(&producer_id);
     }
 }
 
@@ -1810,6 +2020,58 @@ fn validate_offset_commit(group: &ClassicGroup, p: &CommitParams) -> Result<(), 
     Ok(())
 }
 
+/// Kafka's `ClassicGroup.validateOffsetCommit` for a transactional commit:
+/// no member id is needed outside an empty group, and a rebalance does not
+/// refuse it (the transaction decides).
+fn validate_txn_offset_commit(group: &ClassicGroup, p: &CommitParams) -> Result<(), GroupError> {
+    if group.is_in(GroupState::Dead) {
+        return Err(GroupError::CoordinatorNotAvailable);
+    }
+    if p.generation_id < 0 && group.is_in(GroupState::Empty) {
+        return Ok(());
+    }
+    if p.generation_id >= 0 || !p.member_id.is_empty() || p.group_instance_id.is_some() {
+        group.validate_member(&p.member_id, p.group_instance_id.as_deref())?;
+        if p.generation_id != group.generation_id {
+            return Err(GroupError::IllegalGeneration);
+        }
+    }
+    Ok(())
+}
+
+/// The records of a commit's offsets and one outcome per offset (metadata
+/// over `offset.metadata.max.bytes` is refused, the rest recorded).
+fn offset_records(
+    p: &CommitParams,
+    config: &GroupConfig,
+    now: i64,
+    expire: Option<i64>,
+) -> (Vec<Result<(), GroupError>>, Vec<CoordinatorRecord>) {
+    let mut results = Vec::with_capacity(p.offsets.len());
+    let mut records = Vec::new();
+    for o in &p.offsets {
+        let metadata = o.metadata.clone().unwrap_or_default();
+        if metadata.len() > config.offset_metadata_max_bytes {
+            results.push(Err(GroupError::OffsetMetadataTooLarge));
+            continue;
+        }
+        results.push(Ok(()));
+        records.push(CoordinatorRecord::OffsetCommit {
+            group: p.group_id.clone(),
+            topic: o.topic.clone(),
+            partition: o.partition,
+            value: Some(OffsetAndMetadata {
+                offset: o.offset,
+                leader_epoch: (o.leader_epoch >= 0).then_some(o.leader_epoch),
+                metadata,
+                commit_timestamp_ms: now,
+                expire_timestamp_ms: expire,
+            }),
+        });
+    }
+    (results, records)
+}
+
 fn commit(
     groups: &mut HashMap<String, ClassicGroup>,
     env: &mut Env<'_>,
@@ -1839,28 +2101,7 @@ fn commit(
         }
     }
     let expire = (p.retention_time_ms >= 0).then(|| env.now.saturating_add(p.retention_time_ms));
-    let mut results = Vec::with_capacity(p.offsets.len());
-    let mut records = Vec::new();
-    for o in &p.offsets {
-        let metadata = o.metadata.clone().unwrap_or_default();
-        if metadata.len() > env.config.offset_metadata_max_bytes {
-            results.push(Err(GroupError::OffsetMetadataTooLarge));
-            continue;
-        }
-        results.push(Ok(()));
-        records.push(CoordinatorRecord::OffsetCommit {
-            group: p.group_id.clone(),
-            topic: o.topic.clone(),
-            partition: o.partition,
-            value: Some(OffsetAndMetadata {
-                offset: o.offset,
-                leader_epoch: (o.leader_epoch >= 0).then_some(o.leader_epoch),
-                metadata,
-                commit_timestamp_ms: env.now,
-                expire_timestamp_ms: expire,
-            }),
-        });
-    }
+    let (results, records) = offset_records(p, env.config, env.now, expire);
     if records.is_empty() {
         return results;
     }

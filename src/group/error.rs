@@ -64,6 +64,10 @@ pub enum GroupError {
     /// member).
     #[error("invalid request: {0}")]
     InvalidRequest(&'static str),
+    /// OffsetFetch with `require_stable`: a transaction holding an offset
+    /// commit for this partition has not ended yet; retry.
+    #[error("a transactional offset commit for this partition is pending")]
+    UnstableOffsetCommit,
     /// Appending to `__consumer_offsets` failed.
     #[error("cannot write to __consumer_offsets")]
     Storage(#[source] Arc<StorageError>),

@@ -30,9 +30,13 @@
 //! ```
 //!
 //! A null value is a tombstone: the offset (or the whole group) is gone.
-//! The topic is created with `cleanup.policy=compact`; Skiff's storage does
-//! not compact yet, so replay reads every record ever written and the last
-//! one per key wins, which is the state compaction would keep.
+//! The topic is created with `cleanup.policy=compact`; replay reads what
+//! the cleaner kept and the last record per key wins.
+//!
+//! Offsets committed by TxnOffsetCommit are written inside the producer's
+//! transaction (a transactional batch with its producer id) and take effect
+//! only when that transaction's COMMIT marker follows (see
+//! `coordinator_log`).
 //!
 //! # Durability
 //!
@@ -43,14 +47,13 @@
 //! and before the response is sent. `flush.ms` is applied by the storage
 //! layer's periodic task as for every topic.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tracing::{info, warn};
+use tracing::warn;
 
 use super::GroupConfig;
-use crate::record::{BatchBuilder, BatchIter, NewRecord, RecordIter};
+use crate::coordinator_log::{CoordinatorLog, CoordinatorLogConfig, ReplayItem, ReplayStats};
 use crate::storage::{Log, LogManager, StorageError};
 
 /// The internal topic's name.
@@ -420,37 +423,36 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Kafka's `Utils.abs(groupId.hashCode()) % partitions`: Java's
-/// `String.hashCode` over UTF-16 code units; `Utils.abs` maps
-/// `Integer.MIN_VALUE` to 0.
+/// Kafka's `Utils.abs(groupId.hashCode()) % partitions` (see
+/// [`crate::coordinator_log::partition_for`]).
 pub fn partition_for(group: &str, partitions: usize) -> usize {
-    let mut h: i32 = 0;
-    for unit in group.encode_utf16() {
-        h = h.wrapping_mul(31).wrapping_add(i32::from(unit));
-    }
-    let abs = if h == i32::MIN {
-        0
-    } else {
-        h.unsigned_abs() as usize
-    };
-    abs % partitions.max(1)
+    crate::coordinator_log::partition_for(group, partitions)
+}
+
+/// One replayed `__consumer_offsets` item.
+#[derive(Debug)]
+pub enum Replayed {
+    /// A record written outside any transaction.
+    Record(CoordinatorRecord),
+    /// An offset commit written by TxnOffsetCommit: it takes effect only if
+    /// the producer's transaction commits.
+    TxnRecord {
+        partition: usize,
+        producer_id: i64,
+        record: CoordinatorRecord,
+    },
+    /// The producer's transaction on `partition` ended.
+    Marker {
+        partition: usize,
+        producer_id: i64,
+        commit: bool,
+    },
 }
 
 /// The partitions of `__consumer_offsets`: append, flush and replay.
 #[derive(Debug)]
 pub struct OffsetStore {
-    partitions: Vec<Arc<Log>>,
-    /// `log.flush.interval.messages`.
-    flush_interval_messages: i64,
-}
-
-/// What a replay found.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct ReplayStats {
-    /// Records applied.
-    pub records: u64,
-    /// Records or batches skipped (compressed, unknown or malformed).
-    pub skipped: u64,
+    log: CoordinatorLog,
 }
 
 impl OffsetStore {
@@ -463,59 +465,42 @@ impl OffsetStore {
         config: &GroupConfig,
         now_ms: i64,
     ) -> Result<OffsetStore, StorageError> {
-        let topic = match logs.topic(OFFSETS_TOPIC) {
-            Some(t) => {
-                if t.partition_count() != config.offsets_topic_num_partitions {
-                    warn!(
-                        existing = t.partition_count(),
-                        configured = config.offsets_topic_num_partitions,
-                        "{OFFSETS_TOPIC} exists with a different partition count; keeping it"
-                    );
-                }
-                t
-            }
-            None => {
-                let overrides = BTreeMap::from([
-                    ("cleanup.policy".to_string(), "compact".to_string()),
-                    (
-                        "segment.bytes".to_string(),
-                        config.offsets_topic_segment_bytes.to_string(),
-                    ),
-                    // See the module docs: the coordinator flushes itself,
-                    // outside its lock.
-                    ("flush.messages".to_string(), i64::MAX.to_string()),
-                ]);
-                logs.create_topic(
-                    OFFSETS_TOPIC,
-                    config.offsets_topic_num_partitions,
-                    uuid::Uuid::new_v4(),
-                    overrides,
-                    now_ms,
-                )?
-            }
-        };
-        Ok(OffsetStore {
-            partitions: topic.partitions(),
-            flush_interval_messages: config.flush_interval_messages,
-        })
+        let log = CoordinatorLog::open(
+            logs,
+            &CoordinatorLogConfig {
+                topic: OFFSETS_TOPIC,
+                partitions: config.offsets_topic_num_partitions,
+                segment_bytes: config.offsets_topic_segment_bytes,
+                flush_interval_messages: config.flush_interval_messages,
+            },
+            now_ms,
+        )?;
+        Ok(OffsetStore { log })
     }
 
     /// Number of partitions.
     pub fn partition_count(&self) -> usize {
-        self.partitions.len()
+        self.log.partition_count()
     }
 
     /// The partition that holds `group`'s records.
     pub fn partition_for(&self, group: &str) -> usize {
-        partition_for(group, self.partitions.len())
+        self.log.partition_for(group)
     }
 
-    /// Appends `records` (all of one group) as one batch. Returns the
-    /// partition written; the caller then calls [`OffsetStore::flush_if_due`]
-    /// once it holds no lock.
+    /// The log of `partition` (the transaction coordinator writes markers there).
+    pub fn partition_log(&self, partition: usize) -> Option<&Arc<Log>> {
+        self.log.partition(partition)
+    }
+
+    /// Appends `records` (all of one group) as one batch, inside the
+    /// transaction of `producer` (id, epoch) when given. Returns the
+    /// partition written; the caller then calls
+    /// [`OffsetStore::flush_if_due`] once it holds no lock.
     pub fn append(
         &self,
         records: &[CoordinatorRecord],
+        producer: Option<(i64, i16)>,
         now_ms: i64,
     ) -> Result<usize, StorageError> {
         let Some(first) = records.first() else {
@@ -525,116 +510,53 @@ impl OffsetStore {
         debug_assert!(records
             .iter()
             .all(|r| self.partition_for(r.group()) == partition));
-        let encoded: Vec<NewRecord> = records
+        let encoded: Vec<(Vec<u8>, Option<Vec<u8>>)> = records
             .iter()
-            .map(|r| NewRecord {
-                timestamp: now_ms,
-                key: Some(r.encode_key()),
-                value: r.encode_value(),
-                headers: Vec::new(),
-            })
+            .map(|r| (r.encode_key(), r.encode_value()))
             .collect();
-        let batch = BatchBuilder::new(0, now_ms).build(&encoded);
-        self.partitions[partition].append(Bytes::from(batch), now_ms)?;
+        self.log.append(partition, &encoded, producer, now_ms)?;
         Ok(partition)
     }
 
     /// fsyncs `partition` if `log.flush.interval.messages` or more offsets
     /// are unflushed (the rule storage applies to every other topic).
     pub fn flush_if_due(&self, partition: usize) -> Result<(), StorageError> {
-        let log = &self.partitions[partition];
-        if log.log_end_offset() - log.flushed_offset() >= self.flush_interval_messages {
-            log.flush()?;
-        }
-        Ok(())
+        self.log.flush_if_due(partition)
     }
 
     /// Replays every partition from its first offset, in offset order per
-    /// partition, calling `apply` for each record (Kafka's
-    /// `CoordinatorPlayback`). Batches this broker cannot read (compressed
-    /// ones a client produced, unknown record types) are skipped.
-    pub fn replay(
-        &self,
-        mut apply: impl FnMut(CoordinatorRecord),
-    ) -> Result<ReplayStats, StorageError> {
-        const READ_BYTES: usize = 1 << 20;
-        let mut stats = ReplayStats::default();
-        for log in &self.partitions {
-            let mut offset = log.log_start_offset();
-            let end = log.log_end_offset();
-            while offset < end {
-                let read = log.read(offset, READ_BYTES, true)?;
-                if read.records.is_empty() {
-                    break;
-                }
-                let before = offset;
-                for item in BatchIter::new(&read.records) {
-                    let (at, header) = match item {
-                        Ok(x) => x,
-                        Err(e) => {
-                            warn!(partition = %log.topic_partition(), offset, error = %e, "unreadable batch in {OFFSETS_TOPIC}");
-                            stats.skipped += 1;
-                            break;
-                        }
-                    };
-                    let batch = &read.records[at..at + header.total_len()];
-                    if header.is_control() || header.compression() != 0 {
-                        stats.skipped += 1;
-                    } else {
-                        match RecordIter::new(batch) {
-                            Ok(records) => {
-                                for rec in records {
-                                    let rec = match rec {
-                                        Ok(r) => r,
-                                        Err(e) => {
-                                            warn!(error = %e, "malformed record in {OFFSETS_TOPIC}");
-                                            stats.skipped += 1;
-                                            break;
-                                        }
-                                    };
-                                    if rec.offset < offset {
-                                        continue;
-                                    }
-                                    let Some(key) = rec.key else {
-                                        stats.skipped += 1;
-                                        continue;
-                                    };
-                                    match CoordinatorRecord::decode(key, rec.value) {
-                                        Ok(Some(r)) => {
-                                            stats.records += 1;
-                                            apply(r);
-                                        }
-                                        Ok(None) => stats.skipped += 1,
-                                        Err(e) => {
-                                            warn!(offset = rec.offset, error = %e, "skipping record");
-                                            stats.skipped += 1;
-                                        }
-                                    }
-                                }
-                            }
-                            Err(e) => {
-                                warn!(error = %e, "skipping batch in {OFFSETS_TOPIC}");
-                                stats.skipped += 1;
-                            }
-                        }
-                    }
-                    offset = offset.max(header.next_offset());
-                }
-                if offset == before {
-                    // Nothing advanced (a batch we could not read at all):
-                    // stop rather than loop.
-                    break;
-                }
-            }
-        }
-        if stats.records > 0 || stats.skipped > 0 {
-            info!(
-                records = stats.records,
-                skipped = stats.skipped,
-                "replayed {OFFSETS_TOPIC}"
-            );
-        }
-        Ok(stats)
+    /// partition, calling `apply` for each record and transaction marker.
+    /// Records of unknown types or versions are skipped.
+    pub fn replay(&self, mut apply: impl FnMut(Replayed)) -> Result<ReplayStats, StorageError> {
+        self.log.replay(|item| match item {
+            ReplayItem::Record {
+                partition,
+                offset,
+                producer_id,
+                key,
+                value,
+            } => match CoordinatorRecord::decode(key, value) {
+                Ok(Some(record)) => apply(match producer_id {
+                    Some(producer_id) => Replayed::TxnRecord {
+                        partition,
+                        producer_id,
+                        record,
+                    },
+                    None => Replayed::Record(record),
+                }),
+                Ok(None) => {}
+                Err(e) => warn!(offset, error = %e, "skipping record in {OFFSETS_TOPIC}"),
+            },
+            ReplayItem::Marker {
+                partition,
+                producer_id,
+                commit,
+            } => apply(Replayed::Marker {
+                partition,
+                producer_id,
+                commit,
+            }),
+        })
     }
 }
 

@@ -2,14 +2,13 @@
 //! partition, each key/value/header shown as pretty JSON, UTF-8 text or hex,
 //! truncated past a size limit with the full size kept.
 //!
-//! Uncompressed batches are read with `record::RecordIter`; compressed ones
-//! are decompressed with kafka-protocol's `RecordBatchDecoder` (its codec
-//! features are enabled for this alone: Produce and Fetch never decompress).
+//! Batches are read with `record::DecodedBatch`, which decompresses
+//! compressed ones within the bound storage uses (a stored batch that would
+//! inflate past it is shown as an error, not inflated).
 
-use bytes::Bytes;
 use serde_json::{json, Value};
 
-use crate::record::{BatchIter, RecordIter};
+use crate::record::{decompression_limit, BatchIter, DecodedBatch};
 use crate::storage::{Log, StorageError};
 
 /// Bytes asked of the log per read while filling a page.
@@ -44,8 +43,15 @@ pub(crate) fn read_page(
     let mut messages = Vec::new();
     let mut offset = start.max(log.log_start_offset());
     let mut read_bytes = 0usize;
+    // The same bound storage applies when it looks into compressed batches.
+    let inflate_limit = decompression_limit(log.config().max_message_bytes);
     while messages.len() < limit && read_bytes < max_read && offset < log.high_watermark() {
-        let read = log.read(offset, READ_CHUNK, true)?;
+        let read = log.read(
+            offset,
+            READ_CHUNK,
+            true,
+            crate::storage::Isolation::ReadUncommitted,
+        )?;
         if read.records.is_empty() {
             break;
         }
@@ -62,7 +68,7 @@ pub(crate) fn read_page(
             }
             let log_append = h.timestamp_type_is_log_append();
             let compression = h.compression();
-            match decode(batch) {
+            match decode(&batch, inflate_limit) {
                 Ok(records) => {
                     let from = offset;
                     for r in records.into_iter().filter(|r| r.offset >= from) {
@@ -97,45 +103,25 @@ pub(crate) fn read_page(
     })
 }
 
-fn decode(batch: Bytes) -> Result<Vec<Rec>, String> {
+fn decode(batch: &[u8], limit: usize) -> Result<Vec<Rec>, String> {
     let own = |b: Option<&[u8]>| b.map(<[u8]>::to_vec);
-    if batch.get(21..23).map(|a| a[1] & 0x07) == Some(0) {
-        let iter = RecordIter::new(&batch).map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
-        for r in iter {
-            let r = r.map_err(|e| e.to_string())?;
-            out.push(Rec {
-                offset: r.offset,
-                timestamp: r.timestamp,
-                key: own(r.key),
-                value: own(r.value),
-                headers: r
-                    .headers
-                    .iter()
-                    .map(|(k, v)| (k.to_vec(), own(*v)))
-                    .collect(),
-            });
-        }
-        return Ok(out);
-    }
-    let mut buf = batch;
-    let set = kafka_protocol::records::RecordBatchDecoder::decode(&mut buf)
-        .map_err(|e| format!("{e:#}"))?;
-    Ok(set
-        .records
-        .into_iter()
-        .map(|r| Rec {
+    let decoded = DecodedBatch::new(batch, limit).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for r in decoded.records() {
+        let r = r.map_err(|e| e.to_string())?;
+        out.push(Rec {
             offset: r.offset,
             timestamp: r.timestamp,
-            key: r.key.map(|b| b.to_vec()),
-            value: r.value.map(|b| b.to_vec()),
+            key: own(r.key),
+            value: own(r.value),
             headers: r
                 .headers
-                .into_iter()
-                .map(|(k, v)| (k.as_bytes().to_vec(), v.map(|b| b.to_vec())))
+                .iter()
+                .map(|(k, v)| (k.to_vec(), own(*v)))
                 .collect(),
-        })
-        .collect())
+        });
+    }
+    Ok(out)
 }
 
 fn show_record(r: Rec, log_append: bool, max_value: usize) -> Value {

@@ -6,15 +6,19 @@
 //! Knows nothing of storage or groups.
 
 mod error;
+mod response_buf;
 pub mod versions;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsResponse, RequestHeader, RequestKind, ResponseHeader, ResponseKind,
+    ApiKey, ApiVersionsResponse, FetchResponse, RequestHeader, RequestKind, ResponseHeader,
+    ResponseKind,
 };
+use kafka_protocol::protocol::buf::ByteBufMut;
 use kafka_protocol::protocol::{Decodable, Encodable};
 
 pub use error::ProtocolError;
+pub use response_buf::{ResponseBuf, ResponseOut};
 pub use versions::{served, ApiRange, SERVED};
 
 /// A decoded request we serve.
@@ -70,6 +74,13 @@ fn api_name(key: ApiKey) -> &'static str {
         ApiKey::DescribeLogDirs => "DescribeLogDirs",
         ApiKey::AlterConfigs => "AlterConfigs",
         ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
+        ApiKey::AddPartitionsToTxn => "AddPartitionsToTxn",
+        ApiKey::AddOffsetsToTxn => "AddOffsetsToTxn",
+        ApiKey::EndTxn => "EndTxn",
+        ApiKey::TxnOffsetCommit => "TxnOffsetCommit",
+        ApiKey::DescribeTransactions => "DescribeTransactions",
+        ApiKey::ListTransactions => "ListTransactions",
+        ApiKey::DescribeProducers => "DescribeProducers",
         _ => "other",
     }
 }
@@ -124,9 +135,11 @@ pub fn decode_request(mut frame: Bytes) -> Result<Incoming, ProtocolError> {
     }))
 }
 
-/// Appends a size-prefixed response frame for `body` to `out`.
-pub fn encode_response(
-    out: &mut BytesMut,
+/// Appends a size-prefixed response frame for `body` to `out`. A Fetch
+/// response's records are referenced rather than copied when `out` can
+/// (see `ResponseBuf`).
+pub fn encode_response<B: ResponseOut>(
+    out: &mut B,
     api_key: ApiKey,
     version: i16,
     correlation_id: i32,
@@ -137,6 +150,10 @@ pub fn encode_response(
         version,
         reason: format!("{e:#}"),
     };
+    if let ResponseKind::Fetch(fetch) = body {
+        return encode_fetch_response(out, version, correlation_id, fetch).map_err(fail);
+    }
+    let out = out.contiguous();
     let start = out.len();
     out.put_i32(0); // size, patched below
     let header = ResponseHeader::default().with_correlation_id(correlation_id);
@@ -154,6 +171,46 @@ pub fn encode_response(
     Ok(())
 }
 
+/// A Fetch response, sized first so that the frame size needs no patching
+/// and the records can be left where they are (see `ResponseBuf`).
+fn encode_fetch_response<B: ResponseOut>(
+    out: &mut B,
+    version: i16,
+    correlation_id: i32,
+    fetch: &FetchResponse,
+) -> anyhow::Result<()> {
+    let header = ResponseHeader::default().with_correlation_id(correlation_id);
+    let header_version = ApiKey::Fetch.response_header_version(version);
+    let size = header.compute_size(header_version)? + fetch.compute_size(version)?;
+    let size = i32::try_from(size).map_err(|_| anyhow::anyhow!("{size} bytes is too large"))?;
+    let records: Vec<Bytes> = fetch
+        .responses
+        .iter()
+        .flat_map(|t| &t.partitions)
+        .filter_map(|p| p.records.clone())
+        .collect();
+    let start = out.offset();
+    out.share(records);
+    out.put_i32(size);
+    let encoded = header
+        .encode(out, header_version)
+        .and_then(|_| fetch.encode(out, version));
+    out.share(Vec::new());
+    let written = out.offset() - start - 4;
+    match encoded {
+        Ok(()) if written == size as usize => Ok(()),
+        Ok(()) => {
+            out.truncate_to(start);
+            anyhow::bail!("encoded {written} bytes, sized {size}")
+        }
+        Err(e) => {
+            // Never leave half a frame behind for the responses already queued.
+            out.truncate_to(start);
+            Err(e)
+        }
+    }
+}
+
 fn patch_size(out: &mut BytesMut, start: usize) {
     let size = (out.len() - start - 4) as i32;
     out[start..start + 4].copy_from_slice(&size.to_be_bytes());
@@ -161,8 +218,8 @@ fn patch_size(out: &mut BytesMut, start: usize) {
 
 /// The KIP-511 answer to an ApiVersions request at a version we do not serve:
 /// header v0, a v0 body with UNSUPPORTED_VERSION and the full list of ranges.
-pub fn encode_unsupported_api_versions(
-    out: &mut BytesMut,
+pub fn encode_unsupported_api_versions<B: ResponseOut>(
+    out: &mut B,
     correlation_id: i32,
     api_keys: Vec<kafka_protocol::messages::api_versions_response::ApiVersion>,
 ) -> Result<(), ProtocolError> {
@@ -201,6 +258,18 @@ mod tests {
             .unwrap();
         body.encode(&mut b, version).unwrap();
         b.freeze()
+    }
+
+    #[test]
+    fn every_served_api_has_its_own_name() {
+        // Logs and the /metrics `request` label use these; "other" twice
+        // would make duplicate Prometheus series.
+        let mut seen = std::collections::HashSet::new();
+        for r in SERVED {
+            let name = api_name(r.key);
+            assert_ne!(name, "other", "{:?}", r.key);
+            assert!(seen.insert(name), "{name} twice");
+        }
     }
 
     #[test]
@@ -245,6 +314,50 @@ mod tests {
         let n = f.len();
         f[n - 4..n].copy_from_slice(&i32::MAX.to_be_bytes());
         assert!(decode_request(f.freeze()).is_err());
+    }
+
+    #[test]
+    fn fetch_responses_reference_their_records_and_decode_back() {
+        use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+        let records = Bytes::from((0..20_000u32).map(|i| i as u8).collect::<Vec<_>>());
+        let body = FetchResponse::default().with_responses(vec![FetchableTopicResponse::default()
+            .with_partitions(vec![PartitionData::default()
+                .with_partition_index(3)
+                .with_records(Some(records.clone()))])]);
+        for version in [4, 11, 12, 16] {
+            let mut out = ResponseBuf::new();
+            encode_response(
+                &mut out,
+                ApiKey::Fetch,
+                version,
+                9,
+                &ResponseKind::Fetch(body.clone()),
+            )
+            .unwrap();
+            let slices = out.io_slices(usize::MAX);
+            assert!(
+                slices
+                    .iter()
+                    .any(|s| s.as_ptr() == records.as_ptr() && s.len() == records.len()),
+                "v{version}: records referenced, not copied"
+            );
+            let frame: Vec<u8> = slices.iter().flat_map(|s| s.to_vec()).collect();
+            let n = frame.len();
+            out.consume(n);
+            assert!(out.is_empty());
+            let mut b = Bytes::from(frame);
+            assert_eq!(b.get_i32() as usize, n - 4);
+            let h = ResponseHeader::decode(&mut b, ApiKey::Fetch.response_header_version(version))
+                .unwrap();
+            assert_eq!(h.correlation_id, 9);
+            let decoded = FetchResponse::decode(&mut b, version).unwrap();
+            assert_eq!(
+                decoded.responses[0].partitions[0].records.as_ref(),
+                Some(&records),
+                "v{version}"
+            );
+            assert!(b.is_empty());
+        }
     }
 
     #[test]

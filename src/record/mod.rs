@@ -5,14 +5,18 @@
 //! parses and validates the 61-byte batch header (length, magic, CRC-32C),
 //! rewrites the parts of the header the broker is allowed to change (base
 //! offset, partition leader epoch, LogAppendTime timestamps), walks buffers
-//! of concatenated batches, and, only for ListOffsets-by-timestamp, looks at
-//! individual records of an uncompressed batch. The broker never decodes,
-//! decompresses or re-encodes records otherwise.
+//! of concatenated batches, and looks at individual records where the broker
+//! must: ListOffsets-by-timestamp (uncompressed batches only), the key check
+//! of compacted topics and the log cleaner (compressed batches too, through
+//! [`Compression`], with a bounded output). Produce and Fetch never decode,
+//! decompress or re-encode records.
 //!
-//! Dependencies: `bytes`-free slices in, `crc32c` for checksums. Nothing here
+//! Dependencies: `bytes`-free slices in, `crc32c` for checksums, the codec
+//! crates (`flate2`, `snap`, `lz4`, `zstd`) in `compression`. Nothing here
 //! knows about requests, sockets or files.
 
 mod batch;
+mod compression;
 mod records;
 
 use std::fmt;
@@ -24,8 +28,10 @@ pub use batch::{
     ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, BATCH_HEADER_LEN, CRC_START, LOG_OVERHEAD, MAGIC_V2,
     MIN_BATCH_LENGTH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, NO_TIMESTAMP,
 };
+pub use compression::{decompression_limit, Compression, ZSTD_WINDOW_LOG_MAX};
 pub use records::{
-    first_record_at_or_after, rebuild_batch, BatchBuilder, NewRecord, Record, RecordIter,
+    first_record_at_or_after, rebuild_batch, BatchBuilder, DecodedBatch, NewRecord, Record,
+    RecordIter,
 };
 
 /// A (topic, partition) pair; `Display`s as `topic-partition`, which is also
@@ -87,6 +93,26 @@ pub enum RecordError {
     /// A header field or record is structurally invalid.
     #[error("invalid record: {0}")]
     InvalidRecord(&'static str),
+    /// Attribute bits 0-2 hold 5, 6 or 7: no such codec.
+    #[error("unknown compression codec id {0}")]
+    UnknownCompression(u8),
+    /// A compressed batch body that its codec cannot decode (corrupt or
+    /// truncated stream).
+    #[error("cannot decompress {codec} record batch: {reason}")]
+    Decompression {
+        /// Codec name (`gzip`, `snappy`, `lz4`, `zstd`).
+        codec: &'static str,
+        /// What the codec reported.
+        reason: String,
+    },
+    /// The records of a compressed batch decompress to more than the
+    /// broker allows (see [`decompression_limit`]): refused rather than
+    /// allocated.
+    #[error("record batch decompresses to more than {limit} bytes")]
+    DecompressedTooLarge {
+        /// The limit that was hit, in bytes.
+        limit: usize,
+    },
 }
 
 #[cfg(test)]

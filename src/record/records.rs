@@ -1,10 +1,12 @@
-//! Record-level view of an *uncompressed* v2 batch, used only where the
-//! broker must look inside a batch: ListOffsets-by-timestamp
-//! ([`first_record_at_or_after`]) and internal logs written by the broker
-//! itself ([`RecordIter`], [`BatchBuilder`]). The produce/fetch path never
-//! comes here.
+//! Record-level view of a v2 batch, used only where the broker must look
+//! inside a batch: ListOffsets-by-timestamp ([`first_record_at_or_after`]),
+//! the key check of compacted topics and the log cleaner ([`DecodedBatch`],
+//! [`rebuild_batch`]), and internal logs written by the broker itself
+//! ([`RecordIter`], [`BatchBuilder`]). The produce/fetch path never comes
+//! here.
 //!
-//! Record layout (after the 61-byte batch header, `recordCount` times):
+//! Record layout (after the 61-byte batch header, `recordCount` times; for a
+//! compressed batch, inside the decompressed body):
 //!
 //! ```text
 //!  length          varint   bytes that follow, up to the end of this record
@@ -22,14 +24,17 @@
 //! Varints are zig-zag encoded, 7 bits per byte, least significant group
 //! first (protobuf style): at most 5 bytes for an int, 10 for a long.
 //!
-//! Compressed batches (gzip, snappy, lz4, zstd) are not decompressed here:
-//! this crate has no codecs. [`first_record_at_or_after`] answers with the
-//! batch's base offset and max timestamp for them (see its docs).
+//! Compressed batches (gzip, snappy, lz4, zstd) are decompressed only by
+//! [`DecodedBatch`], which takes an output limit, and re-compressed only by
+//! [`rebuild_batch`] and [`BatchBuilder::build_compressed`].
+//! [`first_record_at_or_after`] still answers with the batch's base offset
+//! and max timestamp for them (see its docs).
 
 use super::batch::{
     validate_batch, BatchHeader, ATTR_COMPRESSION_MASK, BATCH_HEADER_LEN, CRC_START, MAGIC_V2,
     MIN_BATCH_LENGTH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE,
 };
+use super::compression::Compression;
 use super::RecordError;
 
 const MALFORMED_VARINT: RecordError = RecordError::InvalidRecord("malformed varint");
@@ -78,7 +83,8 @@ fn read_bytes<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Option<&'a [u8]>, Re
     Ok(Some(s))
 }
 
-/// One record of an uncompressed batch, borrowing the batch buffer.
+/// One record of a batch, borrowing the batch buffer (or, for a compressed
+/// batch, its decompressed body).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record<'a> {
     /// Absolute offset (`base_offset + offsetDelta`).
@@ -94,12 +100,14 @@ pub struct Record<'a> {
     pub headers: Vec<(&'a [u8], Option<&'a [u8]>)>,
 }
 
-/// Iterates the records of one uncompressed v2 batch. Built from a buffer
-/// holding exactly one batch; the CRC is checked up front, so a record error
-/// means the producer encoded it wrongly, not that the disk flipped a bit.
+/// Iterates the records of one v2 batch. [`RecordIter::new`] takes an
+/// uncompressed batch; [`DecodedBatch::records`] any batch. The CRC is
+/// checked up front, so a record error means the producer encoded it
+/// wrongly, not that the disk flipped a bit.
 #[derive(Debug, Clone)]
 pub struct RecordIter<'a> {
     header: BatchHeader,
+    /// The records: the batch's bytes after its header, decompressed.
     buf: &'a [u8],
     pos: usize,
     remaining: i32,
@@ -107,20 +115,26 @@ pub struct RecordIter<'a> {
 
 impl<'a> RecordIter<'a> {
     /// Validates the batch (CRC included) and prepares to iterate it.
-    /// Compressed batches are rejected with `InvalidRecord`.
+    /// Compressed batches are rejected with `InvalidRecord`: use
+    /// [`DecodedBatch`] for them.
     pub fn new(batch: &'a [u8]) -> Result<Self, RecordError> {
         let header = validate_batch(batch)?;
         if header.compression() != 0 {
             return Err(RecordError::InvalidRecord(
-                "compressed batch: records cannot be read without a codec",
+                "compressed batch: records must be read through DecodedBatch",
             ));
         }
-        Ok(RecordIter {
+        Ok(Self::over(header, &batch[BATCH_HEADER_LEN..]))
+    }
+
+    /// Iterates `body`, the (decompressed) records of the batch `header`.
+    fn over(header: BatchHeader, body: &'a [u8]) -> Self {
+        RecordIter {
             header,
-            buf: batch,
-            pos: BATCH_HEADER_LEN,
+            buf: body,
+            pos: 0,
             remaining: header.record_count,
-        })
+        }
     }
 
     /// The batch header.
@@ -196,6 +210,58 @@ impl<'a> Iterator for RecordIter<'a> {
     }
 }
 
+/// One validated batch with its records readable, whatever the codec: the
+/// body of a compressed batch is decompressed once (bounded by a limit),
+/// that of an uncompressed one borrowed.
+#[derive(Debug, Clone)]
+pub struct DecodedBatch<'a> {
+    header: BatchHeader,
+    compression: Compression,
+    body: std::borrow::Cow<'a, [u8]>,
+}
+
+impl<'a> DecodedBatch<'a> {
+    /// Validates `batch` (exactly one batch, CRC included) and decompresses
+    /// its records if needed, refusing to produce more than `limit` bytes
+    /// (see [`super::decompression_limit`]).
+    pub fn new(batch: &'a [u8], limit: usize) -> Result<Self, RecordError> {
+        let header = validate_batch(batch)?;
+        let compression = Compression::from_attributes(header.attributes)?;
+        let raw = &batch[BATCH_HEADER_LEN..];
+        let body = match compression {
+            Compression::None => std::borrow::Cow::Borrowed(raw),
+            // Nothing to read: no need to make sense of the body.
+            _ if header.record_count == 0 => std::borrow::Cow::Borrowed(&[][..]),
+            codec => std::borrow::Cow::Owned(codec.decompress(raw, limit)?),
+        };
+        Ok(DecodedBatch {
+            header,
+            compression,
+            body,
+        })
+    }
+
+    /// The batch header.
+    pub fn header(&self) -> &BatchHeader {
+        &self.header
+    }
+
+    /// The batch's codec.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// Bytes of the records once decompressed.
+    pub fn body_len(&self) -> usize {
+        self.body.len()
+    }
+
+    /// Iterates the records.
+    pub fn records(&self) -> RecordIter<'_> {
+        RecordIter::over(self.header, &self.body)
+    }
+}
+
 /// First record of `batch` (exactly one batch) whose timestamp is `>= ts`,
 /// as `(offset, timestamp)`; `None` if the batch's max timestamp is below
 /// `ts`.
@@ -250,9 +316,9 @@ impl NewRecord {
     }
 }
 
-/// Encodes uncompressed v2 batches: for logs the broker writes itself (and
-/// for tests). Offsets are consecutive from `base_offset`; the broker
-/// reassigns them on append anyway.
+/// Encodes v2 batches: for logs the broker writes itself (and for tests).
+/// Offsets are consecutive from `base_offset`; the broker reassigns them on
+/// append anyway.
 #[derive(Debug, Clone)]
 pub struct BatchBuilder {
     /// Offset of the first record.
@@ -265,7 +331,8 @@ pub struct BatchBuilder {
     pub producer_epoch: i16,
     /// See `producer_id`.
     pub base_sequence: i32,
-    /// Attribute bits other than compression (which is always none here).
+    /// Attribute bits other than compression (which [`BatchBuilder::build`]
+    /// leaves at none and [`BatchBuilder::build_compressed`] sets).
     pub attributes: i16,
 }
 
@@ -290,9 +357,27 @@ impl BatchBuilder {
         self
     }
 
-    /// Encodes `records` into one batch with a valid CRC. An empty slice
-    /// yields a header-only batch (record count 0).
+    /// Encodes `records` into one uncompressed batch with a valid CRC. An
+    /// empty slice yields a header-only batch (record count 0).
     pub fn build(&self, records: &[NewRecord]) -> Vec<u8> {
+        let (body, max_ts) = self.encode_records(records);
+        finish_batch(&self.header_fields(records.len(), max_ts), &body)
+    }
+
+    /// Like [`BatchBuilder::build`], with the records compressed by `codec`
+    /// (and the codec in the attributes). Fails only if the codec does.
+    pub fn build_compressed(
+        &self,
+        records: &[NewRecord],
+        codec: Compression,
+    ) -> Result<Vec<u8>, RecordError> {
+        let (body, max_ts) = self.encode_records(records);
+        let mut fields = self.header_fields(records.len(), max_ts);
+        fields.attributes |= i16::from(codec.id());
+        Ok(finish_batch(&fields, &codec.compress(&body)?))
+    }
+
+    fn encode_records(&self, records: &[NewRecord]) -> (Vec<u8>, i64) {
         let mut body = Vec::new();
         let mut rec = Vec::new();
         let mut max_ts = if records.is_empty() {
@@ -302,58 +387,124 @@ impl BatchBuilder {
         };
         for (i, r) in records.iter().enumerate() {
             max_ts = max_ts.max(r.timestamp);
-            rec.clear();
-            rec.push(0); // attributes
-            write_varlong(&mut rec, r.timestamp.wrapping_sub(self.base_timestamp));
-            write_varlong(&mut rec, i as i64);
-            write_opt_bytes(&mut rec, r.key.as_deref());
-            write_opt_bytes(&mut rec, r.value.as_deref());
-            write_varlong(&mut rec, r.headers.len() as i64);
-            for (k, v) in &r.headers {
-                write_opt_bytes(&mut rec, Some(k));
-                write_opt_bytes(&mut rec, v.as_deref());
-            }
-            write_varlong(&mut body, rec.len() as i64);
-            body.extend_from_slice(&rec);
+            let headers: Vec<(&[u8], Option<&[u8]>)> = r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_slice(), v.as_deref()))
+                .collect();
+            encode_record(
+                &mut body,
+                &mut rec,
+                r.timestamp.wrapping_sub(self.base_timestamp),
+                i as i64,
+                r.key.as_deref(),
+                r.value.as_deref(),
+                &headers,
+            );
         }
-        let last_offset_delta = records.len().saturating_sub(1) as i32;
-        let batch_length = MIN_BATCH_LENGTH as usize + body.len();
-        let mut out = Vec::with_capacity(BATCH_HEADER_LEN + body.len());
-        out.extend_from_slice(&self.base_offset.to_be_bytes());
-        out.extend_from_slice(&(batch_length as i32).to_be_bytes());
-        out.extend_from_slice(&0i32.to_be_bytes()); // partition leader epoch
-        out.push(MAGIC_V2 as u8);
-        out.extend_from_slice(&0u32.to_be_bytes()); // crc, patched below
-        out.extend_from_slice(&(self.attributes & !ATTR_COMPRESSION_MASK).to_be_bytes());
-        out.extend_from_slice(&last_offset_delta.to_be_bytes());
-        out.extend_from_slice(&self.base_timestamp.to_be_bytes());
-        out.extend_from_slice(&max_ts.to_be_bytes());
-        out.extend_from_slice(&self.producer_id.to_be_bytes());
-        out.extend_from_slice(&self.producer_epoch.to_be_bytes());
-        out.extend_from_slice(&self.base_sequence.to_be_bytes());
-        out.extend_from_slice(&(records.len() as i32).to_be_bytes());
-        out.extend_from_slice(&body);
-        let crc = crc32c::crc32c(&out[CRC_START..]);
-        out[17..21].copy_from_slice(&crc.to_be_bytes());
-        out
+        (body, max_ts)
+    }
+
+    fn header_fields(&self, count: usize, max_timestamp: i64) -> HeaderFields {
+        HeaderFields {
+            base_offset: self.base_offset,
+            partition_leader_epoch: 0,
+            attributes: self.attributes & !ATTR_COMPRESSION_MASK,
+            last_offset_delta: count.saturating_sub(1) as i32,
+            base_timestamp: self.base_timestamp,
+            max_timestamp,
+            producer_id: self.producer_id,
+            producer_epoch: self.producer_epoch,
+            base_sequence: self.base_sequence,
+            record_count: count as i32,
+        }
     }
 }
 
-/// Re-encodes the records `keep` of the uncompressed batch `h`, as log
-/// compaction leaves it (Kafka's `MemoryRecords.filterTo`): the same base
-/// offset, last offset delta (so the batch still spans its original offset
-/// range, gaps allowed), producer id/epoch/base sequence, with the given
-/// `attributes` (compression none) and `base_timestamp`: the batch's first
-/// timestamp, or its delete horizon when [`super::ATTR_DELETE_HORIZON`] is
-/// set (KIP-534). Each record keeps its absolute offset and timestamp; the
-/// max timestamp is kept from `h` for LogAppendTime batches and recomputed
-/// otherwise. The CRC is computed anew.
+/// The header fields a new batch is written with (length and CRC are
+/// computed by [`finish_batch`]).
+struct HeaderFields {
+    base_offset: i64,
+    partition_leader_epoch: i32,
+    attributes: i16,
+    last_offset_delta: i32,
+    base_timestamp: i64,
+    max_timestamp: i64,
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+    record_count: i32,
+}
+
+/// Appends one record (length-prefixed) to `body`; `rec` is scratch space.
+fn encode_record(
+    body: &mut Vec<u8>,
+    rec: &mut Vec<u8>,
+    timestamp_delta: i64,
+    offset_delta: i64,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[(&[u8], Option<&[u8]>)],
+) {
+    rec.clear();
+    rec.push(0); // attributes
+    write_varlong(rec, timestamp_delta);
+    write_varlong(rec, offset_delta);
+    write_opt_bytes(rec, key);
+    write_opt_bytes(rec, value);
+    write_varlong(rec, headers.len() as i64);
+    for (k, v) in headers {
+        write_opt_bytes(rec, Some(k));
+        write_opt_bytes(rec, *v);
+    }
+    write_varlong(body, rec.len() as i64);
+    body.extend_from_slice(rec);
+}
+
+/// Header + `body` (already compressed if the attributes say so), with the
+/// batch length and CRC-32C filled in.
+fn finish_batch(f: &HeaderFields, body: &[u8]) -> Vec<u8> {
+    let batch_length = MIN_BATCH_LENGTH as usize + body.len();
+    let mut out = Vec::with_capacity(BATCH_HEADER_LEN + body.len());
+    out.extend_from_slice(&f.base_offset.to_be_bytes());
+    out.extend_from_slice(&(batch_length as i32).to_be_bytes());
+    out.extend_from_slice(&f.partition_leader_epoch.to_be_bytes());
+    out.push(MAGIC_V2 as u8);
+    out.extend_from_slice(&0u32.to_be_bytes()); // crc, patched below
+    out.extend_from_slice(&f.attributes.to_be_bytes());
+    out.extend_from_slice(&f.last_offset_delta.to_be_bytes());
+    out.extend_from_slice(&f.base_timestamp.to_be_bytes());
+    out.extend_from_slice(&f.max_timestamp.to_be_bytes());
+    out.extend_from_slice(&f.producer_id.to_be_bytes());
+    out.extend_from_slice(&f.producer_epoch.to_be_bytes());
+    out.extend_from_slice(&f.base_sequence.to_be_bytes());
+    out.extend_from_slice(&f.record_count.to_be_bytes());
+    out.extend_from_slice(body);
+    let crc = crc32c::crc32c(&out[CRC_START..]);
+    out[17..21].copy_from_slice(&crc.to_be_bytes());
+    out
+}
+
+/// Re-encodes the records `keep` of the batch `h`, as log compaction leaves
+/// it (Kafka's `MemoryRecords.filterTo`): the same base offset, last offset
+/// delta (so the batch still spans its original offset range, gaps
+/// allowed), partition leader epoch, producer id/epoch/base sequence, with
+/// the given `attributes` and `base_timestamp`: the batch's first timestamp,
+/// or its delete horizon when [`super::ATTR_DELETE_HORIZON`] is set
+/// (KIP-534). The codec in `attributes` is kept: the records are
+/// compressed with it again (Kafka's cleaner likewise rebuilds with the
+/// original batch's codec at its default level). Each record keeps its
+/// absolute offset and timestamp; the max timestamp is kept from `h` for
+/// LogAppendTime batches and recomputed from the kept records otherwise, as
+/// Kafka's `MemoryRecordsBuilder` does. The CRC is computed anew. Fails
+/// only on an unknown codec id or a codec failure.
 pub fn rebuild_batch(
     h: &BatchHeader,
     keep: &[Record<'_>],
     attributes: i16,
     base_timestamp: i64,
-) -> Vec<u8> {
+) -> Result<Vec<u8>, RecordError> {
+    let codec = Compression::from_attributes(attributes)?;
     let mut body = Vec::new();
     let mut rec = Vec::new();
     let log_append = attributes & super::ATTR_LOG_APPEND_TIME != 0;
@@ -366,39 +517,37 @@ pub fn rebuild_batch(
         if !log_append {
             max_ts = max_ts.max(r.timestamp);
         }
-        rec.clear();
-        rec.push(0); // attributes
-        write_varlong(&mut rec, r.timestamp.wrapping_sub(base_timestamp));
-        write_varlong(&mut rec, r.offset.wrapping_sub(h.base_offset));
-        write_opt_bytes(&mut rec, r.key);
-        write_opt_bytes(&mut rec, r.value);
-        write_varlong(&mut rec, r.headers.len() as i64);
-        for (k, v) in &r.headers {
-            write_opt_bytes(&mut rec, Some(k));
-            write_opt_bytes(&mut rec, *v);
-        }
-        write_varlong(&mut body, rec.len() as i64);
-        body.extend_from_slice(&rec);
+        encode_record(
+            &mut body,
+            &mut rec,
+            r.timestamp.wrapping_sub(base_timestamp),
+            r.offset.wrapping_sub(h.base_offset),
+            r.key,
+            r.value,
+            &r.headers,
+        );
     }
-    let batch_length = MIN_BATCH_LENGTH as usize + body.len();
-    let mut out = Vec::with_capacity(BATCH_HEADER_LEN + body.len());
-    out.extend_from_slice(&h.base_offset.to_be_bytes());
-    out.extend_from_slice(&(batch_length as i32).to_be_bytes());
-    out.extend_from_slice(&h.partition_leader_epoch.to_be_bytes());
-    out.push(MAGIC_V2 as u8);
-    out.extend_from_slice(&0u32.to_be_bytes()); // crc, patched below
-    out.extend_from_slice(&(attributes & !ATTR_COMPRESSION_MASK).to_be_bytes());
-    out.extend_from_slice(&h.last_offset_delta.to_be_bytes());
-    out.extend_from_slice(&base_timestamp.to_be_bytes());
-    out.extend_from_slice(&max_ts.to_be_bytes());
-    out.extend_from_slice(&h.producer_id.to_be_bytes());
-    out.extend_from_slice(&h.producer_epoch.to_be_bytes());
-    out.extend_from_slice(&h.base_sequence.to_be_bytes());
-    out.extend_from_slice(&(keep.len() as i32).to_be_bytes());
-    out.extend_from_slice(&body);
-    let crc = crc32c::crc32c(&out[CRC_START..]);
-    out[17..21].copy_from_slice(&crc.to_be_bytes());
-    out
+    // A batch without records is a bare header with compression none, as
+    // Kafka's `DefaultRecordBatch.writeEmptyHeader` writes it: readers
+    // would otherwise try to decompress an empty body.
+    let (body, attributes) = if keep.is_empty() {
+        (body, attributes & !ATTR_COMPRESSION_MASK)
+    } else {
+        (codec.compress(&body)?, attributes)
+    };
+    let fields = HeaderFields {
+        base_offset: h.base_offset,
+        partition_leader_epoch: h.partition_leader_epoch,
+        attributes,
+        last_offset_delta: h.last_offset_delta,
+        base_timestamp,
+        max_timestamp: max_ts,
+        producer_id: h.producer_id,
+        producer_epoch: h.producer_epoch,
+        base_sequence: h.base_sequence,
+        record_count: keep.len() as i32,
+    };
+    Ok(finish_batch(&fields, &body))
 }
 
 fn write_opt_bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
@@ -441,7 +590,8 @@ mod tests {
             &keep,
             h.attributes | super::super::ATTR_DELETE_HORIZON,
             99_999,
-        );
+        )
+        .unwrap();
         let it = RecordIter::new(&out).unwrap();
         let nh = *it.header();
         assert_eq!(nh.base_offset, 40);
@@ -558,6 +708,108 @@ mod tests {
                 }
             }
         }
+    }
+
+    const CODECS: [Compression; 4] = [
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ];
+
+    fn keyed_records(n: i64) -> Vec<NewRecord> {
+        (0..n)
+            .map(|i| NewRecord {
+                timestamp: 1000 + i,
+                key: Some(format!("key-{}", i % 3).into_bytes()),
+                value: if i == 4 {
+                    None
+                } else {
+                    Some(format!("value-{i}-{}", "x".repeat(50)).into_bytes())
+                },
+                headers: vec![(b"h".to_vec(), Some(vec![i as u8]))],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compressed_batches_decode_and_rebuild_with_the_same_codec() {
+        let recs = keyed_records(8);
+        let plain = BatchBuilder::new(100, 1000).producer(3, 2, 50).build(&recs);
+        let plain_records: Vec<Record<'_>> = RecordIter::new(&plain)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for codec in CODECS {
+            let b = BatchBuilder::new(100, 1000)
+                .producer(3, 2, 50)
+                .build_compressed(&recs, codec)
+                .unwrap();
+            let h = validate_batch(&b).unwrap();
+            assert_eq!(h.compression(), codec.id());
+            assert!(RecordIter::new(&b).is_err(), "plain iterator refuses");
+            let d = DecodedBatch::new(&b, 1 << 20).unwrap();
+            assert_eq!(d.compression(), codec);
+            let all: Vec<Record<'_>> = d.records().collect::<Result<_, _>>().unwrap();
+            assert_eq!(all, plain_records, "{}", codec.name());
+            // Thin it: keep offsets 101, 104 (the tombstone) and 107.
+            let keep = vec![all[1].clone(), all[4].clone(), all[7].clone()];
+            let out = rebuild_batch(&h, &keep, h.attributes, h.base_timestamp).unwrap();
+            let nh = validate_batch(&out).unwrap(); // CRC recomputed
+            assert_eq!(nh.compression(), codec.id(), "codec kept");
+            assert_eq!(nh.base_offset, 100);
+            assert_eq!(nh.last_offset_delta, 7);
+            assert_eq!(nh.record_count, 3);
+            assert_eq!(
+                (nh.producer_id, nh.producer_epoch, nh.base_sequence),
+                (3, 2, 50)
+            );
+            assert_eq!(nh.base_timestamp, 1000);
+            assert_eq!(nh.max_timestamp, 1007);
+            let nd = DecodedBatch::new(&out, 1 << 20).unwrap();
+            let got: Vec<Record<'_>> = nd.records().collect::<Result<_, _>>().unwrap();
+            assert_eq!(got, keep);
+            // Nothing kept: a bare header, compression none.
+            let empty = rebuild_batch(&h, &[], h.attributes, h.base_timestamp).unwrap();
+            let eh = validate_batch(&empty).unwrap();
+            assert_eq!((eh.compression(), eh.record_count), (0, 0));
+            assert_eq!(eh.total_len(), BATCH_HEADER_LEN);
+            assert_eq!(eh.last_offset(), 107);
+        }
+    }
+
+    #[test]
+    fn decoding_a_compressed_batch_is_bounded_and_never_panics() {
+        let recs = keyed_records(20);
+        for codec in CODECS {
+            let b = BatchBuilder::new(0, 1000)
+                .build_compressed(&recs, codec)
+                .unwrap();
+            let full = DecodedBatch::new(&b, 1 << 20).unwrap().body_len();
+            assert!(matches!(
+                DecodedBatch::new(&b, full - 1),
+                Err(RecordError::DecompressedTooLarge { .. })
+            ));
+            // Corrupt every body byte (CRC fixed so the codec sees it).
+            for i in BATCH_HEADER_LEN..b.len() {
+                let mut c = b.clone();
+                c[i] ^= 0xa5;
+                let crc = crc32c::crc32c(&c[CRC_START..]);
+                c[17..21].copy_from_slice(&crc.to_be_bytes());
+                if let Ok(d) = DecodedBatch::new(&c, 1 << 20) {
+                    let _ = d.records().count();
+                }
+            }
+        }
+        // Codec ids 5-7 are refused.
+        let mut c = batch();
+        c[22] |= 5;
+        let crc = crc32c::crc32c(&c[CRC_START..]);
+        c[17..21].copy_from_slice(&crc.to_be_bytes());
+        assert!(matches!(
+            DecodedBatch::new(&c, 1 << 20),
+            Err(RecordError::UnknownCompression(5))
+        ));
     }
 
     #[test]

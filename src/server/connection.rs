@@ -5,10 +5,15 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::protocol::ResponseBuf;
+
 /// How much the read buffer grows at a time. A frame's declared size is
 /// never reserved up front: a peer that announces 100 MiB and sends nothing
 /// costs us nothing.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// Pieces handed to one `writev` (Linux accepts up to 1024).
+const IOV_MAX: usize = 64;
 
 /// Why a connection stopped reading frames.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +96,23 @@ impl Connection {
     /// Writes one or more complete response frames.
     pub async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.stream.write_all(bytes).await
+    }
+
+    /// Writes and empties `out` with vectored writes, so record data it
+    /// references goes from its own memory (or the page cache) straight to
+    /// the socket, each piece released as soon as it is sent.
+    pub async fn write_response(&mut self, out: &mut ResponseBuf) -> std::io::Result<()> {
+        while !out.is_empty() {
+            let n = {
+                let slices = out.io_slices(IOV_MAX);
+                self.stream.write_vectored(&slices).await?
+            };
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            out.consume(n);
+        }
+        Ok(())
     }
 
     /// Whether a whole further request is already buffered: the caller may

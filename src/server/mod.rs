@@ -14,14 +14,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
 use crate::broker::Broker;
-use crate::protocol::{self, Incoming};
+use crate::protocol::{self, Incoming, ResponseBuf};
 pub use connection::{Connection, FrameError};
 
 /// Responses are written once this much is pending even if more requests are queued.
@@ -111,7 +110,7 @@ async fn serve(
     // How Kafka names a client's address in DescribeGroups.
     let client_host = format!("/{}", peer.ip());
     let mut conn = Connection::new(stream, max_frame);
-    let mut out = BytesMut::with_capacity(4096);
+    let mut out = ResponseBuf::new();
     let mut requests: u64 = 0;
     let mut client: Option<String> = None;
 
@@ -134,15 +133,14 @@ async fn serve(
         if let Err(reason) = answered {
             // Whatever was answered before the bad frame still goes out.
             if !out.is_empty() {
-                let _ = conn.write_all(&out).await;
+                let _ = conn.write_response(&mut out).await;
             }
             break reason;
         }
         if !out.is_empty() && (!conn.has_complete_frame() || out.len() >= MAX_PENDING_OUTPUT) {
-            if let Err(e) = conn.write_all(&out).await {
+            if let Err(e) = conn.write_response(&mut out).await {
                 break format!("socket error: {e}");
             }
-            out.clear();
         }
     };
     info!(
@@ -161,7 +159,7 @@ async fn answer(
     broker: &Broker,
     client_host: &str,
     frame: bytes::Bytes,
-    out: &mut BytesMut,
+    out: &mut ResponseBuf,
     client: &mut Option<String>,
 ) -> Result<(), String> {
     match protocol::decode_request(frame) {

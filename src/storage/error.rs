@@ -86,6 +86,10 @@ pub enum StorageError {
         /// Epoch already recorded for this producer.
         current_epoch: i16,
     },
+    /// A producer did something its transaction state does not allow
+    /// (a non-transactional batch while it has an ongoing transaction).
+    #[error("invalid transaction state: {0}")]
+    InvalidTxnState(&'static str),
     /// A topic config key is unknown or its value does not parse / is out
     /// of range.
     #[error("invalid config {key}={value:?}: {reason}")]

@@ -7,9 +7,13 @@
 //!     00000000000000000000.log          segment data: concatenated v2 batches
 //!     00000000000000000000.index        sparse offset index (see offset_index)
 //!     00000000000000000000.timeindex    time index (see time_index)
+//!     00000000000000000000.txnindex     aborted transactions whose marker is
+//!                                       in this segment (see txn_index);
+//!                                       only exists once there is one
 //!     00000000000000001234.snapshot     producer state as of offset 1234
 //!     log-start-offset                  log start offset set by DeleteRecords
 //!     cleaner-offset                    first offset the cleaner has not compacted
+//!     recovery-point                    offsets below it were fsynced (see recovery)
 //!     cleaner.tmp/                      segments being written by the cleaner
 //!     <base:020>.<end:020>.swap         a cleaned segment replacing every
 //!                                       segment based in [base, end): the
@@ -29,6 +33,8 @@ pub(crate) const LOG_SUFFIX: &str = "log";
 pub(crate) const INDEX_SUFFIX: &str = "index";
 /// Time index suffix.
 pub(crate) const TIME_INDEX_SUFFIX: &str = "timeindex";
+/// Aborted transaction index suffix.
+pub(crate) const TXN_INDEX_SUFFIX: &str = "txnindex";
 /// Producer state snapshot suffix.
 pub(crate) const SNAPSHOT_SUFFIX: &str = "snapshot";
 /// Suffix of a file being written before its atomic rename.
@@ -42,6 +48,9 @@ pub(crate) const STRAY_SUFFIX: &str = "stray";
 pub(crate) const LOG_START_CHECKPOINT: &str = "log-start-offset";
 /// Per-partition checkpoint of the cleaner's first dirty offset.
 pub(crate) const CLEANER_CHECKPOINT: &str = "cleaner-offset";
+/// Per-partition checkpoint of the recovery point (Kafka's
+/// `recovery-point-offset-checkpoint`, one file per partition here).
+pub(crate) const RECOVERY_POINT_CHECKPOINT: &str = "recovery-point";
 /// Scratch directory in which the cleaner writes cleaned segments.
 pub(crate) const CLEANER_SCRATCH_DIR: &str = "cleaner.tmp";
 /// Suffix of a cleaned segment that has been committed but not yet put in place.
@@ -69,6 +78,7 @@ pub(crate) enum FileKind {
     Log,
     Index,
     TimeIndex,
+    TxnIndex,
     Snapshot,
 }
 
@@ -78,6 +88,7 @@ impl FileKind {
             FileKind::Log => LOG_SUFFIX,
             FileKind::Index => INDEX_SUFFIX,
             FileKind::TimeIndex => TIME_INDEX_SUFFIX,
+            FileKind::TxnIndex => TXN_INDEX_SUFFIX,
             FileKind::Snapshot => SNAPSHOT_SUFFIX,
         }
     }
@@ -100,6 +111,7 @@ pub(crate) fn parse_offset_file(name: &str) -> Option<(i64, FileKind)> {
         LOG_SUFFIX => FileKind::Log,
         INDEX_SUFFIX => FileKind::Index,
         TIME_INDEX_SUFFIX => FileKind::TimeIndex,
+        TXN_INDEX_SUFFIX => FileKind::TxnIndex,
         SNAPSHOT_SUFFIX => FileKind::Snapshot,
         _ => return None,
     };
@@ -142,6 +154,7 @@ mod tests {
             FileKind::Log,
             FileKind::Index,
             FileKind::TimeIndex,
+            FileKind::TxnIndex,
             FileKind::Snapshot,
         ] {
             let n = offset_file_name(i64::MAX, kind);

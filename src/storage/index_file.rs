@@ -104,6 +104,57 @@ impl<E: IndexEntry> IndexFile<E> {
         Ok(idx)
     }
 
+    /// Opens an existing index that is trusted only in part (its segment
+    /// holds the recovery point, see `recovery`): keeps the longest prefix
+    /// of whole entries for which `keep(entry, previous kept entry)` holds
+    /// and cuts the file after it, so appends continue right behind the
+    /// trusted entries. A torn final entry is cut too. `active` keeps the
+    /// entries in memory.
+    pub(crate) fn open_prefix(
+        path: &Path,
+        max_bytes: u32,
+        active: bool,
+        keep: impl Fn(&E, Option<&E>) -> bool,
+    ) -> Result<Self> {
+        let file = CachedFile::open(path, OpenMode::Existing)?;
+        let f = file.get()?;
+        let len = f.metadata().map_err(io_err("stat index", path))?.len();
+        let max_entries = u64::from(max_bytes) / E::SIZE as u64;
+        // A live index never grows past `segment.index.bytes` (plus the one
+        // forced entry at seal time); anything longer is not ours to trust
+        // and must not make us allocate an arbitrary amount.
+        let whole = len / E::SIZE as u64;
+        if whole > max_entries + 1 {
+            return Err(StorageError::CorruptIndex {
+                path: path.to_path_buf(),
+                reason: format!("{whole} entries, more than the {max_entries} allowed"),
+            });
+        }
+        let mut buf = vec![0u8; (whole * E::SIZE as u64) as usize];
+        f.read_exact_at(&mut buf, 0)
+            .map_err(io_err("read index", path))?;
+        let mut entries: Vec<E> = Vec::with_capacity(buf.len() / E::SIZE);
+        for chunk in buf.chunks_exact(E::SIZE) {
+            let e = E::decode(chunk);
+            if !keep(&e, entries.last()) {
+                break;
+            }
+            entries.push(e);
+        }
+        let kept = entries.len() as u64 * E::SIZE as u64;
+        if kept != len {
+            f.set_len(kept).map_err(io_err("truncate index", path))?;
+        }
+        Ok(IndexFile {
+            path: path.to_path_buf(),
+            file,
+            entries: entries.len() as u64,
+            max_entries,
+            last: entries.last().copied(),
+            mem: active.then_some(entries),
+        })
+    }
+
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }

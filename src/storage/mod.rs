@@ -10,6 +10,7 @@
 //! <data>/<topic>-<p>/<offset:020>.log        batches             (segment)
 //! <data>/<topic>-<p>/<offset:020>.index      offset → position   (offset_index)
 //! <data>/<topic>-<p>/<offset:020>.timeindex  timestamp → offset  (time_index)
+//! <data>/<topic>-<p>/<offset:020>.txnindex   aborted transactions (txn_index)
 //! <data>/<topic>-<p>/<offset:020>.snapshot   producer state      (producer_state)
 //! ```
 //!
@@ -17,7 +18,9 @@
 //! `log` (`UnifiedLog`/`LocalLog`), `segment` (`LogSegment`),
 //! `offset_index`/`time_index` on `index_file` (`AbstractIndex`),
 //! `recovery` (`LogLoader`), `producer_state` (`ProducerStateManager`),
-//! `log_config` (`LogConfig`), `file_names` (`LogFileUtils`).
+//! `log_config` (`LogConfig`), `file_names` (`LogFileUtils`), `txn` and
+//! `txn_index` (transaction markers, last stable offset, read_committed,
+//! `TransactionIndex`).
 //!
 //! Time is always an argument (`now_ms`); nothing here reads the clock.
 //! Retention (`retention.ms`/`retention.bytes`, see `log`), DeleteRecords
@@ -42,13 +45,20 @@ mod recovery;
 mod segment;
 mod time_index;
 mod topic_store;
+mod txn;
+mod txn_index;
 
+#[cfg(test)]
+mod recovery_tests;
 #[cfg(test)]
 mod test_util;
 
 pub use cleaner::CleanStats;
 pub use error::{Result, StorageError};
 pub use fault::{Fault, FaultPlan};
-pub use log::{AppendInfo, Log, ReadResult};
+pub use log::{flush_logs, AppendInfo, Log, ReadResult};
 pub use log_config::{LogConfig, TimestampType};
 pub use log_manager::{LogManager, Topic, CLEANER_MAP_BYTES};
+pub use producer_state::ProducerSummary;
+pub use txn::Isolation;
+pub use txn_index::AbortedTxn;

@@ -106,12 +106,44 @@ impl OffsetIndex {
         Ok(idx)
     }
 
+    /// Opens the index of the segment holding the recovery point, keeping
+    /// the entries below `below` (the recovery point: they were fsynced
+    /// with the log) as long as offsets and positions keep increasing and
+    /// stay inside the `log_size` bytes of the log; everything after is cut
+    /// and rebuilt by the caller's scan. Entries past the recovery point
+    /// may be torn or stale after a crash, hence the filter.
+    pub(crate) fn open_prefix(
+        path: &Path,
+        base_offset: i64,
+        max_bytes: u32,
+        below: i64,
+        log_size: u64,
+        active: bool,
+    ) -> Result<Self> {
+        let file = IndexFile::open_prefix(path, max_bytes, active, |e: &OffsetEntry, prev| {
+            base_offset + i64::from(e.relative_offset) < below
+                && u64::from(e.position) < log_size
+                && prev.is_none_or(|p| {
+                    e.relative_offset > p.relative_offset && e.position > p.position
+                })
+        })?;
+        Ok(OffsetIndex { base_offset, file })
+    }
+
     pub(crate) fn path(&self) -> &Path {
         self.file.path()
     }
 
     pub(crate) fn is_full(&self) -> bool {
         self.file.is_full()
+    }
+
+    /// The last entry, if any.
+    pub(crate) fn last_entry(&self) -> Option<OffsetPosition> {
+        self.file.last().map(|e| OffsetPosition {
+            offset: self.base_offset + i64::from(e.relative_offset),
+            position: u64::from(e.position),
+        })
     }
 
     pub(crate) fn file(&self) -> Result<std::sync::Arc<std::fs::File>> {

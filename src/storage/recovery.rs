@@ -1,33 +1,47 @@
 //! Loading a partition directory at startup (Kafka's `LogLoader`).
 //!
-//! Unclean shutdown is the normal case, so every open is a recovery:
+//! Unclean shutdown is the normal case, so every open is a recovery, bounded
+//! by the *recovery point* (Kafka's recovery-point-offset-checkpoint): the
+//! `recovery-point` file of the partition says that every offset below it
+//! was fsynced, data and index entries (see [`read_recovery_point`]). It is
+//! written at clean shutdown (= the log end: nothing is rescanned on the
+//! next start) and at most every 60 s while flushes advance it.
 //! 0. a compaction swap that was committed (`<base>.<end>.swap` exists) but
 //!    not finished is completed: every segment based in `[base, end)` is
 //!    removed with its indexes and the swap file becomes `<base>.log` (its
 //!    indexes are rebuilt in step 3); the cleaner's scratch directory
 //!    (uncommitted cleaned segments) is removed;
 //! 1. stray `*.tmp` files and index files without a `.log` are removed;
-//! 2. every segment but the last is opened *sealed*, trusting its indexes
-//!    after a sanity check (whole entries, last entry inside the log and
-//!    below the next segment's base, a max timestamp present); a segment
-//!    that fails the check is recovered like the last one;
-//! 3. the last (active) segment is always recovered: its batches are walked
-//!    validating length, magic, contiguous offsets and CRC-32C; at the
-//!    first torn or corrupt batch the `.log` is truncated there (a `warn`
-//!    line says how many bytes were dropped) and both indexes are rebuilt
-//!    from the valid batches. If a *sealed* segment had to be truncated,
-//!    the segments after it are deleted: offsets must stay contiguous;
+//! 2. every segment wholly below the recovery point is opened *sealed*,
+//!    trusting its indexes after a sanity check (whole entries, last entry
+//!    inside the log, below the next segment's base and at the start of
+//!    the batch it names, a max timestamp present); a segment that fails
+//!    the check is recovered as in step 3;
+//! 3. the segment holding the recovery point keeps its index entries below
+//!    it and is *recovered from there* (`LogSegment::recover_from`); every
+//!    segment after it is *recovered* whole: batches are walked validating
+//!    length, magic, contiguous offsets and CRC-32C; at the first torn or
+//!    corrupt batch the `.log` is truncated there (a `warn` line says how
+//!    many bytes were dropped) and the indexes are rebuilt from the valid
+//!    batches. If a *sealed* segment had to be truncated, the segments
+//!    after it are deleted: offsets must stay contiguous. Anything in the
+//!    trusted part that does not match the log falls back to recovering
+//!    that segment whole. Without a recovery point (a data dir from before
+//!    it existed) the sealed segments are trusted after the sanity check
+//!    and the last one is recovered whole, as before;
 //! 4. the log end offset is the last valid batch's last offset + 1 (the
 //!    base offset of an empty last segment);
 //! 5. producer state is loaded from the newest valid snapshot at or below
 //!    the log end offset and brought up to date by replaying the batch
-//!    headers after it (see `producer_state`).
+//!    headers after it (see `producer_state`); the replay also reads the
+//!    type of each transaction marker, ends transactions and regenerates
+//!    the aborted-transaction entries of the replayed range, which replace
+//!    those in the `.txnindex` files (see `txn_index::load`).
 //!
-//! Indexes are never checksummed, only rebuilt. Limitation: there is no
-//! persisted recovery point yet, so a sealed segment that lost its tail in
-//! a power failure (its pages were never fsynced) *and* whose index still
-//! passes the sanity check is not rescanned; reads of the lost range then
-//! fail with a record error instead of being truncated away.
+//! Indexes are never checksummed, only rebuilt. A recovery point that
+//! recovery had to lower (a truncation below it) is rewritten durably
+//! before the log takes writes, so a stale higher value can never make a
+//! later open trust what is appended there next.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -38,12 +52,15 @@ use tracing::warn;
 
 use super::error::{io_err, Result};
 use super::file_names::{
-    offset_file_path, parse_offset_file, parse_swap_file, FileKind, CLEANER_SCRATCH_DIR, TMP_SUFFIX,
+    offset_file_path, parse_offset_file, parse_swap_file, FileKind, CLEANER_SCRATCH_DIR,
+    RECOVERY_POINT_CHECKPOINT, TMP_SUFFIX,
 };
 use super::fs_util::{fsync_dir, write_atomically};
 use super::log_config::LogConfig;
 use super::producer_state::ProducerStateManager;
 use super::segment::LogSegment;
+use super::txn;
+use super::txn_index::{self, AbortedTxnEntry};
 use crate::record::{validate_batch, BatchHeader, RecordError, BATCH_HEADER_LEN};
 
 /// Recovery reads the log in chunks of this size (one `pread` per chunk
@@ -95,17 +112,39 @@ pub(crate) fn scan_segment(
     file_len: u64,
     base_offset: i64,
     allow_gaps: bool,
+    on_batch: impl FnMut(u64, &BatchHeader) -> Result<()>,
+) -> Result<Option<RecordError>> {
+    scan_segment_from(
+        file,
+        path,
+        file_len,
+        base_offset,
+        (0, base_offset),
+        allow_gaps,
+        on_batch,
+    )
+}
+
+/// [`scan_segment`] starting at byte `from.0`, a batch boundary where the
+/// batch with base offset `from.1` starts (the recovery point: the bytes
+/// before it are trusted, see `LogSegment::recover_from`).
+pub(crate) fn scan_segment_from(
+    file: &File,
+    path: &Path,
+    file_len: u64,
+    base_offset: i64,
+    from: (u64, i64),
+    allow_gaps: bool,
     mut on_batch: impl FnMut(u64, &BatchHeader) -> Result<()>,
 ) -> Result<Option<RecordError>> {
+    let (mut pos, mut expected) = from;
     let mut reader = ChunkReader {
         file,
         path,
         file_len,
-        start: 0,
+        start: pos,
         buf: Vec::new(),
     };
-    let mut pos = 0u64;
-    let mut expected = base_offset;
     while pos < file_len {
         let remaining = file_len - pos;
         if remaining < BATCH_HEADER_LEN as u64 {
@@ -175,6 +214,9 @@ pub(crate) struct LoadedSegments {
     /// Bytes dropped from torn/corrupt tails, and whole segments deleted.
     pub(crate) truncated_bytes: u64,
     pub(crate) deleted_segments: usize,
+    /// The recovery point checkpoint found (see [`read_recovery_point`]),
+    /// which the loading above relied on; `None` if there was none.
+    pub(crate) recovery_point: Option<i64>,
 }
 
 /// Steps 1-4 of the module docs for the partition directory `dir`.
@@ -200,7 +242,7 @@ pub(crate) fn load_segments(
         }
         match parse_offset_file(file_name) {
             Some((base, FileKind::Log)) => logs.push(base),
-            Some((base, kind @ (FileKind::Index | FileKind::TimeIndex))) => {
+            Some((base, kind @ (FileKind::Index | FileKind::TimeIndex | FileKind::TxnIndex))) => {
                 indexes.push((base, kind))
             }
             _ => {}
@@ -219,47 +261,79 @@ pub(crate) fn load_segments(
             active: LogSegment::create(dir, 0, config)?,
             truncated_bytes: 0,
             deleted_segments: 0,
+            recovery_point: None,
         });
     };
+    let recovery_point = read_recovery_point(dir);
     let mut sealed = BTreeMap::new();
     let mut truncated_bytes = 0;
     for (i, pair) in logs.windows(2).enumerate() {
         let (base, next_base) = (pair[0], pair[1]);
-        let seg = match LogSegment::open_sealed(dir, base, next_base, config) {
-            Ok(seg) => seg,
-            Err(e) => {
+        let attempt = match recovery_point {
+            // Written after the last flush the checkpoint knows of: scanned
+            // like the active segment.
+            Some(rp) if rp < base => None,
+            // Holds the recovery point: trusted below it, scanned after.
+            Some(rp) if rp < next_base => Some(LogSegment::recover_from(
+                dir, base, rp, config, false, now_ms,
+            )),
+            // Wholly below it (or no checkpoint: the rule before recovery
+            // points existed): indexes trusted after a sanity check.
+            _ => Some(LogSegment::open_sealed(dir, base, next_base, config).map(|s| (s, None))),
+        };
+        let (mut seg, dropped) = match attempt {
+            Some(Ok(found)) => found,
+            Some(Err(e)) => {
                 warn!(partition = name, segment = base, error = %e,
                     "rebuilding the indexes of a sealed segment");
-                let (mut seg, dropped) = LogSegment::recover(dir, base, config, false, now_ms)?;
-                if dropped.is_none() && seg.next_offset() <= next_base {
-                    seg
-                } else {
-                    match &dropped {
-                        Some((bytes, why)) => {
-                            truncated_bytes += bytes;
-                            warn!(partition = name, segment = base, bytes, error = %why,
-                                "truncated a corrupt sealed segment; dropping the segments after it");
-                        }
-                        None => {
-                            warn!(partition = name, segment = base,
-                            "sealed segment overlaps its successor; dropping the segments after it")
-                        }
-                    }
-                    seg.unseal(now_ms)?;
-                    let later = &logs[i + 1..];
-                    truncated_bytes += delete_segments(dir, later)?;
-                    return Ok(LoadedSegments {
-                        sealed,
-                        active: seg,
-                        truncated_bytes,
-                        deleted_segments: later.len(),
-                    });
-                }
+                LogSegment::recover(dir, base, config, false, now_ms)?
             }
+            None => LogSegment::recover(dir, base, config, false, now_ms)?,
         };
-        sealed.insert(base, seg);
+        if dropped.is_none() && seg.next_offset() <= next_base {
+            sealed.insert(base, seg);
+            continue;
+        }
+        match &dropped {
+            Some((bytes, why)) => {
+                truncated_bytes += bytes;
+                warn!(partition = name, segment = base, bytes, error = %why,
+                    "truncated a corrupt sealed segment; dropping the segments after it");
+            }
+            None => {
+                warn!(
+                    partition = name,
+                    segment = base,
+                    "sealed segment overlaps its successor; dropping the segments after it"
+                )
+            }
+        }
+        seg.unseal(now_ms)?;
+        let later = &logs[i + 1..];
+        truncated_bytes += delete_segments(dir, later)?;
+        return Ok(LoadedSegments {
+            sealed,
+            active: seg,
+            truncated_bytes,
+            deleted_segments: later.len(),
+            recovery_point,
+        });
     }
-    let (active, dropped) = LogSegment::recover(dir, last, config, true, now_ms)?;
+    let attempt = match recovery_point {
+        Some(rp) if last <= rp => Some(LogSegment::recover_from(
+            dir, last, rp, config, true, now_ms,
+        )),
+        _ => None,
+    };
+    let (active, dropped) = match attempt {
+        Some(Ok(found)) => found,
+        Some(Err(e)) => {
+            warn!(partition = name, segment = last, error = %e,
+                "the active segment does not match its recovery point; recovering all of it");
+            LogSegment::recover(dir, last, config, true, now_ms)?
+        }
+        None => LogSegment::recover(dir, last, config, true, now_ms)?,
+    };
     if let Some((bytes, why)) = dropped {
         warn!(partition = name, segment = last, bytes, error = %why,
             "truncated the torn or corrupt tail of the active segment");
@@ -270,6 +344,7 @@ pub(crate) fn load_segments(
         active,
         truncated_bytes,
         deleted_segments: 0,
+        recovery_point,
     })
 }
 
@@ -308,7 +383,18 @@ fn complete_swaps(dir: &Path, name: &str) -> Result<()> {
             replaced = replaced.len(),
             "completing an interrupted compaction swap"
         );
-        delete_segments(dir, &replaced)?;
+        // The new segment's aborted transactions are those of the segments
+        // it replaces (offsets do not change): merge their files into
+        // `<base>.txnindex` before removing them, so that a crash in
+        // between leaves them all in place for the next attempt.
+        let mut sources = replaced.clone();
+        if !sources.contains(&base) {
+            sources.push(base); // its `.log` went already; its index may hold the merge
+        }
+        let aborted = txn_index::merged(dir, &sources)?;
+        txn_index::write_entries(dir, base, &aborted)?;
+        let others: Vec<i64> = replaced.iter().copied().filter(|&b| b != base).collect();
+        delete_segments(dir, &others)?;
         // Its indexes, if any survived, describe the old file: rebuild.
         for kind in [FileKind::Index, FileKind::TimeIndex] {
             let p = offset_file_path(dir, base, kind);
@@ -332,7 +418,12 @@ pub(crate) fn delete_segments(dir: &Path, bases: &[i64]) -> Result<u64> {
         bytes += fs::metadata(offset_file_path(dir, base, FileKind::Log))
             .map(|m| m.len())
             .unwrap_or(0);
-        for kind in [FileKind::Log, FileKind::Index, FileKind::TimeIndex] {
+        for kind in [
+            FileKind::Log,
+            FileKind::Index,
+            FileKind::TimeIndex,
+            FileKind::TxnIndex,
+        ] {
             let p = offset_file_path(dir, base, kind);
             match fs::remove_file(&p) {
                 Ok(()) => {}
@@ -343,6 +434,41 @@ pub(crate) fn delete_segments(dir: &Path, bases: &[i64]) -> Result<u64> {
     }
     fsync_dir(dir)?;
     Ok(bytes)
+}
+
+/// The recovery point checkpoint of the partition directory `dir`:
+/// every offset below it was fsynced (log and indexes) before the file was
+/// written. `None` if missing or not intact: the file is written without
+/// fsync between flushes (see [`write_recovery_point`]), so after a crash
+/// it may be empty or torn, and then the loader falls back to the rule
+/// that needs no checkpoint. The check value makes a torn number that
+/// still parses (a prefix of the digits) impossible to mistake for one.
+pub(crate) fn read_recovery_point(dir: &Path) -> Option<i64> {
+    let text = fs::read_to_string(dir.join(RECOVERY_POINT_CHECKPOINT)).ok()?;
+    let (offset, check) = text.strip_suffix('\n')?.split_once(' ')?;
+    if check != format!("{:08x}", crc32c::crc32c(offset.as_bytes())) {
+        return None;
+    }
+    offset.parse().ok().filter(|o: &i64| *o >= 0)
+}
+
+/// Writes the recovery point checkpoint (see [`read_recovery_point`]).
+/// `durable` fsyncs the file and the directory (clean shutdown, and after
+/// open lowered the recovery point: a stale *higher* value must never
+/// survive a crash). Otherwise it is only renamed into place: losing the
+/// update leaves the older, lower value, which is always safe.
+pub(crate) fn write_recovery_point(dir: &Path, offset: i64, durable: bool) -> Result<()> {
+    let path = dir.join(RECOVERY_POINT_CHECKPOINT);
+    let text = format!(
+        "{offset} {:08x}\n",
+        crc32c::crc32c(offset.to_string().as_bytes())
+    );
+    if durable {
+        return write_atomically(&path, text.as_bytes());
+    }
+    let tmp = dir.join(format!("{RECOVERY_POINT_CHECKPOINT}.{TMP_SUFFIX}"));
+    fs::write(&tmp, text).map_err(io_err("write", &tmp))?;
+    fs::rename(&tmp, &path).map_err(io_err("rename into place", &path))
 }
 
 /// Snapshot offsets present in `dir`, ascending.
@@ -381,6 +507,16 @@ pub(crate) fn write_snapshot(dir: &Path, offset: i64, bytes: &[u8], durable: boo
     Ok(())
 }
 
+/// Producer state rebuilt on open.
+#[derive(Debug)]
+pub(crate) struct RebuiltProducerState {
+    pub(crate) state: ProducerStateManager,
+    /// The batches from this offset on were replayed.
+    pub(crate) replayed_from: i64,
+    /// Aborted transactions whose marker was replayed, by marker offset.
+    pub(crate) aborted: Vec<AbortedTxnEntry>,
+}
+
 /// Step 5: producer state as of `log_end`. Snapshots above `log_end`
 /// (left behind by a truncation) and unreadable ones are deleted.
 pub(crate) fn rebuild_producer_state(
@@ -390,7 +526,7 @@ pub(crate) fn rebuild_producer_state(
     active: &LogSegment,
     log_start: i64,
     log_end: i64,
-) -> Result<ProducerStateManager> {
+) -> Result<RebuiltProducerState> {
     let mut state = None;
     let mut from = log_start;
     for offset in list_snapshots(dir)?.into_iter().rev() {
@@ -416,6 +552,7 @@ pub(crate) fn rebuild_producer_state(
         fs::remove_file(&path).map_err(io_err("remove snapshot", &path))?;
     }
     let mut state = state.unwrap_or_default();
+    let mut aborted = Vec::new();
     let segments = sealed.values().chain(std::iter::once(active));
     for seg in segments.filter(|s| s.next_offset() > from) {
         let reader = seg.reader()?;
@@ -426,12 +563,20 @@ pub(crate) fn rebuild_producer_state(
         };
         while let Some(h) = reader.header_at(pos)? {
             if h.base_offset >= from {
-                state.update(&h);
+                if h.is_control() {
+                    txn::replay_marker(&mut state, &reader, pos, &h, &mut aborted)?;
+                } else {
+                    state.update(&h);
+                }
             }
             pos += h.total_len() as u64;
         }
     }
-    Ok(state)
+    Ok(RebuiltProducerState {
+        state,
+        replayed_from: from,
+        aborted,
+    })
 }
 
 #[cfg(test)]

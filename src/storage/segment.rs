@@ -128,6 +128,27 @@ impl LogSegment {
             config.segment_index_bytes,
             next_offset,
         )?;
+        // One `pread`: the last entry must point at the start of the batch
+        // it names. Catches an index that was overwritten or belongs to
+        // another log, not only one that runs past the end.
+        if let Some(e) = offset_index.last_entry() {
+            let reader = SegmentReader {
+                base_offset,
+                file: log.get()?,
+                path: Arc::new(log_path.clone()),
+                size,
+            };
+            let found = reader.header_at(e.position).ok().flatten();
+            if found.is_none_or(|h| h.base_offset != e.offset) {
+                return Err(StorageError::CorruptIndex {
+                    path: offset_index.path().to_path_buf(),
+                    reason: format!(
+                        "last entry (offset {}, position {}) is not a batch start",
+                        e.offset, e.position
+                    ),
+                });
+            }
+        }
         if size > 0 && time_index.last_entry().is_none() {
             // Sealing always writes a final time index entry for a
             // non-empty segment; without it the max timestamp is unknown.
@@ -208,6 +229,144 @@ impl LogSegment {
                 log.set_len(seg.size)
                     .map_err(io_err("truncate", &seg.log_path))?;
                 log.sync_all().map_err(io_err("fsync", &seg.log_path))?;
+                Some((dropped, err))
+            }
+        };
+        if seg.size > 0 {
+            seg.roll_timer_start_ms = Some(now_ms);
+        }
+        if !active {
+            seg.seal()?;
+        }
+        Ok((seg, dropped))
+    }
+
+    /// Opens the segment holding the recovery point `recovery_point`
+    /// (`base_offset <= recovery_point`, below its successor's base).
+    /// Everything below the recovery point was fsynced with its index
+    /// entries, so those entries are kept (filtered: see
+    /// `OffsetIndex::open_prefix`) and the batch headers from the last one
+    /// up to the recovery point are only walked; the bytes from the
+    /// recovery point on are validated and indexed as
+    /// [`LogSegment::recover`] does, truncating a torn or corrupt tail.
+    /// Any error means the trusted part does not match the log (or I/O
+    /// failed): the caller falls back to [`LogSegment::recover`].
+    pub(crate) fn recover_from(
+        dir: &Path,
+        base_offset: i64,
+        recovery_point: i64,
+        config: &LogConfig,
+        active: bool,
+        now_ms: i64,
+    ) -> Result<(Self, Option<(u64, RecordError)>)> {
+        let log_path = offset_file_path(dir, base_offset, FileKind::Log);
+        let log = CachedFile::open(&log_path, OpenMode::Existing)?;
+        let file = log.get()?;
+        let file_len = file.metadata().map_err(io_err("stat", &log_path))?.len();
+        let offset_index = OffsetIndex::open_prefix(
+            &offset_file_path(dir, base_offset, FileKind::Index),
+            base_offset,
+            config.segment_index_bytes,
+            recovery_point,
+            file_len,
+            active,
+        )?;
+        let time_index = TimeIndex::open_prefix(
+            &offset_file_path(dir, base_offset, FileKind::TimeIndex),
+            base_offset,
+            config.segment_index_bytes,
+            recovery_point,
+            active,
+        )?;
+        let log_path = Arc::new(log_path);
+        let mismatch = |reason: String| StorageError::CorruptIndex {
+            path: offset_index.path().to_path_buf(),
+            reason,
+        };
+        // Walk the (trusted, fsynced) headers from the last index entry
+        // below the recovery point to the batch that starts there. Every
+        // step is checked against what the index claims, so an index that
+        // does not describe this log is noticed, not trusted.
+        let start = offset_index.lookup(recovery_point)?;
+        let reader = SegmentReader {
+            base_offset,
+            file: Arc::clone(&file),
+            path: Arc::clone(&log_path),
+            size: file_len,
+        };
+        let mut max_timestamp = time_index.last_entry();
+        let (mut pos, mut next_offset) = (start.position, start.offset);
+        // Until the end of the file, or the first batch past the recovery point.
+        while let Some(h) = reader.header_at(pos)? {
+            let first = pos == start.position;
+            let ok = if first && start.position > 0 {
+                h.base_offset == start.offset
+            } else if active {
+                h.base_offset == next_offset
+            } else {
+                h.base_offset >= next_offset
+            };
+            if !ok {
+                return Err(mismatch(format!(
+                    "batch at position {pos} has base offset {}, expected {next_offset}",
+                    h.base_offset
+                )));
+            }
+            if h.base_offset >= recovery_point {
+                break; // the first batch past the recovery point
+            }
+            if h.last_offset() >= recovery_point {
+                return Err(mismatch(format!(
+                    "recovery point {recovery_point} inside the batch at position {pos}"
+                )));
+            }
+            if max_timestamp.is_none_or(|m| h.max_timestamp > m.timestamp) {
+                max_timestamp = Some(TimestampOffset {
+                    timestamp: h.max_timestamp,
+                    offset: h.base_offset,
+                });
+            }
+            next_offset = h.next_offset();
+            pos += h.total_len() as u64;
+        }
+        if next_offset < recovery_point && pos == file_len && active {
+            // The log ends before the recovery point: the checkpoint
+            // claims data that is not there.
+            return Err(mismatch(format!(
+                "log ends at offset {next_offset}, before the recovery point {recovery_point}"
+            )));
+        }
+        let last_entry_position = offset_index.last_entry().map_or(0, |e| e.position);
+        let mut seg = LogSegment {
+            base_offset,
+            log_path,
+            log,
+            size: pos,
+            next_offset,
+            offset_index,
+            time_index,
+            max_timestamp,
+            // As if appended live: bytes since the last entry's batch start.
+            bytes_since_last_index_entry: pos - last_entry_position.min(pos),
+            roll_timer_start_ms: None,
+        };
+        let path = Arc::clone(&seg.log_path);
+        let stop = super::recovery::scan_segment_from(
+            &file,
+            &path,
+            file_len,
+            base_offset,
+            (pos, next_offset),
+            !active,
+            |at, h| seg.track_appended(at, h, config.index_interval_bytes),
+        )?;
+        let dropped = match stop {
+            None => None,
+            Some(err) => {
+                let dropped = file_len - seg.size;
+                file.set_len(seg.size)
+                    .map_err(io_err("truncate", &seg.log_path))?;
+                file.sync_all().map_err(io_err("fsync", &seg.log_path))?;
                 Some((dropped, err))
             }
         };
@@ -415,6 +574,25 @@ impl LogSegment {
         ])
     }
 
+    /// The `.log` file, to fsync outside the lock.
+    pub(crate) fn log_sync_handle(&self) -> Result<(Arc<File>, PathBuf)> {
+        Ok((self.log.get()?, self.log_path.to_path_buf()))
+    }
+
+    /// Both index files, to fsync outside the lock.
+    pub(crate) fn index_sync_handles(&self) -> Result<[(Arc<File>, PathBuf); 2]> {
+        Ok([
+            (
+                self.offset_index.file()?,
+                self.offset_index.path().to_path_buf(),
+            ),
+            (
+                self.time_index.file()?,
+                self.time_index.path().to_path_buf(),
+            ),
+        ])
+    }
+
     /// fsyncs the log and both indexes.
     pub(crate) fn sync_all(&self) -> Result<()> {
         for (f, path) in self.sync_handles()? {
@@ -434,6 +612,21 @@ impl LogSegment {
             f.sync_data().map_err(io_err("fsync", &path))?;
         }
         Ok(())
+    }
+}
+
+/// Reads at least this long are served from a file mapping rather than a
+/// heap copy (`SegmentReader::read_shared`); below it a `pread` is cheaper
+/// than setting up and tearing down a mapping.
+const MAP_MIN_BYTES: usize = 64 * 1024;
+
+/// A read-only mapping of part of a segment file, owning the memory of the
+/// `Bytes` a fetch returns; unmapped when the last clone is dropped.
+struct MappedRange(memmap2::Mmap);
+
+impl AsRef<[u8]> for MappedRange {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -507,17 +700,52 @@ impl SegmentReader {
         let first_len = first.total_len();
         if first_len > max_bytes {
             return if min_one_batch {
-                Ok(Bytes::from(self.read_exact(pos, first_len)?))
+                self.read_shared(pos, first_len)
             } else {
                 Ok(Bytes::new())
             };
         }
         let avail = self.size.saturating_sub(pos);
         let want = (max_bytes as u64).min(avail) as usize;
-        let mut buf = self.read_exact(pos, want)?;
-        let (whole, _) = complete_batches_prefix(&buf)?;
-        buf.truncate(whole);
-        Ok(Bytes::from(buf))
+        let data = self.read_shared(pos, want)?;
+        let (whole, _) = complete_batches_prefix(&data)?;
+        Ok(data.slice(..whole))
+    }
+
+    /// `len` bytes at `pos` (below `size`) as `Bytes`. Large reads map the
+    /// range instead of copying it (see [`MappedRange`]): a fetch of 32
+    /// partitions × 1 MiB then holds no heap buffers at all, the response
+    /// writer sends straight from the page cache, and each range is unmapped
+    /// as soon as it has been sent.
+    fn read_shared(&self, pos: u64, len: usize) -> Result<Bytes> {
+        if len < MAP_MIN_BYTES || pos + len as u64 > self.size {
+            return Ok(Bytes::from(self.read_exact(pos, len)?));
+        }
+        // SAFETY: `memmap2` maps `[pos, pos + len)` of the file read-only.
+        // Mapped file memory is only sound while the file is not truncated
+        // below the mapped range (SIGBUS) or rewritten in it (data changing
+        // under a `&[u8]`). Both hold for bytes below a reader's `size`
+        // (checked above) for as long as the process runs: segment files are
+        // append-only; the only truncations are recovery's at open, before
+        // any reader exists, and a failed append's, which cuts at the
+        // segment's size, at or above every reader's `size`; a segment that
+        // leaves the log (retention, DeleteRecords, compaction, topic
+        // deletion) is unlinked or renamed over, never truncated, and an
+        // unlinked file's pages stay valid for existing mappings. `LogSegment::create`
+        // truncates only a new segment's name, which no reader maps (an
+        // empty active segment has `size` 0).
+        let map = unsafe {
+            memmap2::MmapOptions::new()
+                .offset(pos)
+                .len(len)
+                .map(&*self.file)
+        };
+        match map {
+            Ok(map) => Ok(Bytes::from_owner(MappedRange(map))),
+            // Out of mappings (`vm.max_map_count`, thousands of fetches in
+            // flight) or address space: a copy still serves the fetch.
+            Err(_) => Ok(Bytes::from(self.read_exact(pos, len)?)),
+        }
     }
 
     /// The whole batch at `pos`.
@@ -601,6 +829,31 @@ mod tests {
         );
         seg.seal().unwrap();
         assert_eq!(seg.max_timestamp().unwrap().timestamp, 1000 + 19 * 10 + 2);
+    }
+
+    #[test]
+    fn large_reads_are_mapped_and_survive_unlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut seg = LogSegment::create(dir.path(), 0, &cfg()).unwrap();
+        let mut off = 0;
+        while seg.size() < 3 * MAP_MIN_BYTES as u64 {
+            let b = batch(off, 10, 1000, 500);
+            off = append(&mut seg, &b, 4096).next_offset();
+        }
+        let r = seg.reader().unwrap();
+        let (pos, h) = r.find_batch(0, 0).unwrap().unwrap();
+        let want = std::fs::read(offset_file_path(dir.path(), 0, FileKind::Log)).unwrap();
+        let got = r.read_batches(pos, &h, 2 * MAP_MIN_BYTES, true).unwrap();
+        assert!(got.len() > MAP_MIN_BYTES && got.len() <= 2 * MAP_MIN_BYTES);
+        assert_eq!(&got[..], &want[..got.len()]);
+        crate::record::validate_batches(&got).unwrap();
+        // A mapping taken before the segment is deleted stays readable,
+        // and so do new reads through the reader's descriptor.
+        std::fs::remove_file(offset_file_path(dir.path(), 0, FileKind::Log)).unwrap();
+        drop(seg);
+        assert_eq!(&got[..], &want[..got.len()]);
+        let again = r.read_batches(pos, &h, usize::MAX, true).unwrap();
+        assert_eq!(&again[..], &want[..]);
     }
 
     #[test]

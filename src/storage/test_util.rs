@@ -54,7 +54,14 @@ pub(crate) fn read_all(log: &Log) -> Vec<BatchHeader> {
     let mut out = Vec::new();
     let mut offset = log.log_start_offset();
     while offset < log.high_watermark() {
-        let r = log.read(offset, 300, true).unwrap();
+        let r = log
+            .read(
+                offset,
+                300,
+                true,
+                crate::storage::Isolation::ReadUncommitted,
+            )
+            .unwrap();
         assert!(!r.records.is_empty(), "no progress at {offset}");
         for item in BatchIter::new(&r.records) {
             let (_, h) = item.unwrap();
@@ -80,7 +87,14 @@ pub(crate) fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
 pub(crate) fn brute_force_ts(log: &Log, ts: i64) -> Option<(i64, i64)> {
     let mut offset = log.log_start_offset();
     while offset < log.high_watermark() {
-        let r = log.read(offset, 1 << 20, true).unwrap();
+        let r = log
+            .read(
+                offset,
+                1 << 20,
+                true,
+                crate::storage::Isolation::ReadUncommitted,
+            )
+            .unwrap();
         for item in BatchIter::new(&r.records) {
             let (pos, h) = item.unwrap();
             for rec in RecordIter::new(&r.records[pos..pos + h.total_len()]).unwrap() {

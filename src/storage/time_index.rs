@@ -105,6 +105,28 @@ impl TimeIndex {
         Ok(idx)
     }
 
+    /// Opens the time index of the segment holding the recovery point,
+    /// keeping the entries for offsets below `below` while timestamps
+    /// keep increasing (see `OffsetIndex::open_prefix`). An entry `(ts,
+    /// off)` with `off` below the recovery point is true of the batches
+    /// below it whenever it was written: `ts` is the timestamp of batch
+    /// `off` and no earlier batch has a larger one.
+    pub(crate) fn open_prefix(
+        path: &Path,
+        base_offset: i64,
+        max_bytes: u32,
+        below: i64,
+        active: bool,
+    ) -> Result<Self> {
+        let file = IndexFile::open_prefix(path, max_bytes, active, |e: &TimeEntry, prev| {
+            base_offset + i64::from(e.relative_offset) < below
+                && prev.is_none_or(|p| {
+                    e.timestamp > p.timestamp && e.relative_offset >= p.relative_offset
+                })
+        })?;
+        Ok(TimeIndex { base_offset, file })
+    }
+
     pub(crate) fn path(&self) -> &Path {
         self.file.path()
     }

@@ -24,8 +24,8 @@ async function createTopic(topic, numPartitions = 3) {
 }
 
 // consume everything from the beginning with a throwaway group until `n` messages
-async function readAll(topic, n, timeoutMs = 20000) {
-  const consumer = kafka.consumer({ groupId: uniq('kjs-read') })
+async function readAll(topic, n, timeoutMs = 20000, readUncommitted = false) {
+  const consumer = kafka.consumer({ groupId: uniq('kjs-read'), readUncommitted })
   await consumer.connect()
   await consumer.subscribe({ topics: [topic], fromBeginning: true })
   const out = []
@@ -181,6 +181,207 @@ scenarios['topic-offsets'] = async () => {
     const future = await admin.fetchTopicOffsetsByTimestamp(t, base + 999999)
     check(future[0].offset === '5', `byTimestamp(future) ${JSON.stringify(future)}`)
   } finally { await admin.disconnect() }
+}
+
+// ---- transactions (kafkajs producer.transaction()) ----
+
+async function txnProducer(transactionalId) {
+  const p = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 })
+  await p.connect()
+  return p
+}
+const vals = msgs => msgs.map(m => m.value.toString())
+// admin ListOffsets asks READ_COMMITTED: `high` is the last stable offset
+const lso = async (admin, t) => (await admin.fetchTopicOffsets(t)).sort((a, b) => a.partition - b.partition).map(o => o.high)
+
+scenarios['txn-commit'] = async () => {
+  const t = uniq('kjs-txc')
+  await createTopic(t, 2)
+  const p = await txnProducer(uniq('kjs-tid'))
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const txn = await p.transaction()  // InitProducerId with the transactional id, then begin
+    await txn.send({ topic: t, messages: Array.from({ length: 6 }, (_, i) => ({ value: `c${i}`, partition: i % 2 })) })
+    check((await lso(admin, t)).join() === '0,0', `LSO during open txn ${await lso(admin, t)}`)
+    await txn.commit()
+    check((await lso(admin, t)).join() === '4,4', `LSO after commit ${await lso(admin, t)}`)
+    const txn2 = await p.transaction()
+    await txn2.send({ topic: t, messages: [{ value: 'second', partition: 1 }] })
+    await txn2.commit()
+  } finally { await admin.disconnect(); await p.disconnect() }
+  const want = [...Array.from({ length: 6 }, (_, i) => `c${i}`), 'second'].sort().join()
+  const rc = await readAll(t, 7)
+  check(vals(rc).sort().join() === want, `read_committed got ${vals(rc)}`)
+  const ru = await readAll(t, 7, 20000, true)
+  check(vals(ru).sort().join() === want, `read_uncommitted got ${vals(ru)}`)
+}
+
+scenarios['txn-abort'] = async () => {
+  const t = uniq('kjs-txa')
+  await createTopic(t, 1)
+  const p = await txnProducer(uniq('kjs-tid'))
+  try {
+    const txn = await p.transaction()
+    await txn.send({ topic: t, messages: [{ value: 'a0' }, { value: 'a1' }, { value: 'a2' }] })
+    await txn.abort()
+    const txn2 = await p.transaction()
+    await txn2.send({ topic: t, messages: [{ value: 'c0' }, { value: 'c1' }] })
+    await txn2.commit()
+  } finally { await p.disconnect() }
+  // the aborted records (offsets 0-2) come first, so a leak would show up here
+  const rc = await readAll(t, 2)
+  check(JSON.stringify(rc.map(m => [m.offset, m.value.toString()])) === '[["4","c0"],["5","c1"]]',
+        `read_committed got ${JSON.stringify(rc.map(m => [m.offset, m.value.toString()]))}`)
+  const ru = await readAll(t, 5, 20000, true)
+  check(vals(ru).join() === 'a0,a1,a2,c0,c1', `read_uncommitted got ${vals(ru)}`)
+}
+
+scenarios['txn-consume-transform-produce'] = async () => {
+  const src = uniq('kjs-in'), dst = uniq('kjs-out'), groupId = uniq('kjs-eos')
+  await createTopic(src, 2); await createTopic(dst, 2)
+  const plain = kafka.producer()
+  await plain.connect()
+  await plain.send({ topic: src, messages: Array.from({ length: 10 }, (_, i) => ({ value: `${i}`, partition: i % 2 })) })
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 })  // read_committed by default; short long-poll so disconnect is quick
+  const got = []
+  await consumer.connect()
+  await consumer.subscribe({ topics: [src], fromBeginning: true })
+  await consumer.run({ autoCommit: false, eachMessage: async ({ partition, message }) => { got.push({ partition, ...message }) } })
+  const p = await txnProducer(uniq('kjs-tid'))
+  const admin = kafka.admin()
+  await admin.connect()
+  const waitFor = async n => {
+    const deadline = Date.now() + 30000
+    while (got.length < n && Date.now() < deadline) await sleep(100)
+    check(got.length === n, `consumed ${got.length} of ${n}`)
+    return got.splice(0)
+  }
+  // next offset to consume per partition, as the group should commit it
+  const nextOffsets = msgs => {
+    const next = {}
+    for (const m of msgs) next[m.partition] = Math.max(next[m.partition] || 0, Number(m.offset) + 1)
+    return [{ topic: src, partitions: Object.entries(next).map(([partition, o]) => ({ partition: Number(partition), offset: `${o}` })) }]
+  }
+  const committed = async () => (await admin.fetchOffsets({ groupId, topics: [src] }))[0].partitions
+    .sort((a, b) => a.partition - b.partition).map(x => x.offset).join()
+  try {
+    let batch = await waitFor(10)
+    let txn = await p.transaction()
+    await txn.send({ topic: dst, messages: batch.map(m => ({ value: `x${m.value}`, partition: m.partition })) })
+    await txn.sendOffsets({ consumerGroupId: groupId, topics: nextOffsets(batch) })
+    await txn.commit()
+    check(await committed() === '5,5', `committed after commit ${await committed()}`)
+    const out = await readAll(dst, 10)
+    check(vals(out).sort().join() === Array.from({ length: 10 }, (_, i) => `x${i}`).sort().join(), `output ${vals(out)}`)
+
+    // again, but abort: the group's offsets must not move, the output must stay hidden
+    await plain.send({ topic: src, messages: Array.from({ length: 4 }, (_, i) => ({ value: `${10 + i}`, partition: i % 2 })) })
+    batch = await waitFor(4)
+    txn = await p.transaction()
+    await txn.send({ topic: dst, messages: batch.map(m => ({ value: `x${m.value}`, partition: m.partition })) })
+    await txn.sendOffsets({ consumerGroupId: groupId, topics: nextOffsets(batch) })
+    await txn.abort()
+    check(await committed() === '5,5', `committed after abort ${await committed()}`)
+    txn = await p.transaction()
+    await txn.send({ topic: dst, messages: [{ value: 'end', partition: 0 }, { value: 'end', partition: 1 }] })
+    await txn.commit()
+  } finally {
+    await consumer.disconnect(); await admin.disconnect(); await p.disconnect(); await plain.disconnect()
+  }
+  const out = await readAll(dst, 12)
+  check(vals(out).sort().join() === [...Array.from({ length: 10 }, (_, i) => `x${i}`), 'end', 'end'].sort().join(), `output ${vals(out)}`)
+}
+
+scenarios['txn-fencing'] = async () => {
+  const t = uniq('kjs-txf'), tid = uniq('kjs-tid')
+  await createTopic(t, 1)
+  const p1 = await txnProducer(tid), p2 = await txnProducer(tid)
+  try {
+    const txn1 = await p1.transaction()
+    await txn1.send({ topic: t, messages: [{ value: 'zombie' }] })
+    const txn2 = await p2.transaction()  // bumps the epoch and aborts p1's open transaction
+    let err = null
+    try { await txn1.commit() } catch (e) { err = e }
+    check(err !== null, "fenced producer's commit succeeded")
+    check(err.type === 'INVALID_PRODUCER_EPOCH' || err.type === 'PRODUCER_FENCED', `commit error ${err.name} ${err.type}: ${err.message}`)
+    await txn2.send({ topic: t, messages: [{ value: 'live' }] })
+    await txn2.commit()
+  } finally { await p1.disconnect(); await p2.disconnect() }
+  const rc = await readAll(t, 1)
+  check(vals(rc).join() === 'live', `read_committed got ${vals(rc)}`)
+  const ru = await readAll(t, 2, 20000, true)
+  check(vals(ru).join() === 'zombie,live', `read_uncommitted got ${vals(ru)}`)
+}
+
+scenarios['txn-interleaved'] = async () => {
+  // two transactional producers interleave on one partition; the first to commit cannot be
+  // read until the other ends (LSO); then read_committed filters the aborted one's records
+  const t = uniq('kjs-txi')
+  await createTopic(t, 1)
+  const pa = await txnProducer(uniq('kjs-tid')), pb = await txnProducer(uniq('kjs-tid'))
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const ta = await pa.transaction(), tb = await pb.transaction()
+    for (let i = 0; i < 3; i++) {
+      await ta.send({ topic: t, messages: [{ value: `a${i}` }] })
+      await tb.send({ topic: t, messages: [{ value: `b${i}` }] })
+    }
+    await tb.commit()
+    check((await lso(admin, t)).join() === '0', `LSO with a's txn open ${await lso(admin, t)}`)
+    await ta.abort()
+    const plain = kafka.producer()
+    await plain.connect()
+    await plain.send({ topic: t, messages: [{ value: 'plain' }] })
+    await plain.disconnect()
+    check((await lso(admin, t)).join() === '9', `LSO after both ended ${await lso(admin, t)}`)
+  } finally { await admin.disconnect(); await pa.disconnect(); await pb.disconnect() }
+  const rc = await readAll(t, 4)
+  check(vals(rc).join() === 'b0,b1,b2,plain', `read_committed got ${vals(rc)}`)
+  const ru = await readAll(t, 7, 20000, true)
+  check(vals(ru).join() === 'a0,b0,a1,b1,a2,b2,plain', `read_uncommitted got ${vals(ru)}`)
+}
+
+scenarios['txn-commit-wakes-read-committed'] = async () => {
+  // a read_committed fetch parked at the LSO (maxWaitTimeInMs 5000 by default) returns
+  // when the transaction commits, not when its long-poll times out
+  const t = uniq('kjs-txw'), groupId = uniq('kjs-read')
+  await createTopic(t, 1)
+  const consumer = kafka.consumer({ groupId })
+  const got = []
+  let fetches = 0
+  consumer.on(consumer.events.FETCH_START, () => { fetches++ })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [t], fromBeginning: true })
+  const p = await txnProducer(uniq('kjs-tid'))
+  try {
+    const txn = await p.transaction()
+    await txn.send({ topic: t, messages: [{ value: 'w0' }, { value: 'w1' }, { value: 'w2' }] })
+    await consumer.run({ eachMessage: async ({ message }) => { got.push(message.value.toString()) } })
+    const deadline = Date.now() + 20000
+    while (fetches < 1 && Date.now() < deadline) await sleep(50)  // joined and fetching
+    check(fetches >= 1, 'consumer never fetched')
+    await sleep(300)  // the fetch reaches the broker and parks at the LSO (nothing to poll for)
+    check(got.length === 0, `read uncommitted records ${got}`)
+    const t0 = Date.now()
+    await txn.commit()
+    while (got.length < 3 && Date.now() < t0 + 10000) await sleep(50)
+    const took = (Date.now() - t0) / 1000
+    check(got.join() === 'w0,w1,w2', `got ${got}`)
+    check(took < 2.5, `records arrived ${took}s after the commit`)
+  } finally { await consumer.disconnect(); await p.disconnect() }
+}
+
+scenarios['txn-invalid-timeout'] = async () => {
+  const p = kafka.producer({ transactionalId: uniq('kjs-tid'), transactionTimeout: 1000000, idempotent: true, maxInFlightRequests: 1 })
+  await p.connect()
+  try {
+    let err = null
+    try { await p.transaction() } catch (e) { err = e }
+    check(err !== null, 'transactionTimeout above transaction.max.timeout.ms accepted')
+    check(err.type === 'INVALID_TRANSACTION_TIMEOUT', `error ${err.name} ${err.type}: ${err.message}`)
+  } finally { await p.disconnect() }
 }
 
 ;(async () => {

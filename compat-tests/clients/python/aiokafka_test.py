@@ -2,6 +2,7 @@
 Run: SKIFF_BOOTSTRAP=localhost:9092 python3 aiokafka_test.py [scenario ...]"""
 import asyncio, time
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import ProducerFenced, InvalidProducerEpoch
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from _harness import BOOTSTRAP, scenario, check, run, uniq
@@ -21,8 +22,8 @@ async def create(topic, n=3):
     await asyncio.sleep(0.2)
 
 
-async def read_all(topic, n_parts, expect, timeout=15):
-    c = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
+async def read_all(topic, n_parts, expect, timeout=15, isolation="read_uncommitted"):
+    c = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False, isolation_level=isolation)
     await c.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(n_parts)]
@@ -202,6 +203,206 @@ async def _():
         check(r[tp] is None, f"oft future {r}")
     finally:
         await c.stop()
+
+
+# ---- transactions (aiokafka's transactional AIOKafkaProducer) ----
+
+async def txn_producer(tid):
+    p = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, transactional_id=tid)
+    await p.start()  # InitProducerId
+    return p
+
+
+async def txn_send(p, topic, msgs):
+    futs = [await p.send(topic, **m) for m in msgs]
+    await asyncio.gather(*futs)
+
+
+async def end_offset(topic, partition, isolation):
+    """end offset as ListOffsets answers it for the isolation level (LSO for read_committed)"""
+    c = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, isolation_level=isolation)
+    await c.start()
+    try:
+        tp = TopicPartition(topic, partition)
+        return (await c.end_offsets([tp]))[tp]
+    finally:
+        await c.stop()
+
+
+def vals(recs):
+    return [r.value for r in recs]
+
+
+@scenario("txn-commit")
+@aio
+async def _():
+    t = uniq("aio-txc")
+    await create(t, 2)
+    p = await txn_producer(uniq("aio-tid"))
+    try:
+        await p.begin_transaction()
+        await txn_send(p, t, [dict(value=b"c%d" % i, partition=i % 2) for i in range(6)])
+        lso, hw = await end_offset(t, 0, "read_committed"), await end_offset(t, 0, "read_uncommitted")
+        check((lso, hw) == (0, 3), f"LSO/HW during open txn {lso} {hw}")
+        await p.commit_transaction()
+        async with p.transaction():  # the context-manager form, committing on exit
+            await p.send_and_wait(t, value=b"second", partition=1)
+    finally:
+        await p.stop()
+    want = sorted([b"c%d" % i for i in range(6)] + [b"second"])
+    rc = await read_all(t, 2, 7, isolation="read_committed")
+    check(sorted(vals(rc)) == want, f"read_committed got {vals(rc)}")
+    ru = await read_all(t, 2, 7)
+    check(sorted(vals(ru)) == want, f"read_uncommitted got {vals(ru)}")
+    lso = await end_offset(t, 0, "read_committed")
+    check(lso == 4, f"LSO after commit {lso}")
+
+
+@scenario("txn-abort")
+@aio
+async def _():
+    t = uniq("aio-txa")
+    await create(t, 1)
+    p = await txn_producer(uniq("aio-tid"))
+    try:
+        await p.begin_transaction()
+        await txn_send(p, t, [dict(value=b"a%d" % i) for i in range(3)])
+        await p.abort_transaction()
+        try:  # an exception inside the context manager aborts
+            async with p.transaction():
+                await p.send_and_wait(t, value=b"a3")
+                raise KeyError("boom")
+        except KeyError:
+            pass
+        async with p.transaction():
+            await txn_send(p, t, [dict(value=b"c%d" % i) for i in range(2)])
+    finally:
+        await p.stop()
+    # the aborted records (offsets 0-2, 4) come first, so a leak would show up here
+    rc = await read_all(t, 1, 2, isolation="read_committed")
+    check([(r.offset, r.value) for r in rc] == [(6, b"c0"), (7, b"c1")],
+          f"read_committed got {[(r.offset, r.value) for r in rc]}")
+    ru = await read_all(t, 1, 6)
+    check(vals(ru) == [b"a0", b"a1", b"a2", b"a3", b"c0", b"c1"], f"read_uncommitted got {vals(ru)}")
+
+
+@scenario("txn-consume-transform-produce")
+@aio
+async def _():
+    src, dst, g = uniq("aio-in"), uniq("aio-out"), uniq("aio-eos")
+    await create(src, 2); await create(dst, 2)
+    p0 = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP)
+    await p0.start()
+    c = AIOKafkaConsumer(src, bootstrap_servers=BOOTSTRAP, group_id=g, auto_offset_reset="earliest",
+                         enable_auto_commit=False, isolation_level="read_committed")
+    await c.start()
+    p = await txn_producer(uniq("aio-tid"))
+    tps = [TopicPartition(src, 0), TopicPartition(src, 1)]
+
+    async def consume(n):
+        got, deadline = [], time.time() + 30
+        while len(got) < n and time.time() < deadline:
+            for recs in (await c.getmany(timeout_ms=300)).values():
+                got.extend(recs)
+        check(len(got) == n, f"consumed {len(got)} of {n}")
+        return got
+
+    async def offsets():
+        return {tp: await c.position(tp) for tp in c.assignment()}
+
+    async def committed():
+        return {tp.partition: await c.committed(tp) for tp in tps}
+
+    try:
+        for i in range(10):
+            await p0.send(src, value=b"%d" % i, partition=i % 2)
+        await p0.flush()
+        got = await consume(10)
+        async with p.transaction():
+            await txn_send(p, dst, [dict(value=b"x" + r.value, partition=r.partition) for r in got])
+            await p.send_offsets_to_transaction(await offsets(), g)
+        check(await committed() == {0: 5, 1: 5}, f"committed after commit {await committed()}")
+        out = await read_all(dst, 2, 10, isolation="read_committed")
+        check(sorted(vals(out)) == sorted(b"x%d" % i for i in range(10)), f"output {vals(out)}")
+
+        # again, but abort: the group's offsets must not move, the output must stay hidden
+        for i in range(10, 14):
+            await p0.send(src, value=b"%d" % i, partition=i % 2)
+        await p0.flush()
+        got = await consume(4)
+        await p.begin_transaction()
+        await txn_send(p, dst, [dict(value=b"x" + r.value, partition=r.partition) for r in got])
+        await p.send_offsets_to_transaction(await offsets(), g)
+        await p.abort_transaction()
+        check(await committed() == {0: 5, 1: 5}, f"committed after abort {await committed()}")
+        async with p.transaction():
+            await txn_send(p, dst, [dict(value=b"end", partition=i) for i in (0, 1)])
+    finally:
+        await p.stop(); await p0.stop(); await c.stop()
+    out = await read_all(dst, 2, 12, isolation="read_committed")
+    check(sorted(vals(out)) == sorted([b"x%d" % i for i in range(10)] + [b"end", b"end"]), f"output {vals(out)}")
+
+
+@scenario("txn-fencing")
+@aio
+async def _():
+    t, tid = uniq("aio-txf"), uniq("aio-tid")
+    await create(t, 1)
+    p1 = await txn_producer(tid)
+    p2 = None
+    try:
+        await p1.begin_transaction()
+        await txn_send(p1, t, [dict(value=b"zombie")])
+        p2 = await txn_producer(tid)  # bumps the epoch and aborts p1's open transaction
+        try:
+            await p1.commit_transaction()
+            raise AssertionError("fenced producer's commit succeeded")
+        except (ProducerFenced, InvalidProducerEpoch):
+            pass
+        async with p2.transaction():
+            await p2.send_and_wait(t, value=b"live")
+    finally:
+        await p1.stop()
+        if p2:
+            await p2.stop()
+    rc = await read_all(t, 1, 1, isolation="read_committed")
+    check(vals(rc) == [b"live"], f"read_committed got {vals(rc)}")
+    ru = await read_all(t, 1, 2)
+    check(vals(ru) == [b"zombie", b"live"], f"read_uncommitted got {vals(ru)}")
+
+
+@scenario("txn-interleaved")
+@aio
+async def _():
+    """two transactional producers interleave on one partition; the first to commit
+    cannot be read until the other ends (LSO); then read_committed filters the
+    aborted one's records by producer id out of the same fetched range"""
+    t = uniq("aio-txi")
+    await create(t, 1)
+    pa, pb = await txn_producer(uniq("aio-tid")), await txn_producer(uniq("aio-tid"))
+    try:
+        await pa.begin_transaction(); await pb.begin_transaction()
+        for i in range(3):
+            await pa.send_and_wait(t, value=b"a%d" % i)
+            await pb.send_and_wait(t, value=b"b%d" % i)
+        await pb.commit_transaction()
+        lso = await end_offset(t, 0, "read_committed")
+        check(lso == 0, f"LSO with a's txn open {lso}")
+        await pa.abort_transaction()
+    finally:
+        await pa.stop(); await pb.stop()
+    p = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP)
+    await p.start()
+    try:
+        await p.send_and_wait(t, value=b"plain")
+    finally:
+        await p.stop()
+    lso = await end_offset(t, 0, "read_committed")
+    check(lso == 9, f"LSO after both ended {lso}")
+    rc = await read_all(t, 1, 4, isolation="read_committed")
+    check(vals(rc) == [b"b0", b"b1", b"b2", b"plain"], f"read_committed got {vals(rc)}")
+    ru = await read_all(t, 1, 7)
+    check(vals(ru) == [b"a0", b"b0", b"a1", b"b1", b"a2", b"b2", b"plain"], f"read_uncommitted got {vals(ru)}")
 
 
 run()

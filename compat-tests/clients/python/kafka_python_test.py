@@ -1,7 +1,8 @@
 """kafka-python against Skiff, default client settings.
 Run: SKIFF_BOOTSTRAP=localhost:9092 python3 kafka_python_test.py [scenario ...]"""
 import time
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition, OffsetAndMetadata
+import kafka.errors as Errors
 from kafka.admin import NewTopic, ConfigResource, ConfigResourceType
 from _harness import BOOTSTRAP, scenario, check, run, uniq
 
@@ -17,8 +18,8 @@ def create(topic, n=3):
     time.sleep(0.2)
 
 
-def read_all(topic, n_parts, expect, timeout=15):
-    c = KafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
+def read_all(topic, n_parts, expect, timeout=15, isolation="read_uncommitted"):
+    c = KafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False, isolation_level=isolation)
     tps = [TopicPartition(topic, p) for p in range(n_parts)]
     c.assign(tps)
     c.seek_to_beginning(*tps)
@@ -156,6 +157,201 @@ def _():
     r = c.offsets_for_times({tp: base + 999999})
     check(r[tp] is None, f"oft future {r}")
     c.close()
+
+
+# ---- transactions (kafka-python's transactional KafkaProducer, 2.1+) ----
+
+def txn_producer(tid):
+    p = KafkaProducer(bootstrap_servers=BOOTSTRAP, transactional_id=tid, max_block_ms=15000)
+    p.init_transactions()
+    return p
+
+
+def txn_send(p, topic, msgs):
+    futs = [p.send(topic, **m) for m in msgs]
+    p.flush(15)
+    [f.get(10) for f in futs]
+
+
+def end_offset(topic, partition, isolation):
+    """end offset as ListOffsets answers it for the isolation level (LSO for read_committed)"""
+    c = KafkaConsumer(bootstrap_servers=BOOTSTRAP, isolation_level=isolation)
+    try:
+        tp = TopicPartition(topic, partition)
+        return c.end_offsets([tp])[tp]
+    finally:
+        c.close()
+
+
+def vals(recs):
+    return [r.value for r in recs]
+
+
+@scenario("txn-commit")
+def _():
+    t, tid = uniq("kp-txc"), uniq("kp-tid")
+    create(t, 2)
+    p = txn_producer(tid)
+    p.begin_transaction()
+    txn_send(p, t, [dict(value=b"c%d" % i, partition=i % 2) for i in range(6)])
+    check(end_offset(t, 0, "read_committed") == 0, f"LSO during open txn {end_offset(t, 0, 'read_committed')}")
+    check(end_offset(t, 0, "read_uncommitted") == 3, f"HW during open txn {end_offset(t, 0, 'read_uncommitted')}")
+    a = admin()
+    try:
+        d = a.describe_transactions([tid])[tid]
+        check(d.state == "Ongoing" and d.topic_partitions == {TopicPartition(t, 0), TopicPartition(t, 1)},
+              f"describe_transactions during txn {d}")
+        listed = [x for xs in a.list_transactions().values() for x in xs if x.transactional_id == tid]
+        check(len(listed) == 1 and listed[0].state == "Ongoing" and listed[0].producer_id == d.producer_id,
+              f"list_transactions {listed}")
+        p.commit_transaction()
+        d = a.describe_transactions([tid])[tid]
+        check(d.state == "CompleteCommit" and not d.topic_partitions, f"describe_transactions after commit {d}")
+        listed = a.list_transactions(state_filters=["Ongoing"]).values()
+        check(not [x for xs in listed for x in xs if x.transactional_id == tid], f"still ongoing {listed}")
+        listed = [x for xs in a.list_transactions(producer_id_filters=[d.producer_id]).values() for x in xs]
+        check([(x.transactional_id, x.state) for x in listed] == [(tid, "CompleteCommit")], f"by producer id {listed}")
+        try:
+            a.describe_transactions([uniq("kp-nope")])
+            raise AssertionError("describe_transactions of an unknown id succeeded")
+        except Errors.TransactionalIdNotFoundError:
+            pass
+    finally:
+        a.close()
+    want = sorted(b"c%d" % i for i in range(6))
+    rc = read_all(t, 2, 6, isolation="read_committed")
+    check(sorted(vals(rc)) == want, f"read_committed got {vals(rc)}")
+    ru = read_all(t, 2, 6)
+    check(sorted(vals(ru)) == want, f"read_uncommitted got {vals(ru)}")
+    check(end_offset(t, 0, "read_committed") == 4, f"LSO after commit {end_offset(t, 0, 'read_committed')}")
+    p.close()
+
+
+@scenario("txn-abort")
+def _():
+    t = uniq("kp-txa")
+    create(t, 1)
+    p = txn_producer(uniq("kp-tid"))
+    p.begin_transaction()
+    txn_send(p, t, [dict(value=b"a%d" % i) for i in range(3)])
+    p.abort_transaction()
+    p.begin_transaction()
+    txn_send(p, t, [dict(value=b"c%d" % i) for i in range(2)])
+    p.commit_transaction()
+    p.close()
+    # the aborted records (offsets 0-2) come first, so a leak would show up here
+    rc = read_all(t, 1, 2, isolation="read_committed")
+    check([(r.offset, r.value) for r in rc] == [(4, b"c0"), (5, b"c1")], f"read_committed got {[(r.offset, r.value) for r in rc]}")
+    ru = read_all(t, 1, 5)
+    check(vals(ru) == [b"a0", b"a1", b"a2", b"c0", b"c1"], f"read_uncommitted got {vals(ru)}")
+
+
+@scenario("txn-consume-transform-produce")
+def _():
+    src, dst, g = uniq("kp-in"), uniq("kp-out"), uniq("kp-eos")
+    create(src, 2); create(dst, 2)
+    p0 = KafkaProducer(bootstrap_servers=BOOTSTRAP)
+    for i in range(10):
+        p0.send(src, value=b"%d" % i, partition=i % 2)
+    p0.flush()
+    c = KafkaConsumer(src, bootstrap_servers=BOOTSTRAP, group_id=g, auto_offset_reset="earliest",
+                      enable_auto_commit=False, isolation_level="read_committed")
+    tps = [TopicPartition(src, 0), TopicPartition(src, 1)]
+
+    def consume(n):
+        got, deadline = [], time.time() + 30
+        while len(got) < n and time.time() < deadline:
+            for recs in c.poll(timeout_ms=1000).values():  # see the consumer-group note on short polls
+                got.extend(recs)
+        check(len(got) == n, f"consumed {len(got)} of {n}")
+        return got
+
+    def offsets():
+        return {tp: OffsetAndMetadata(c.position(tp), "", -1) for tp in c.assignment()}
+
+    def committed():
+        return {tp.partition: c.committed(tp) for tp in tps}
+
+    p = txn_producer(uniq("kp-tid"))
+    got = consume(10)
+    p.begin_transaction()
+    txn_send(p, dst, [dict(value=b"x" + r.value, partition=r.partition) for r in got])
+    p.send_offsets_to_transaction(offsets(), c.group_metadata())
+    p.commit_transaction()
+    check(committed() == {0: 5, 1: 5}, f"committed after commit {committed()}")
+    out = read_all(dst, 2, 10, isolation="read_committed")
+    check(sorted(vals(out)) == sorted(b"x%d" % i for i in range(10)), f"output {vals(out)}")
+
+    # again, but abort: the group's offsets must not move, the output must stay hidden
+    for i in range(10, 14):
+        p0.send(src, value=b"%d" % i, partition=i % 2)
+    p0.flush(); p0.close()
+    got = consume(4)
+    p.begin_transaction()
+    txn_send(p, dst, [dict(value=b"x" + r.value, partition=r.partition) for r in got])
+    p.send_offsets_to_transaction(offsets(), c.group_metadata())
+    p.abort_transaction()
+    check(committed() == {0: 5, 1: 5}, f"committed after abort {committed()}")
+    p.begin_transaction()
+    txn_send(p, dst, [dict(value=b"end", partition=i) for i in (0, 1)])
+    p.commit_transaction()
+    p.close()
+    c.close()
+    out = read_all(dst, 2, 12, isolation="read_committed")
+    check(sorted(vals(out)) == sorted([b"x%d" % i for i in range(10)] + [b"end", b"end"]), f"output {vals(out)}")
+    a = admin()
+    offs = a.list_group_offsets(g)[g]
+    a.close()
+    check({tp.partition: o.offset for tp, o in offs.items()} == {0: 5, 1: 5}, f"group offsets {offs}")
+
+
+@scenario("txn-fencing")
+def _():
+    t, tid = uniq("kp-txf"), uniq("kp-tid")
+    create(t, 1)
+    p1 = txn_producer(tid)
+    p1.begin_transaction()
+    txn_send(p1, t, [dict(value=b"zombie")])
+    p2 = txn_producer(tid)  # bumps the epoch and aborts p1's open transaction
+    try:
+        p1.commit_transaction()
+        raise AssertionError("fenced producer's commit succeeded")
+    except (Errors.ProducerFencedError, Errors.InvalidProducerEpochError):
+        pass
+    p1.close(timeout=5)
+    p2.begin_transaction()
+    txn_send(p2, t, [dict(value=b"live")])
+    p2.commit_transaction()
+    p2.close()
+    rc = read_all(t, 1, 1, isolation="read_committed")
+    check(vals(rc) == [b"live"], f"read_committed got {vals(rc)}")
+    ru = read_all(t, 1, 2)
+    check(vals(ru) == [b"zombie", b"live"], f"read_uncommitted got {vals(ru)}")
+
+
+@scenario("txn-interleaved")
+def _():
+    """two transactional producers interleave on one partition; the first to commit
+    cannot be read until the other ends (LSO); then read_committed filters the
+    aborted one's records by producer id out of the same fetched range"""
+    t = uniq("kp-txi")
+    create(t, 1)
+    pa, pb = txn_producer(uniq("kp-tid")), txn_producer(uniq("kp-tid"))
+    pa.begin_transaction(); pb.begin_transaction()
+    for i in range(3):
+        txn_send(pa, t, [dict(value=b"a%d" % i)])
+        txn_send(pb, t, [dict(value=b"b%d" % i)])
+    pb.commit_transaction()
+    check(end_offset(t, 0, "read_committed") == 0, f"LSO with a's txn open {end_offset(t, 0, 'read_committed')}")
+    pa.abort_transaction()
+    pa.close(); pb.close()
+    p = KafkaProducer(bootstrap_servers=BOOTSTRAP)
+    p.send(t, value=b"plain").get(10); p.close()
+    check(end_offset(t, 0, "read_committed") == 9, f"LSO after both ended {end_offset(t, 0, 'read_committed')}")
+    rc = read_all(t, 1, 4, isolation="read_committed")
+    check(vals(rc) == [b"b0", b"b1", b"b2", b"plain"], f"read_committed got {vals(rc)}")
+    ru = read_all(t, 1, 7)
+    check(vals(ru) == [b"a0", b"b0", b"a1", b"b1", b"a2", b"b2", b"plain"], f"read_uncommitted got {vals(ru)}")
 
 
 run()

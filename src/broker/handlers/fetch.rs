@@ -1,4 +1,6 @@
 //! Fetch: whole record batches straight from the log, never decoded.
+//! `read_committed` (isolation level 1) stops at the last stable offset and
+//! lists the aborted transactions in range, so clients drop their batches.
 //!
 //! Long polling: when fewer than `min_bytes` are available the handler waits
 //! on the partitions' append notifications (subscribed *before* reading, so
@@ -16,14 +18,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use kafka_protocol::messages::fetch_request::FetchTopic;
-use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
-use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use kafka_protocol::messages::fetch_response::{
+    AbortedTransaction, FetchableTopicResponse, PartitionData,
+};
+use kafka_protocol::messages::{FetchRequest, FetchResponse, ProducerId};
 use kafka_protocol::ResponseError;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::broker::{storage_error_code, Broker};
-use crate::storage::{Log, StorageError, Topic};
+use crate::storage::{Isolation, Log, StorageError, Topic};
 
 /// Bound on a client-requested wait, so a misbehaving client cannot park a
 /// connection for hours.
@@ -155,7 +159,12 @@ fn read_all(
                     // returned whole even when it exceeds the limits, so a
                     // consumer can always make progress.
                     let min_one = total == 0;
-                    match log.read(p.fetch_offset, limit, min_one) {
+                    let isolation = if read_committed {
+                        Isolation::ReadCommitted
+                    } else {
+                        Isolation::ReadUncommitted
+                    };
+                    match log.read(p.fetch_offset, limit, min_one, isolation) {
                         Ok(read) => {
                             total += read.records.len();
                             crate::metrics::global().record_fetch(
@@ -166,10 +175,21 @@ fn read_all(
                                     .map(|(_, h)| h.record_count.max(0) as u64)
                                     .sum(),
                             );
+                            let aborted = read_committed.then(|| {
+                                read.aborted
+                                    .iter()
+                                    .map(|a| {
+                                        AbortedTransaction::default()
+                                            .with_producer_id(ProducerId(a.producer_id))
+                                            .with_first_offset(a.first_offset)
+                                    })
+                                    .collect()
+                            });
                             empty
                                 .with_high_watermark(read.high_watermark)
-                                .with_last_stable_offset(read.high_watermark)
+                                .with_last_stable_offset(read.last_stable_offset)
                                 .with_log_start_offset(read.log_start_offset)
+                                .with_aborted_transactions(aborted)
                                 .with_records(Some(read.records))
                         }
                         Err(e) => {
@@ -200,6 +220,6 @@ fn read_all(
 fn watermarks(p: PartitionData, log: &Log) -> PartitionData {
     let hw = log.high_watermark();
     p.with_high_watermark(hw)
-        .with_last_stable_offset(hw)
+        .with_last_stable_offset(log.last_stable_offset())
         .with_log_start_offset(log.log_start_offset())
 }

@@ -1,6 +1,5 @@
-//! FindCoordinator: this broker coordinates every group (v4+: a batch of
-//! keys). Transactions are not served, so a transaction coordinator is
-//! never available; share groups do not exist here.
+//! FindCoordinator: this broker coordinates every group and every
+//! transactional id (v4+: a batch of keys); share groups do not exist here.
 
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
@@ -17,10 +16,7 @@ const TRANSACTION: i8 = 1;
 /// `getCoordinator`).
 fn coordinator_for(key_type: i8) -> Result<(), ResponseError> {
     match key_type {
-        GROUP => Ok(()),
-        // Kafka would create __transaction_state and find its leader;
-        // Skiff has no transaction coordinator.
-        TRANSACTION => Err(ResponseError::CoordinatorNotAvailable),
+        GROUP | TRANSACTION => Ok(()),
         // Share groups (2, v6+) and unknown types.
         _ => Err(ResponseError::InvalidRequest),
     }

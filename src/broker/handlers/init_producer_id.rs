@@ -1,28 +1,35 @@
-//! InitProducerId for idempotent producers: a fresh producer id, epoch 0.
-//! As in Kafka, a non-transactional request always gets a new id, whatever
-//! id and epoch it carries (KIP-360 bumps only apply to transactional ids).
+//! InitProducerId. Without a transactional id (idempotent producers): a
+//! fresh producer id, epoch 0 — as in Kafka, whatever id and epoch the
+//! request carries. With one: the transaction coordinator's id and bumped
+//! epoch, which fences older producers of the same transactional id.
 
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse, ProducerId};
 use kafka_protocol::ResponseError;
 use tracing::{error, info};
 
-use crate::broker::Broker;
+use crate::broker::{txn_error_code, Broker};
 
-pub fn handle(
-    broker: &Broker,
-    req: InitProducerIdRequest,
-    _version: i16,
-) -> InitProducerIdResponse {
+pub fn handle(broker: &Broker, req: InitProducerIdRequest, version: i16) -> InitProducerIdResponse {
     let failed = |code: ResponseError| {
         InitProducerIdResponse::default()
             .with_error_code(code.code())
             .with_producer_id(ProducerId(-1))
             .with_producer_epoch(-1)
     };
-    if req.transactional_id.is_some() {
-        // Transactions are not served yet (the transaction APIs are not
-        // advertised); refuse clearly instead of letting the client retry.
-        return failed(ResponseError::TransactionalIdAuthorizationFailed);
+    if let Some(txn_id) = &req.transactional_id {
+        // v3+ (KIP-360): a producer re-initialising after an abortable
+        // error names the id and epoch it had.
+        let expected = (req.producer_id.0 >= 0).then_some((req.producer_id.0, req.producer_epoch));
+        return match broker.txns().init_producer_id(
+            txn_id.as_str(),
+            req.transaction_timeout_ms,
+            expected,
+        ) {
+            Ok((id, epoch)) => InitProducerIdResponse::default()
+                .with_producer_id(ProducerId(id))
+                .with_producer_epoch(epoch),
+            Err(e) => failed(txn_error_code(&e, version >= 4)),
+        };
     }
     match broker.next_producer_id() {
         Ok(id) => {

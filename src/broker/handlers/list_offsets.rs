@@ -1,4 +1,6 @@
 //! ListOffsets: earliest, latest, max-timestamp and by-timestamp look-ups.
+//! Under `read_committed` (isolation level 1, v2+) nothing at or past the
+//! last stable offset is answered: "latest" is the LSO, as in Kafka.
 
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
@@ -16,6 +18,7 @@ const EARLIEST_LOCAL: i64 = -4; // v8+, KIP-405
 const LATEST_TIERED: i64 = -5; // v9+, KIP-1005
 
 pub fn handle(broker: &Broker, req: ListOffsetsRequest, version: i16) -> ListOffsetsResponse {
+    let read_committed = version >= 2 && req.isolation_level == 1;
     let topics = req
         .topics
         .into_iter()
@@ -37,7 +40,7 @@ pub fn handle(broker: &Broker, req: ListOffsetsRequest, version: i16) -> ListOff
                     if p.current_leader_epoch > 0 {
                         return base.with_error_code(ResponseError::UnknownLeaderEpoch.code());
                     }
-                    match lookup(&log, p.timestamp, version) {
+                    match lookup(&log, p.timestamp, version, read_committed) {
                         Ok(Some((offset, timestamp))) => base
                             .with_offset(offset)
                             .with_timestamp(timestamp)
@@ -57,20 +60,29 @@ pub fn handle(broker: &Broker, req: ListOffsetsRequest, version: i16) -> ListOff
 }
 
 /// The (offset, timestamp) answering `timestamp`, `None` for "no such offset".
-fn lookup(log: &Log, timestamp: i64, version: i16) -> Result<Option<(i64, i64)>, ResponseError> {
-    // Without transactions the last stable offset is the high watermark, so
-    // read_committed and read_uncommitted get the same "latest".
-    match timestamp {
-        LATEST => Ok(Some((log.high_watermark(), -1))),
-        EARLIEST => Ok(Some((log.log_start_offset(), -1))),
-        MAX_TIMESTAMP if version >= 7 => Ok(log.max_timestamp()),
+fn lookup(
+    log: &Log,
+    timestamp: i64,
+    version: i16,
+    read_committed: bool,
+) -> Result<Option<(i64, i64)>, ResponseError> {
+    let last_fetchable = if read_committed {
+        log.last_stable_offset()
+    } else {
+        log.high_watermark()
+    };
+    let found = match timestamp {
+        LATEST => return Ok(Some((last_fetchable, -1))),
+        EARLIEST => return Ok(Some((log.log_start_offset(), -1))),
+        MAX_TIMESTAMP if version >= 7 => log.max_timestamp(),
         // Everything is local: the earliest local offset is the log start.
-        EARLIEST_LOCAL if version >= 8 => Ok(Some((log.log_start_offset(), -1))),
+        EARLIEST_LOCAL if version >= 8 => return Ok(Some((log.log_start_offset(), -1))),
         // Nothing is tiered.
-        LATEST_TIERED if version >= 9 => Ok(None),
-        t if t < 0 => Err(ResponseError::UnsupportedVersion),
+        LATEST_TIERED if version >= 9 => None,
+        t if t < 0 => return Err(ResponseError::UnsupportedVersion),
         t => log
             .offset_for_timestamp(t)
-            .map_err(|e| storage_error_code(&e)),
-    }
+            .map_err(|e| storage_error_code(&e))?,
+    };
+    Ok(found.filter(|(offset, _)| *offset < last_fetchable))
 }

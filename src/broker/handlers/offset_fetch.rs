@@ -1,7 +1,9 @@
 //! OffsetFetch (v1–v9): committed offsets of one group (v1–v7) or several
 //! (v8+); null topics means every committed offset of the group; a
-//! partition without a commit is -1. `require_stable` (v7+) never has to
-//! wait: without transactions no commit is ever pending.
+//! partition without a commit is -1. `require_stable` (v7+): a partition
+//! whose offset a still-open transaction committed answers
+//! UNSTABLE_OFFSET_COMMIT (offset -1) and the client retries; without it the
+//! last committed offset is returned.
 
 use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
@@ -10,10 +12,22 @@ use kafka_protocol::messages::offset_fetch_response::{
 use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse, TopicName};
 
 use super::str_bytes;
+use crate::broker::error_code::group_error_code;
 use crate::broker::Broker;
+use crate::group::GroupError;
 
 pub fn handle(broker: &Broker, req: OffsetFetchRequest, version: i16) -> OffsetFetchResponse {
     let groups = broker.groups();
+    let require_stable = version >= 7 && req.require_stable;
+    // (topic, partition) -> answer code for partitions an open transaction holds.
+    let unstable = |group: &str| {
+        if require_stable {
+            groups.pending_txn_partitions(group)
+        } else {
+            Default::default()
+        }
+    };
+    let unstable_code = GroupError::UnstableOffsetCommit;
     if version >= 8 {
         let results = req
             .groups
@@ -25,6 +39,7 @@ pub fn handle(broker: &Broker, req: OffsetFetchRequest, version: i16) -> OffsetF
                         .collect()
                 });
                 let fetched = groups.fetch_offsets(g.group_id.as_str(), topics);
+                let pending = unstable(g.group_id.as_str());
                 OffsetFetchResponseGroup::default()
                     .with_group_id(g.group_id)
                     .with_topics(
@@ -32,14 +47,24 @@ pub fn handle(broker: &Broker, req: OffsetFetchRequest, version: i16) -> OffsetF
                             .into_iter()
                             .map(|t| {
                                 OffsetFetchResponseTopics::default()
-                                    .with_name(TopicName(str_bytes(t.topic)))
+                                    .with_name(TopicName(str_bytes(t.topic.clone())))
                                     .with_partitions(
                                         t.partitions
                                             .into_iter()
                                             .map(|p| {
-                                                OffsetFetchResponsePartitions::default()
-                                                    .with_partition_index(p.partition)
-                                                    .with_committed_offset(p.offset)
+                                                let r = OffsetFetchResponsePartitions::default()
+                                                    .with_partition_index(p.partition);
+                                                if pending.contains(&(t.topic.clone(), p.partition))
+                                                {
+                                                    return r
+                                                        .with_committed_offset(-1)
+                                                        .with_committed_leader_epoch(-1)
+                                                        .with_metadata(Some(str_bytes("")))
+                                                        .with_error_code(
+                                                            group_error_code(&unstable_code).code(),
+                                                        );
+                                                }
+                                                r.with_committed_offset(p.offset)
                                                     .with_committed_leader_epoch(p.leader_epoch)
                                                     .with_metadata(Some(str_bytes(p.metadata)))
                                             })
@@ -58,16 +83,25 @@ pub fn handle(broker: &Broker, req: OffsetFetchRequest, version: i16) -> OffsetF
             .collect()
     });
     let fetched = groups.fetch_offsets(req.group_id.as_str(), topics);
+    let pending = unstable(req.group_id.as_str());
     OffsetFetchResponse::default().with_topics(
         fetched
             .into_iter()
             .map(|t| {
                 OffsetFetchResponseTopic::default()
-                    .with_name(TopicName(str_bytes(t.topic)))
+                    .with_name(TopicName(str_bytes(t.topic.clone())))
                     .with_partitions(
                         t.partitions
                             .into_iter()
                             .map(|p| {
+                                if pending.contains(&(t.topic.clone(), p.partition)) {
+                                    return OffsetFetchResponsePartition::default()
+                                        .with_partition_index(p.partition)
+                                        .with_committed_offset(-1)
+                                        .with_committed_leader_epoch(-1)
+                                        .with_metadata(Some(str_bytes("")))
+                                        .with_error_code(group_error_code(&unstable_code).code());
+                                }
                                 OffsetFetchResponsePartition::default()
                                     .with_partition_index(p.partition)
                                     .with_committed_offset(p.offset)

@@ -1,5 +1,10 @@
 //! Produce: one v2 batch per partition, validated and appended by storage
 //! without decoding its records. acks=0 gets no response at all.
+//!
+//! A transactional batch is first verified with the transaction
+//! coordinator (Kafka's transaction verification, KIP-890 part 1): its
+//! partition must have been added to the producer's open transaction, by
+//! the producer's current epoch.
 
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
@@ -7,17 +12,23 @@ use kafka_protocol::ResponseError;
 use tracing::debug;
 
 use super::str_bytes;
-use crate::broker::{is_internal_topic, storage_error_code, Broker};
+use crate::broker::{is_internal_topic, storage_error_code, txn_error_code, Broker};
+use crate::record::{BatchHeader, NO_SEQUENCE};
+use crate::txn::TxnError;
 
 pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<ProduceResponse> {
     let acks = req.acks;
     let acks_valid = matches!(acks, -1..=1);
     let now = broker.now_ms();
+    // Appends whose flush policy asks for an fsync before the ack: flushed
+    // together once every partition is appended (`storage::flush_logs`).
+    let mut unflushed = Vec::new();
 
-    let responses = req
+    let mut responses: Vec<TopicProduceResponse> = req
         .topic_data
         .into_iter()
-        .map(|topic_data| {
+        .enumerate()
+        .map(|(ti, topic_data)| {
             // From v13 topics are addressed by id.
             let topic = if version >= 13 {
                 broker.logs().topic_by_id(topic_data.topic_id)
@@ -32,7 +43,8 @@ pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<Prod
             let partition_responses = topic_data
                 .partition_data
                 .into_iter()
-                .map(|p| {
+                .enumerate()
+                .map(|(pi, p)| {
                     let base = PartitionProduceResponse::default()
                         .with_index(p.index)
                         .with_base_offset(-1)
@@ -61,8 +73,19 @@ pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<Prod
                     let Some(records) = p.records else {
                         return fail(ResponseError::InvalidRecord, Some("null records".into()));
                     };
-                    let (batch_bytes, batch_records) = (records.len(), crate::record::BatchHeader::parse(&records).map_or(0, |h| h.record_count));
-                    match log.append(records, now).inspect(|i| if !i.duplicate { crate::metrics::global().record_produce(topic.name(), batch_bytes, batch_records) }) {
+                    let header = crate::record::BatchHeader::parse(&records).ok();
+                    if let Some(h) = &header {
+                        if let Err((code, message)) = check_producer_fields(broker, h, req.transactional_id.as_ref().map(|t| t.as_str()), topic.name(), p.index, version) {
+                            return fail(code, Some(message));
+                        }
+                    }
+                    let (batch_bytes, batch_records) = (records.len(), header.map_or(0, |h| h.record_count));
+                    match log.append_unflushed(records, now).map(|(info, flush)| {
+                        if let Some(upto) = flush {
+                            unflushed.push(((ti, pi), (std::sync::Arc::clone(&log), upto)));
+                        }
+                        info
+                    }).inspect(|i| if !i.duplicate { crate::metrics::global().record_produce(topic.name(), batch_bytes, batch_records) }) {
                         Ok(info) => base
                             .with_base_offset(info.base_offset)
                             .with_log_append_time_ms(info.log_append_time_ms)
@@ -85,8 +108,76 @@ pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<Prod
         })
         .collect();
 
+    let (at, pending): (Vec<_>, Vec<_>) = unflushed.into_iter().unzip();
+    for ((ti, pi), flushed) in at
+        .into_iter()
+        .zip(crate::storage::flush_logs(&pending, now))
+    {
+        let Err(e) = flushed else { continue };
+        debug!(error = %e, "produce not acknowledged: flush failed");
+        if let Some(r) = responses
+            .get_mut(ti)
+            .and_then(|t| t.partition_responses.get_mut(pi))
+        {
+            r.error_code = storage_error_code(&e).code();
+            r.error_message = Some(str_bytes(e.to_string()));
+            r.base_offset = -1;
+            r.log_append_time_ms = -1;
+            r.log_start_offset = -1;
+        }
+    }
+
     if acks == 0 {
         return None;
     }
     Some(ProduceResponse::default().with_responses(responses))
+}
+
+/// Checks a batch's producer fields before it is appended: an idempotent
+/// batch needs a sequence, and a transactional one must belong to the
+/// producer's open transaction (the errors Kafka's verification answers,
+/// translated for the request `version` as Kafka does).
+fn check_producer_fields(
+    broker: &Broker,
+    h: &BatchHeader,
+    transactional_id: Option<&str>,
+    topic: &str,
+    partition: i32,
+    version: i16,
+) -> Result<(), (ResponseError, String)> {
+    if h.has_producer_id() && h.base_sequence == NO_SEQUENCE && !h.is_control() {
+        return Err((
+            ResponseError::InvalidRecord,
+            "a batch with a producer id must carry a sequence number".into(),
+        ));
+    }
+    if !h.is_transactional() || h.is_control() {
+        return Ok(());
+    }
+    let Some(txn_id) = transactional_id else {
+        return Err((
+            ResponseError::TransactionalIdAuthorizationFailed,
+            "transactional records need the request's transactional id".into(),
+        ));
+    };
+    broker
+        .txns()
+        .verify_partition(
+            txn_id,
+            h.producer_id,
+            h.producer_epoch,
+            &(topic.to_string(), partition),
+        )
+        .map_err(|e| {
+            let code = match &e {
+                TxnError::TransactionAbortable if version <= 10 => ResponseError::InvalidTxnState,
+                TxnError::ConcurrentTransactions => ResponseError::NotEnoughReplicas,
+                TxnError::ProducerFenced { .. } => ResponseError::InvalidProducerEpoch,
+                other => txn_error_code(other, true),
+            };
+            (
+                code,
+                format!("Partition was not verified in the transaction: {e}"),
+            )
+        })
 }

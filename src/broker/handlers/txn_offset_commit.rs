@@ -1,0 +1,99 @@
+//! TxnOffsetCommit (v0–v5): offsets committed inside a producer's
+//! transaction. The group's `__consumer_offsets` partition must be part of
+//! the transaction (AddOffsetsToTxn), checked with the transaction
+//! coordinator first, as Kafka's transaction verification does; then the
+//! group coordinator validates the member (v3+) and stores the offsets,
+//! visible to OffsetFetch only once the transaction commits.
+
+use kafka_protocol::messages::txn_offset_commit_response::{
+    TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
+};
+use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
+use kafka_protocol::ResponseError;
+
+use super::commit_plan::{self, RequestedOffset};
+use crate::broker::{txn_error_code, Broker};
+use crate::group::coordinator::{CommitParams, TxnCommitParams};
+use crate::group::offsets::OFFSETS_TOPIC;
+use crate::txn::TxnError;
+
+pub fn handle(
+    broker: &Broker,
+    req: TxnOffsetCommitRequest,
+    version: i16,
+) -> TxnOffsetCommitResponse {
+    let group_id = req.group_id.as_str().to_string();
+    let partition = broker.groups().offsets_partition_for(&group_id);
+    let verified = broker.txns().verify_partition(
+        req.transactional_id.as_str(),
+        req.producer_id.0,
+        req.producer_epoch,
+        &(
+            OFFSETS_TOPIC.to_string(),
+            i32::try_from(partition).unwrap_or(i32::MAX),
+        ),
+    );
+    // Kafka's verification answers: older clients know neither
+    // TRANSACTION_ABORTABLE (v5+) nor PRODUCER_FENCED here.
+    let refused: Option<i16> = verified.err().map(|e| match e {
+        TxnError::TransactionAbortable if version < 5 => ResponseError::InvalidTxnState.code(),
+        e => txn_error_code(&e, false).code(),
+    });
+
+    let requested = req.topics.iter().enumerate().flat_map(|(t, topic)| {
+        topic.partitions.iter().map(move |p| RequestedOffset {
+            topic_index: t,
+            topic: topic.name.as_str(),
+            partition: p.partition_index,
+            offset: p.committed_offset,
+            leader_epoch: if version >= 2 {
+                p.committed_leader_epoch
+            } else {
+                -1
+            },
+            metadata: p.committed_metadata.as_ref().map(|m| m.as_str()),
+        })
+    });
+    let (plan, offsets) = commit_plan::plan(broker, requested, refused);
+    let results = if offsets.is_empty() {
+        Vec::new()
+    } else {
+        let (generation_id, member_id, group_instance_id) = if version >= 3 {
+            (
+                req.generation_id,
+                req.member_id.as_str().to_string(),
+                req.group_instance_id
+                    .as_ref()
+                    .map(|s| s.as_str().to_string()),
+            )
+        } else {
+            (-1, String::new(), None)
+        };
+        broker.groups().txn_commit_offsets(TxnCommitParams {
+            producer_id: req.producer_id.0,
+            producer_epoch: req.producer_epoch,
+            commit: CommitParams {
+                group_id,
+                generation_id,
+                member_id,
+                group_instance_id,
+                retention_time_ms: -1,
+                unknown_group_is_not_found: false,
+                offsets,
+            },
+        })
+    };
+    let mut topics: Vec<TxnOffsetCommitResponseTopic> = req
+        .topics
+        .iter()
+        .map(|t| TxnOffsetCommitResponseTopic::default().with_name(t.name.clone()))
+        .collect();
+    for (t, partition, code) in plan.answers(results) {
+        topics[t].partitions.push(
+            TxnOffsetCommitResponsePartition::default()
+                .with_partition_index(partition)
+                .with_error_code(code),
+        );
+    }
+    TxnOffsetCommitResponse::default().with_topics(topics)
+}

@@ -1,0 +1,1099 @@
+//! The per-partition storage side of transactions (Kafka's
+//! `ProducerStateManager` transaction tracking, `UnifiedLog`'s last stable
+//! offset and `collectAbortedTransactions`): transaction markers, the last
+//! stable offset (LSO), `read_committed` reads, and replaying markers on
+//! open. The transaction coordinator (outside storage) decides *when* a
+//! transaction ends; this module writes what that means into the log.
+//!
+//! * A transactional batch from a producer with no ongoing transaction here
+//!   starts one at its base offset (`producer_state`).
+//! * [`Log::write_txn_marker`] appends a COMMIT or ABORT control batch in
+//!   Kafka's format and ends the producer's transaction. On ABORT of an
+//!   ongoing transaction it also records `{producer, first offset, marker
+//!   offset, LSO}` in the active segment's `.txnindex` (`txn_index`),
+//!   written before the marker itself so the marker is never in the log
+//!   without its entry while the broker runs.
+//! * LSO = first offset of the earliest ongoing transaction, else the high
+//!   watermark. A `read_committed` read returns only whole batches below
+//!   it, plus the aborted transactions overlapping what it returns, which
+//!   the client uses to drop aborted batches (the broker never filters).
+//! * On open, the replay of batch headers after the producer snapshot reads
+//!   each marker's type from its (always uncompressed) body, so ongoing
+//!   transactions, epochs and the aborted entries of the replayed range are
+//!   rebuilt exactly as they were written.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use tracing::debug;
+
+use super::error::{io_err, Result, StorageError};
+use super::log::{AppendInfo, Log, LogInner, ReadResult};
+use super::log_config::TimestampType;
+use super::producer_state::ProducerStateManager;
+use super::segment::SegmentReader;
+use super::txn_index::{self, AbortedTxnEntry};
+use crate::record::{
+    header_copy, validate_batch, BatchBuilder, BatchHeader, BatchIter, NewRecord, RecordIter,
+    ATTR_CONTROL, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, NO_SEQUENCE,
+};
+
+/// Which records a read may return (Kafka's `IsolationLevel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// Everything up to the high watermark.
+    ReadUncommitted,
+    /// Only batches below the last stable offset, with the aborted
+    /// transactions among them listed.
+    ReadCommitted,
+}
+
+/// Control record type of an ABORT marker (Kafka's `ControlRecordType`).
+const CONTROL_ABORT: i16 = 0;
+/// Control record type of a COMMIT marker.
+const CONTROL_COMMIT: i16 = 1;
+
+/// The COMMIT/ABORT control batch Kafka's `EndTransactionMarker` writes:
+/// one record, key = version 0 + type, value = version 0 + coordinator
+/// epoch.
+fn marker_batch(
+    base_offset: i64,
+    producer_id: i64,
+    producer_epoch: i16,
+    commit: bool,
+    coordinator_epoch: i32,
+    now_ms: i64,
+    log_append_time: bool,
+) -> Vec<u8> {
+    let kind = if commit {
+        CONTROL_COMMIT
+    } else {
+        CONTROL_ABORT
+    };
+    let mut key = 0i16.to_be_bytes().to_vec();
+    key.extend_from_slice(&kind.to_be_bytes());
+    let mut value = 0i16.to_be_bytes().to_vec();
+    value.extend_from_slice(&coordinator_epoch.to_be_bytes());
+    let mut b =
+        BatchBuilder::new(base_offset, now_ms).producer(producer_id, producer_epoch, NO_SEQUENCE);
+    b.attributes = ATTR_TRANSACTIONAL | ATTR_CONTROL;
+    if log_append_time {
+        b.attributes |= ATTR_LOG_APPEND_TIME;
+    }
+    b.build(&[NewRecord {
+        timestamp: now_ms,
+        key: Some(key),
+        value: Some(value),
+        headers: Vec::new(),
+    }])
+}
+
+/// `Some(true)` for a COMMIT marker, `Some(false)` for ABORT, `None` for
+/// any other (unknown, damaged) control batch, which Kafka ignores too.
+pub(crate) fn marker_is_commit(batch: &[u8]) -> Option<bool> {
+    let first = RecordIter::new(batch).ok()?.next()?.ok()?;
+    let key = first.key?;
+    match i16::from_be_bytes([*key.get(2)?, *key.get(3)?]) {
+        CONTROL_COMMIT => Some(true),
+        CONTROL_ABORT => Some(false),
+        _ => None,
+    }
+}
+
+/// The entry an ABORT of `pid`'s transaction starting at `first_offset`,
+/// with its marker at `marker_offset`, leaves in the index: the LSO right
+/// after it is the earliest *other* ongoing transaction's first offset
+/// (Kafka's `ProducerStateManager.lastStableOffset(completedTxn)`).
+fn aborted_entry(
+    state: &ProducerStateManager,
+    pid: i64,
+    first_offset: i64,
+    marker_offset: i64,
+) -> AbortedTxnEntry {
+    AbortedTxnEntry {
+        producer_id: pid,
+        first_offset,
+        last_offset: marker_offset,
+        last_stable_offset: state
+            .first_unstable_offset(Some(pid))
+            .unwrap_or(marker_offset + 1),
+    }
+}
+
+/// Replays the control batch `h` at `pos` on open (see the module docs),
+/// adding the entry of an aborted transaction to `aborted`.
+pub(crate) fn replay_marker(
+    state: &mut ProducerStateManager,
+    reader: &SegmentReader,
+    pos: u64,
+    h: &BatchHeader,
+    aborted: &mut Vec<AbortedTxnEntry>,
+) -> Result<()> {
+    if !h.has_producer_id() {
+        return Ok(());
+    }
+    let batch = reader.read_batch(pos, h)?;
+    let Some(commit) = marker_is_commit(&batch) else {
+        return Ok(());
+    };
+    let first = state.txn_first_offset(h.producer_id);
+    let entry = first
+        .filter(|_| !commit)
+        .map(|f| aborted_entry(state, h.producer_id, f, h.base_offset));
+    state.end_txn(h.producer_id, h.producer_epoch, h.max_timestamp);
+    aborted.extend(entry);
+    Ok(())
+}
+
+/// fsyncs `.txnindex` files written since the last flush; one that is gone
+/// meanwhile belonged to a deleted segment.
+pub(crate) fn sync_txn_indexes(paths: &[PathBuf]) -> Result<()> {
+    for p in paths {
+        match File::open(p) {
+            Ok(f) => f.sync_data().map_err(io_err("fsync", p))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err("open", p)(e)),
+        }
+    }
+    Ok(())
+}
+
+impl LogInner {
+    /// See [`Log::last_stable_offset`]. Never below the log start offset
+    /// (as in Kafka): retention or DeleteRecords may have removed the start
+    /// of a transaction that is still open.
+    pub(super) fn last_stable_offset(&self) -> i64 {
+        self.producers
+            .first_unstable_offset(None)
+            .map_or(self.next_offset, |f| {
+                f.max(self.log_start_offset).min(self.next_offset)
+            })
+    }
+}
+
+impl Log {
+    /// Appends a COMMIT (`commit`) or ABORT marker ending `producer_id`'s
+    /// transaction on this partition (Kafka's format: see `marker_batch`),
+    /// flushed per the log's flush policy like any append. The epoch may be
+    /// above the producer's (a bump: its next batch must start at sequence
+    /// 0); below it is `InvalidProducerEpoch`. A marker for a producer with
+    /// no ongoing transaction here is still written, as in Kafka.
+    pub fn write_txn_marker(
+        &self,
+        producer_id: i64,
+        producer_epoch: i16,
+        commit: bool,
+        coordinator_epoch: i32,
+        now_ms: i64,
+    ) -> Result<AppendInfo> {
+        if producer_id < 0 || producer_epoch < 0 {
+            return Err(StorageError::InvalidRecord(
+                "transaction marker without a producer id and epoch",
+            ));
+        }
+        if self.deleted.load(Ordering::Acquire) {
+            return Err(StorageError::UnknownTopic(self.tp.topic.clone()));
+        }
+        let (info, next_offset, flush) = {
+            let mut inner = self.lock();
+            inner.producers.check_marker(producer_id, producer_epoch)?;
+            let base = inner.next_offset;
+            let log_append = inner.config.message_timestamp_type == TimestampType::LogAppendTime;
+            let batch = marker_batch(
+                base,
+                producer_id,
+                producer_epoch,
+                commit,
+                coordinator_epoch,
+                now_ms,
+                log_append,
+            );
+            let header = validate_batch(&batch)?;
+            let head = header_copy(&batch)?;
+            self.prepare_append(&mut inner, batch.len(), header.last_offset(), now_ms)?;
+            let entry = inner
+                .producers
+                .txn_first_offset(producer_id)
+                .filter(|_| !commit)
+                .map(|f| aborted_entry(&inner.producers, producer_id, f, base));
+            // The index entry goes first (module docs), at the place the
+            // active segment's entries end.
+            let segment = inner.active.base_offset();
+            let n = inner.aborted.count_from(segment);
+            let written = match &entry {
+                Some(e) => Some(txn_index::append(&self.dir, segment, n, e)?),
+                None => None,
+            };
+            let flush = match self.commit_append(&mut inner, &head, &batch, &header, now_ms) {
+                Ok(flush) => flush,
+                Err(e) => {
+                    if written.is_some() {
+                        txn_index::truncate(&self.dir, segment, n);
+                    }
+                    return Err(e);
+                }
+            };
+            inner.producers.end_txn(producer_id, producer_epoch, now_ms);
+            if let (Some(e), Some((path, created))) = (entry, written) {
+                inner.aborted.push(e);
+                if !inner.txn_index_unsynced.contains(&path) {
+                    inner.txn_index_unsynced.push(path);
+                }
+                if created {
+                    inner.dir_dirty = true;
+                }
+            }
+            debug!(partition = %self.tp, producer_id, producer_epoch, commit, offset = base,
+                "wrote transaction marker");
+            let info = AppendInfo {
+                base_offset: base,
+                log_append_time_ms: if log_append { now_ms } else { -1 },
+                log_start_offset: inner.log_start_offset,
+                duplicate: false,
+            };
+            (info, inner.next_offset, flush)
+        };
+        if flush {
+            self.flush_to(next_offset, Some(now_ms))?;
+        }
+        Ok(info)
+    }
+
+    /// First offset of the earliest ongoing transaction on this partition,
+    /// else the high watermark.
+    pub fn last_stable_offset(&self) -> i64 {
+        self.lock().last_stable_offset()
+    }
+
+    /// `(producer_id, first_offset)` of each ongoing transaction, by first
+    /// offset.
+    pub fn ongoing_transactions(&self) -> Vec<(i64, i64)> {
+        self.lock().producers.ongoing_transactions()
+    }
+
+    /// Every producer this partition remembers (DescribeProducers).
+    pub fn producers(&self) -> Vec<super::producer_state::ProducerSummary> {
+        self.lock().producers.summaries()
+    }
+
+    /// [`Log::read`]. The LSO and the candidate aborted transactions are
+    /// taken before the batches are read: a stale LSO only hides batches
+    /// that were not stable yet, and every transaction aborted below it
+    /// already has its entry.
+    pub(super) fn read_isolated(
+        &self,
+        fetch_offset: i64,
+        max_bytes: usize,
+        min_one_batch: bool,
+        isolation: Isolation,
+    ) -> Result<ReadResult> {
+        let committed = isolation == Isolation::ReadCommitted;
+        let (lso, candidates, log_start, log_end) = {
+            let inner = self.lock();
+            let end = inner.next_offset;
+            let lso = inner.last_stable_offset();
+            let candidates = if committed && fetch_offset < lso {
+                inner.aborted.collect(fetch_offset, lso)
+            } else {
+                Vec::new()
+            };
+            (lso, candidates, inner.log_start_offset, end)
+        };
+        if !committed {
+            let mut r = self.read_uncommitted(fetch_offset, max_bytes, min_one_batch)?;
+            r.last_stable_offset = lso.min(r.high_watermark);
+            return Ok(r);
+        }
+        if fetch_offset >= lso {
+            if fetch_offset < log_start || fetch_offset > log_end {
+                return Err(StorageError::OffsetOutOfRange {
+                    requested: fetch_offset,
+                    log_start,
+                    log_end,
+                });
+            }
+            return Ok(ReadResult {
+                records: Bytes::new(),
+                high_watermark: log_end,
+                log_start_offset: log_start,
+                last_stable_offset: lso,
+                aborted: Vec::new(),
+            });
+        }
+        let mut r = self.read_uncommitted(fetch_offset, max_bytes, min_one_batch)?;
+        // Whole batches below the LSO only. The LSO is always a batch
+        // boundary, so this cuts between batches, never inside one.
+        let mut keep = 0usize;
+        let mut upper = None;
+        for item in BatchIter::headers_only(&r.records) {
+            let (pos, h) = item?;
+            if h.last_offset() >= lso {
+                break;
+            }
+            keep = pos + h.total_len();
+            upper = Some(h.next_offset());
+        }
+        r.records.truncate(keep);
+        r.last_stable_offset = lso;
+        r.aborted = match upper {
+            Some(u) => candidates
+                .into_iter()
+                .filter(|a| a.first_offset < u)
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::fs;
+
+    use super::*;
+    use crate::record::BATCH_HEADER_LEN;
+    use crate::storage::test_util::*;
+    use crate::storage::{AbortedTxn, LogConfig, StorageError};
+
+    const RC: Isolation = Isolation::ReadCommitted;
+    const RU: Isolation = Isolation::ReadUncommitted;
+
+    /// A transactional batch of `n` keyed records `key=value`.
+    fn txn(pid: i64, epoch: i16, seq: i32, n: usize, key: &str, value: &str) -> Bytes {
+        let mut b = BatchBuilder::new(0, 1000).producer(pid, epoch, seq);
+        b.attributes = ATTR_TRANSACTIONAL;
+        let recs: Vec<NewRecord> = (0..n)
+            .map(|_| NewRecord {
+                timestamp: 1000,
+                key: Some(key.as_bytes().to_vec()),
+                value: Some(value.as_bytes().to_vec()),
+                headers: Vec::new(),
+            })
+            .collect();
+        Bytes::from(b.build(&recs))
+    }
+
+    fn plain(key: &str, value: &str) -> Bytes {
+        Bytes::from(BatchBuilder::new(0, 1000).build(&[NewRecord {
+            timestamp: 1000,
+            key: Some(key.as_bytes().to_vec()),
+            value: Some(value.as_bytes().to_vec()),
+            headers: Vec::new(),
+        }]))
+    }
+
+    fn entries(log: &Log) -> Vec<AbortedTxnEntry> {
+        log.lock().aborted.entries().to_vec()
+    }
+
+    fn pids(v: &[AbortedTxn]) -> Vec<(i64, i64)> {
+        v.iter().map(|a| (a.producer_id, a.first_offset)).collect()
+    }
+
+    fn headers(records: &[u8]) -> Vec<BatchHeader> {
+        BatchIter::new(records).map(|i| i.unwrap().1).collect()
+    }
+
+    /// What a read_committed client ends up with (librdkafka's filtering):
+    /// reads the whole log with `ReadCommitted`, drops the batches of the
+    /// aborted transactions reported and every control batch. Returns
+    /// `(offset, key, value)` of the records kept.
+    fn committed_view(log: &Log) -> Vec<(i64, String, String)> {
+        let mut out = Vec::new();
+        let mut offset = log.log_start_offset();
+        let mut aborted: Vec<AbortedTxn> = Vec::new();
+        let mut in_aborted: HashSet<i64> = HashSet::new();
+        loop {
+            let r = log.read(offset, 1 << 20, true, RC).unwrap();
+            if r.records.is_empty() {
+                break;
+            }
+            aborted.extend(r.aborted);
+            for item in BatchIter::new(&r.records) {
+                let (pos, h) = item.unwrap();
+                let bytes = &r.records[pos..pos + h.total_len()];
+                for a in aborted.iter().filter(|a| a.first_offset <= h.base_offset) {
+                    in_aborted.insert(a.producer_id);
+                }
+                aborted.retain(|a| a.first_offset > h.base_offset);
+                offset = h.next_offset();
+                if h.is_control() {
+                    if marker_is_commit(bytes) == Some(false) {
+                        in_aborted.remove(&h.producer_id);
+                    }
+                    continue;
+                }
+                if h.is_transactional() && in_aborted.contains(&h.producer_id) {
+                    continue;
+                }
+                for rec in RecordIter::new(bytes).unwrap() {
+                    let rec = rec.unwrap();
+                    out.push((
+                        rec.offset,
+                        String::from_utf8(rec.key.unwrap_or_default().to_vec()).unwrap(),
+                        String::from_utf8(rec.value.unwrap_or_default().to_vec()).unwrap(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn marker_batch_is_kafkas_format() {
+        let b = marker_batch(7, 42, 3, true, 9, 1234, false);
+        let h = validate_batch(&b).unwrap();
+        assert!(h.is_control() && h.is_transactional());
+        assert_eq!((h.producer_id, h.producer_epoch), (42, 3));
+        assert_eq!((h.base_sequence, h.record_count, h.base_offset), (-1, 1, 7));
+        assert_eq!(h.total_len(), b.len());
+        assert!(b.len() > BATCH_HEADER_LEN);
+        let r = RecordIter::new(&b).unwrap().next().unwrap().unwrap();
+        assert_eq!(r.key.unwrap(), &[0, 0, 0, 1]);
+        assert_eq!(r.value.unwrap(), &[0, 0, 0, 0, 0, 9]);
+        assert_eq!(marker_is_commit(&b), Some(true));
+        let a = marker_batch(0, 42, 3, false, 9, 1234, true);
+        assert_eq!(marker_is_commit(&a), Some(false));
+        assert!(validate_batch(&a).unwrap().timestamp_type_is_log_append());
+    }
+
+    #[test]
+    fn markers_end_transactions_and_move_the_lso() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), LogConfig::default());
+        let mut rx = log.subscribe();
+        log.append(plain("k", "a"), 0).unwrap(); // 0
+        assert_eq!(log.last_stable_offset(), 1);
+        log.append(txn(1, 0, 0, 2, "k", "t1"), 0).unwrap(); // 1..=2
+        log.append(txn(2, 0, 0, 1, "k", "t2"), 0).unwrap(); // 3
+        log.append(txn(1, 0, 2, 1, "k", "t1"), 0).unwrap(); // 4
+        assert_eq!(log.last_stable_offset(), 1);
+        assert_eq!(log.ongoing_transactions(), vec![(1, 1), (2, 3)]);
+        rx.borrow_and_update();
+        let m = log.write_txn_marker(1, 0, true, 5, 0).unwrap(); // 5
+        assert_eq!(m.base_offset, 5);
+        assert!(!m.duplicate);
+        assert!(
+            rx.has_changed().unwrap(),
+            "a marker publishes the high watermark"
+        );
+        assert_eq!(*rx.borrow_and_update(), 6);
+        assert_eq!(log.last_stable_offset(), 3);
+        assert_eq!(log.ongoing_transactions(), vec![(2, 3)]);
+        assert!(entries(&log).is_empty(), "a commit records nothing");
+        log.write_txn_marker(2, 0, false, 5, 0).unwrap(); // 6
+        assert_eq!(log.last_stable_offset(), 7);
+        assert!(log.ongoing_transactions().is_empty());
+        assert_eq!(
+            entries(&log),
+            vec![AbortedTxnEntry {
+                producer_id: 2,
+                first_offset: 3,
+                last_offset: 6,
+                last_stable_offset: 7
+            }]
+        );
+        // A marker for a producer without a transaction here is written
+        // anyway and records nothing.
+        assert_eq!(
+            log.write_txn_marker(9, 0, false, 5, 0).unwrap().base_offset,
+            7
+        );
+        assert_eq!(entries(&log).len(), 1);
+        // The markers are in the log, in Kafka's format.
+        let all = log.read(0, 1 << 20, true, RU).unwrap();
+        assert!(all.aborted.is_empty());
+        assert_eq!(all.last_stable_offset, 8);
+        let hs = headers(&all.records);
+        let markers: Vec<_> = hs.iter().filter(|h| h.is_control()).collect();
+        assert_eq!(markers.len(), 3);
+        assert!(markers
+            .iter()
+            .all(|h| h.is_transactional() && h.base_sequence == -1));
+        // A client still cannot send a control batch.
+        let mut b = BatchBuilder::new(0, 0).producer(1, 0, 3);
+        b.attributes = ATTR_TRANSACTIONAL | ATTR_CONTROL;
+        assert!(matches!(
+            log.append(Bytes::from(b.build(&[NewRecord::new(0, vec![0u8; 4])])), 0),
+            Err(StorageError::InvalidRecord(_))
+        ));
+    }
+
+    #[test]
+    fn non_transactional_batch_inside_a_transaction_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), LogConfig::default());
+        log.append(txn(1, 0, 0, 1, "k", "v"), 0).unwrap();
+        assert!(matches!(
+            log.append(idem(1, 0, 1, 1), 0),
+            Err(StorageError::InvalidTxnState(_))
+        ));
+        assert_eq!(log.log_end_offset(), 1);
+        // Retries of the transactional batch are still deduplicated.
+        assert!(log.append(txn(1, 0, 0, 1, "k", "v"), 0).unwrap().duplicate);
+        log.write_txn_marker(1, 0, true, 0, 0).unwrap();
+        // After the transaction, the same epoch continues its sequence.
+        log.append(idem(1, 0, 1, 1), 0).unwrap();
+    }
+
+    #[test]
+    fn read_committed_stops_at_the_lso_and_lists_aborted_transactions() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), LogConfig::default());
+        log.append(plain("k", "p0"), 0).unwrap(); // 0
+        log.append(txn(1, 0, 0, 2, "k", "c1"), 0).unwrap(); // 1..=2
+        log.append(txn(2, 0, 0, 1, "k", "a2"), 0).unwrap(); // 3
+        log.append(txn(1, 0, 2, 1, "k", "c1"), 0).unwrap(); // 4
+
+        // Only the plain batch is stable.
+        let r = log.read(0, 1 << 20, true, RC).unwrap();
+        assert_eq!(headers(&r.records).len(), 1);
+        assert_eq!((r.last_stable_offset, r.high_watermark), (1, 5));
+        assert!(r.aborted.is_empty());
+        // Past the LSO: empty, not an error; past the log end: an error.
+        let r = log.read(3, 1 << 20, true, RC).unwrap();
+        assert!(r.records.is_empty() && r.aborted.is_empty());
+        assert_eq!(r.last_stable_offset, 1);
+        assert!(matches!(
+            log.read(6, 100, true, RC),
+            Err(StorageError::OffsetOutOfRange { .. })
+        ));
+        // ReadUncommitted is unchanged but reports the LSO.
+        let r = log.read(0, 1 << 20, true, RU).unwrap();
+        assert_eq!(headers(&r.records).len(), 4);
+        assert_eq!(r.last_stable_offset, 1);
+
+        log.write_txn_marker(1, 0, true, 0, 0).unwrap(); // 5: LSO -> 3
+        let r = log.read(0, 1 << 20, true, RC).unwrap();
+        let hs = headers(&r.records);
+        assert_eq!(
+            hs.last().unwrap().next_offset(),
+            3,
+            "batch 4 is past producer 2's start"
+        );
+        log.write_txn_marker(2, 0, false, 0, 0).unwrap(); // 6: LSO -> 7
+
+        log.append(txn(3, 0, 0, 1, "k", "a3"), 0).unwrap(); // 7
+        log.append(txn(1, 0, 3, 1, "k", "a1"), 0).unwrap(); // 8
+        log.append(plain("k", "p9"), 0).unwrap(); // 9
+        log.write_txn_marker(3, 0, false, 0, 0).unwrap(); // 10
+        log.append(txn(2, 0, 1, 1, "k", "c2"), 0).unwrap(); // 11
+        log.write_txn_marker(1, 0, false, 0, 0).unwrap(); // 12
+        log.write_txn_marker(2, 0, true, 0, 0).unwrap(); // 13
+        assert_eq!(log.last_stable_offset(), 14);
+        let expect = [(2i64, 3i64, 6i64), (3, 7, 10), (1, 8, 12)];
+        let got: Vec<_> = entries(&log)
+            .iter()
+            .map(|e| (e.producer_id, e.first_offset, e.last_offset))
+            .collect();
+        assert_eq!(got, expect);
+        assert_eq!(
+            entries(&log)[1].last_stable_offset,
+            8,
+            "producer 1 was still open"
+        );
+
+        // Every fetch offset and size: whole batches below the LSO, and
+        // exactly Kafka's aborted list for the range returned.
+        let sizes = [1usize, 80, 200, 1 << 20];
+        for fetch in 0..14 {
+            for &max in &sizes {
+                let r = log.read(fetch, max, true, RC).unwrap();
+                let hs = headers(&r.records);
+                assert!(!hs.is_empty(), "min_one_batch at {fetch}");
+                assert!(hs[0].last_offset() >= fetch);
+                let upper = hs.last().unwrap().next_offset();
+                let want: Vec<(i64, i64)> = expect
+                    .iter()
+                    .filter(|(_, first, last)| *last >= fetch && *first < upper)
+                    .map(|(p, f, _)| (*p, *f))
+                    .collect();
+                assert_eq!(pids(&r.aborted), want, "fetch {fetch} max {max}");
+            }
+        }
+        // A client filtering with those lists sees the committed records only.
+        let values: Vec<String> = committed_view(&log)
+            .into_iter()
+            .map(|(_, _, v)| v)
+            .collect();
+        assert_eq!(values, ["p0", "c1", "c1", "c1", "p9", "c2"]);
+    }
+
+    #[test]
+    fn marker_with_a_higher_epoch_bumps_the_producer() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), LogConfig::default());
+        log.append(txn(1, 3, 0, 1, "k", "v"), 0).unwrap();
+        log.append(txn(1, 3, 1, 1, "k", "v"), 0).unwrap();
+        // The coordinator aborts on a timeout with a bumped epoch.
+        log.write_txn_marker(1, 4, false, 0, 0).unwrap();
+        assert_eq!(log.last_stable_offset(), 3);
+        // The old epoch is fenced, for data and for markers.
+        assert!(matches!(
+            log.append(txn(1, 3, 2, 1, "k", "v"), 0),
+            Err(StorageError::InvalidProducerEpoch {
+                current_epoch: 4,
+                ..
+            })
+        ));
+        assert!(matches!(
+            log.write_txn_marker(1, 3, true, 0, 0),
+            Err(StorageError::InvalidProducerEpoch { epoch: 3, .. })
+        ));
+        // The new epoch starts at sequence 0.
+        assert!(matches!(
+            log.append(txn(1, 4, 2, 1, "k", "v"), 0),
+            Err(StorageError::OutOfOrderSequence { .. })
+        ));
+        log.append(txn(1, 4, 0, 1, "k", "v"), 0).unwrap();
+        assert_eq!(log.ongoing_transactions(), vec![(1, 3)]);
+        // The same holds after a restart (replay of the marker).
+        drop(log);
+        let log = open(dir.path(), LogConfig::default());
+        assert_eq!(log.ongoing_transactions(), vec![(1, 3)]);
+        assert!(matches!(
+            log.write_txn_marker(1, 3, true, 0, 0),
+            Err(StorageError::InvalidProducerEpoch { .. })
+        ));
+        assert!(log.append(txn(1, 4, 0, 1, "k", "v"), 0).unwrap().duplicate);
+        log.write_txn_marker(1, 4, true, 0, 0).unwrap();
+        assert_eq!(log.last_stable_offset(), log.high_watermark());
+    }
+
+    /// A log with aborted transactions spread over several segments, the
+    /// last one in the active segment and one transaction left open.
+    /// Also returns the values a read_committed client must see, in order.
+    fn txn_log(root: &std::path::Path) -> (Log, Vec<String>) {
+        let log = open(root, small());
+        let mut seq = [0i32; 4];
+        // Values in offset order; `None` once known aborted.
+        let mut values: Vec<Option<String>> = Vec::new();
+        let mut pending: [Vec<usize>; 4] = Default::default();
+        let end = |pid: i64,
+                   commit: bool,
+                   values: &mut Vec<Option<String>>,
+                   pending: &mut [Vec<usize>; 4]| {
+            log.write_txn_marker(pid, 0, commit, 0, 0).unwrap();
+            for i in pending[pid as usize].drain(..) {
+                if !commit {
+                    values[i] = None;
+                }
+            }
+        };
+        for i in 0..40i64 {
+            let pid = 1 + i % 3;
+            let s = &mut seq[pid as usize];
+            let v = format!("{pid}-{i}");
+            log.append(txn(pid, 0, *s, 2, "k", &v), 0).unwrap();
+            *s += 2;
+            for _ in 0..2 {
+                pending[pid as usize].push(values.len());
+                values.push(Some(v.clone()));
+            }
+            log.append(batch(1, 0), 0).unwrap();
+            values.push(Some("v".repeat(20)));
+            if i % 4 == 3 {
+                end(pid, i % 8 == 3, &mut values, &mut pending);
+            }
+        }
+        // One left open (beyond the LSO, never seen), then every other
+        // transaction ended, aborting the last one: the last write is an
+        // abort, so the active segment has an entry.
+        log.append(txn(4, 0, 0, 1, "k", "open"), 0).unwrap();
+        for pid in 1..=3 {
+            end(pid, pid != 3, &mut values, &mut pending);
+        }
+        assert!(log.segment_count() > 3);
+        (log, values.into_iter().flatten().collect())
+    }
+
+    #[test]
+    fn txn_index_survives_reopen_and_is_rebuilt_after_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let pd = pdir(dir.path());
+        let (want, ongoing, lso, view) = {
+            let (log, visible) = txn_log(dir.path());
+            let seen: Vec<String> = committed_view(&log)
+                .into_iter()
+                .map(|(_, _, v)| v)
+                .collect();
+            assert_eq!(seen, visible);
+            let e = entries(&log);
+            assert!(e.len() >= 5, "{e:?}");
+            let first_base = log.lock().sealed.keys().next().copied().unwrap();
+            assert!(
+                files_with_ext(&pd, "txnindex").len() > 1,
+                "entries in several segments"
+            );
+            assert!(e
+                .iter()
+                .any(|x| x.last_offset >= log.lock().active.base_offset()));
+            assert_eq!(first_base, 0);
+            (
+                e,
+                log.ongoing_transactions(),
+                log.last_stable_offset(),
+                committed_view(&log),
+            )
+        };
+        assert_eq!(ongoing.len(), 1);
+        let check = |log: &Log, what: &str| {
+            assert_eq!(entries(log), want, "{what}");
+            assert_eq!(log.ongoing_transactions(), ongoing, "{what}");
+            assert_eq!(log.last_stable_offset(), lso, "{what}");
+            assert_eq!(committed_view(log), view, "{what}");
+        };
+        // SIGKILL-style: dropped without a checkpoint.
+        check(&open(dir.path(), small()), "reopen after a crash");
+        // Clean shutdown: everything from the snapshot at the log end.
+        {
+            let log = open(dir.path(), small());
+            log.checkpoint().unwrap();
+        }
+        check(&open(dir.path(), small()), "reopen after a checkpoint");
+        // A torn tail on every file: cut, nothing lost.
+        let idx = files_with_ext(&pd, "txnindex");
+        for f in &idx {
+            let mut b = fs::read(f).unwrap();
+            b.extend_from_slice(&[7u8; 20]);
+            fs::write(f, b).unwrap();
+        }
+        check(&open(dir.path(), small()), "torn tails");
+        for f in &idx {
+            assert_eq!(fs::metadata(f).unwrap().len() % 34, 0, "{f:?} repaired");
+        }
+        // No snapshots and no index files: a full replay regenerates them.
+        for f in files_with_ext(&pd, "snapshot").iter().chain(&idx) {
+            fs::remove_file(f).unwrap();
+        }
+        check(&open(dir.path(), small()), "full replay");
+        assert_eq!(files_with_ext(&pd, "txnindex"), idx);
+    }
+
+    #[test]
+    fn an_abort_lost_with_the_log_tail_is_dropped_from_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let pd = pdir(dir.path());
+        let (active_log, before, marker_len) = {
+            let log = open(dir.path(), LogConfig::default());
+            log.append(txn(1, 0, 0, 1, "k", "a"), 0).unwrap(); // 0
+            log.write_txn_marker(1, 0, false, 0, 0).unwrap(); // 1
+            log.append(txn(2, 0, 0, 1, "k", "b"), 0).unwrap(); // 2
+            log.write_txn_marker(2, 0, false, 0, 0).unwrap(); // 3
+            let marker = log.read(3, 1 << 20, true, RU).unwrap().records.len();
+            log.checkpoint().unwrap(); // a snapshot *past* the lost marker
+            (files_with_ext(&pd, "log")[0].clone(), entries(&log), marker)
+        };
+        assert_eq!(before.len(), 2);
+        // The last marker is torn (never fully written).
+        let len = fs::metadata(&active_log).unwrap().len();
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .open(&active_log)
+            .unwrap();
+        f.set_len(len - marker_len as u64 + 10).unwrap();
+        drop(f);
+        let log = open(dir.path(), LogConfig::default());
+        assert_eq!(log.log_end_offset(), 3);
+        assert_eq!(entries(&log), before[..1].to_vec());
+        assert_eq!(log.ongoing_transactions(), vec![(2, 2)]);
+        assert_eq!(log.last_stable_offset(), 2);
+        assert_eq!(
+            fs::metadata(files_with_ext(&pd, "txnindex")[0].clone())
+                .unwrap()
+                .len(),
+            34
+        );
+        // The coordinator writes the marker again.
+        log.write_txn_marker(2, 0, false, 0, 0).unwrap();
+        assert_eq!(entries(&log), before);
+    }
+
+    #[test]
+    fn a_missing_active_txn_index_is_regenerated() {
+        let dir = tempfile::tempdir().unwrap();
+        let want = {
+            let (log, _) = txn_log(dir.path());
+            entries(&log)
+        };
+        let pd = pdir(dir.path());
+        let last = files_with_ext(&pd, "txnindex").pop().unwrap();
+        fs::remove_file(&last).unwrap();
+        let log = open(dir.path(), small());
+        assert_eq!(entries(&log), want);
+        assert!(last.exists());
+    }
+
+    #[test]
+    fn an_interrupted_compaction_swap_keeps_the_aborted_transactions() {
+        use crate::storage::file_names::{offset_file_path, swap_file_name, FileKind};
+        for partial in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let pd = pdir(dir.path());
+            let (want, bases) = {
+                let (log, _) = txn_log(dir.path());
+                log.checkpoint().unwrap();
+                let inner = log.lock();
+                let mut bases: Vec<i64> = inner.sealed.keys().copied().collect();
+                bases.push(inner.active.base_offset());
+                (inner.aborted.entries().to_vec(), bases)
+            };
+            // A swap replacing two sealed segments that both hold aborts
+            // with their concatenation (what a pass removing nothing
+            // writes).
+            let holds =
+                |from: i64, to: i64| want.iter().any(|e| (from..to).contains(&e.last_offset));
+            let i = (0..bases.len() - 2)
+                .find(|&i| holds(bases[i], bases[i + 1]) && holds(bases[i + 1], bases[i + 2]))
+                .unwrap();
+            let (b0, b1, b2) = (bases[i], bases[i + 1], bases[i + 2]);
+            let logs: Vec<u8> = [b0, b1]
+                .iter()
+                .flat_map(|&b| fs::read(offset_file_path(&pd, b, FileKind::Log)).unwrap())
+                .collect();
+            fs::write(pd.join(swap_file_name(b0, b2)), logs).unwrap();
+            let in_group = want
+                .iter()
+                .filter(|e| (b0..b2).contains(&e.last_offset))
+                .count();
+            if partial {
+                // The cleaner wrote the merged index, committed, and removed
+                // the second segment before the crash.
+                let merged = txn_index::merged(&pd, &[b0, b1]).unwrap();
+                txn_index::write_entries(&pd, b0, &merged).unwrap();
+                for kind in [
+                    FileKind::Log,
+                    FileKind::Index,
+                    FileKind::TimeIndex,
+                    FileKind::TxnIndex,
+                ] {
+                    let _ = fs::remove_file(offset_file_path(&pd, b1, kind));
+                }
+            }
+            let log = open(dir.path(), small());
+            assert_eq!(entries(&log), want, "partial={partial}");
+            assert!(!offset_file_path(&pd, b1, FileKind::TxnIndex).exists());
+            assert_eq!(
+                fs::metadata(offset_file_path(&pd, b0, FileKind::TxnIndex))
+                    .unwrap()
+                    .len(),
+                (in_group * 34) as u64
+            );
+        }
+    }
+
+    #[test]
+    fn segment_deletion_takes_its_txn_index_along() {
+        let dir = tempfile::tempdir().unwrap();
+        let pd = pdir(dir.path());
+        let (log, _) = txn_log(dir.path());
+        let before = entries(&log);
+        let idx = files_with_ext(&pd, "txnindex");
+        let second_base = log.lock().sealed.keys().nth(2).copied().unwrap();
+        log.delete_records(second_base).unwrap();
+        let after = entries(&log);
+        assert!(after.len() < before.len());
+        assert!(after.iter().all(|e| e.last_offset >= second_base));
+        let now = files_with_ext(&pd, "txnindex");
+        assert!(now.len() < idx.len());
+        // Every remaining file belongs to a remaining segment.
+        let logs: Vec<_> = files_with_ext(&pd, "log")
+            .iter()
+            .map(|p| p.with_extension(""))
+            .collect();
+        assert!(now.iter().all(|p| logs.contains(&p.with_extension(""))));
+        drop(log);
+        assert_eq!(entries(&open(dir.path(), small())), after);
+    }
+
+    /// Random interleavings of transactional producers, plain appends,
+    /// commits, aborts, rolls and restarts (clean or crash) against a model
+    /// of what a read_committed client sees and of the LSO.
+    #[test]
+    fn random_transactions_match_a_model() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        for round in 0..6 {
+            let dir = tempfile::tempdir().unwrap();
+            // Odd rounds compact too; keys are unique, so the cleaner may
+            // only remove the batches of aborted transactions.
+            let compact = round % 2 == 1;
+            let cfg = LogConfig {
+                segment_bytes: 400 + 200 * round,
+                index_interval_bytes: 64,
+                cleanup_policy: if compact { "compact" } else { "delete" }.into(),
+                min_cleanable_dirty_ratio_ppm: 0,
+                ..LogConfig::default()
+            };
+            let mut log = open(dir.path(), cfg.clone());
+            // Model: (offset, value, producer or -1) of every data record,
+            // and per producer its open transaction's first offset.
+            let mut records: Vec<(i64, String, i64)> = Vec::new();
+            let mut aborted_values: HashSet<String> = HashSet::new();
+            let mut open_txn: [Option<i64>; 4] = [None; 4];
+            let mut seq = [0i32; 4];
+            for step in 0..300 {
+                let pid = next(4) as i64;
+                let p = pid as usize;
+                let op = next(10);
+                match op {
+                    0..=3 => {
+                        let v = format!("{round}-{step}");
+                        let at = log.append(txn(pid, 0, seq[p], 1, &v, &v), 0).unwrap();
+                        seq[p] += 1;
+                        open_txn[p].get_or_insert(at.base_offset);
+                        records.push((at.base_offset, v, pid));
+                    }
+                    4..=5 => {
+                        let v = format!("{round}-{step}-plain");
+                        let at = log.append(plain(&v, &v), 0).unwrap();
+                        records.push((at.base_offset, v, -1));
+                    }
+                    6..=8 => {
+                        let commit = next(2) == 0;
+                        log.write_txn_marker(pid, 0, commit, 0, 0).unwrap();
+                        if let Some(first) = open_txn[p].take() {
+                            if !commit {
+                                for (o, v, q) in &records {
+                                    if *q == pid && *o >= first {
+                                        aborted_values.insert(v.clone());
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    _ if compact && next(2) == 0 => {
+                        log.clean(0, 1 << 20).unwrap();
+                    }
+                    _ => {
+                        if next(2) == 0 {
+                            log.checkpoint().unwrap();
+                        }
+                        drop(log);
+                        log = open(dir.path(), cfg.clone());
+                    }
+                }
+                let lso = open_txn
+                    .iter()
+                    .flatten()
+                    .min()
+                    .copied()
+                    .unwrap_or(log.high_watermark());
+                assert_eq!(log.last_stable_offset(), lso, "round {round} step {step}");
+                if step % 25 == 24 {
+                    let want: Vec<String> = records
+                        .iter()
+                        .filter(|(o, v, _)| *o < lso && !aborted_values.contains(v))
+                        .map(|(_, v, _)| v.clone())
+                        .collect();
+                    let got: Vec<String> = committed_view(&log)
+                        .into_iter()
+                        .map(|(_, _, v)| v)
+                        .collect();
+                    assert_eq!(got, want, "round {round} step {step}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_lso_never_falls_below_the_log_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), LogConfig::default());
+        log.append(txn(1, 0, 0, 1, "k", "v"), 0).unwrap(); // 0
+        for _ in 0..4 {
+            log.append(batch(1, 0), 0).unwrap(); // 1..=4
+        }
+        assert_eq!(log.last_stable_offset(), 0);
+        log.delete_records(3).unwrap();
+        assert_eq!(log.last_stable_offset(), 3);
+        let r = log.read(3, 1 << 20, true, RC).unwrap();
+        assert!(r.records.is_empty());
+        assert_eq!(r.last_stable_offset, 3);
+        log.write_txn_marker(1, 0, false, 0, 0).unwrap();
+        let r = log.read(3, 1 << 20, true, RC).unwrap();
+        assert_eq!(headers(&r.records).len(), 3);
+        assert_eq!(pids(&r.aborted), vec![(1, 0)]);
+    }
+
+    #[test]
+    fn the_cleaner_drops_aborted_batches_and_they_never_shadow_committed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = LogConfig {
+            segment_bytes: 600,
+            index_interval_bytes: 64,
+            cleanup_policy: "compact".into(),
+            ..LogConfig::default()
+        };
+        let log = open(dir.path(), cfg.clone());
+        log.append(plain("a", "a-committed"), 0).unwrap();
+        log.append(plain("b", "b-old"), 0).unwrap();
+        log.append(txn(1, 0, 0, 1, "a", "a-aborted"), 0).unwrap();
+        log.append(txn(2, 0, 0, 1, "b", "b-txn"), 0).unwrap();
+        log.write_txn_marker(1, 0, false, 0, 0).unwrap();
+        log.write_txn_marker(2, 0, true, 0, 0).unwrap();
+        // Producer 1 aborts again later, after the key was rewritten.
+        log.append(txn(1, 0, 1, 1, "a", "a-aborted-2"), 0).unwrap();
+        log.write_txn_marker(1, 0, false, 0, 0).unwrap();
+        // An open transaction in a segment that gets cleaned.
+        log.append(txn(3, 0, 0, 1, "c", "c-open"), 0).unwrap();
+        for i in 0..30 {
+            log.append(plain(&format!("f{}", i % 3), "filler"), 0)
+                .unwrap();
+        }
+        let latest = |view: Vec<(i64, String, String)>| {
+            view.into_iter()
+                .map(|(_, k, v)| (k, v))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let before = latest(committed_view(&log));
+        assert_eq!(before["a"], "a-committed");
+        assert_eq!(before["b"], "b-txn");
+        let stats = log.clean(10_000, 1 << 20).unwrap().unwrap();
+        assert!(stats.records_removed > 0);
+        let mut values = Vec::new();
+        let mut markers = 0;
+        let mut offset = 0;
+        while offset < log.high_watermark() {
+            let all = log.read(offset, 1 << 20, true, RU).unwrap().records;
+            for item in BatchIter::new(&all) {
+                let (pos, h) = item.unwrap();
+                offset = h.next_offset();
+                let b = &all[pos..pos + h.total_len()];
+                if h.is_control() {
+                    markers += 1;
+                    continue;
+                }
+                for r in RecordIter::new(b).unwrap() {
+                    values.push(String::from_utf8(r.unwrap().value.unwrap().to_vec()).unwrap());
+                }
+            }
+        }
+        assert!(
+            !values.iter().any(|v| v.starts_with("a-aborted")),
+            "{values:?}"
+        );
+        assert!(values.contains(&"a-committed".to_string()));
+        assert!(
+            values.contains(&"c-open".to_string()),
+            "an open transaction is kept"
+        );
+        assert_eq!(markers, 3, "markers stay");
+        assert_eq!(latest(committed_view(&log)), before);
+        assert_eq!(log.ongoing_transactions(), vec![(3, 8)]);
+        // The swapped-in segment carries the group's aborted transactions.
+        let e = entries(&log);
+        drop(log);
+        let log = open(dir.path(), cfg);
+        assert_eq!(entries(&log), e);
+        assert_eq!(latest(committed_view(&log)), before);
+    }
+}
