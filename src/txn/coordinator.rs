@@ -29,7 +29,7 @@
 //! ([`TransactionCoordinator::run_timers`]) calls it at the next deadline.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -106,6 +106,14 @@ pub struct TransactionCoordinator {
     groups: Arc<GroupCoordinator>,
     next_producer_id: ProducerIdSource,
     txns: Mutex<HashMap<String, TxnMetadata>>,
+    /// Held shared by every verified transactional append (Produce,
+    /// TxnOffsetCommit) from its verification to the end of its append, and
+    /// exclusively while markers are written: a transaction cannot end
+    /// between a batch's verification and its append, which would leave the
+    /// batch after the markers, in a transaction no coordinator knows of
+    /// (Kafka's "hanging transaction", KIP-890). Appends hold it only for a
+    /// page-cache write (fsyncs happen after), so markers wait little.
+    completion_gate: RwLock<()>,
     /// Wakes the timer task when a transaction starts (a new deadline).
     wakeup: Notify,
 }
@@ -181,6 +189,7 @@ impl TransactionCoordinator {
             groups,
             next_producer_id,
             txns: Mutex::new(txns),
+            completion_gate: RwLock::new(()),
             wakeup: Notify::new(),
         };
         let (open, unfinished) = {
@@ -418,6 +427,25 @@ impl TransactionCoordinator {
         }
     }
 
+    /// Runs `append` if `partition` is part of the producer's open
+    /// transaction ([`Self::verify_partition`]), under the completion gate
+    /// (see the field's docs).
+    pub fn append_verified<R>(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        partition: &TxnPartition,
+        append: impl FnOnce() -> R,
+    ) -> Result<R, TxnError> {
+        let _gate = self
+            .completion_gate
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.verify_partition(transactional_id, producer_id, producer_epoch, partition)?;
+        Ok(append())
+    }
+
     // -- EndTxn -------------------------------------------------------------------
 
     /// EndTxn: commits or aborts the producer's transaction (Kafka's
@@ -484,6 +512,10 @@ impl TransactionCoordinator {
     /// Writes the markers of a prepared transaction, then persists its
     /// Complete state. Idempotent: run again after a failure or a crash.
     fn finish(&self, c: Completion) -> Result<(), TxnError> {
+        let _gate = self
+            .completion_gate
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         let now = self.clock.now_ms();
         for (topic, p) in &c.partitions {
             let written = if topic == OFFSETS_TOPIC {

@@ -28,20 +28,14 @@ pub struct CommitPlan {
 }
 
 /// Splits `requested` into the plan and the offsets to hand the
-/// coordinator. `refused` answers every partition with that code (nothing
-/// goes to the coordinator); unknown partitions get UNKNOWN_TOPIC_OR_PARTITION.
+/// coordinator; unknown partitions get UNKNOWN_TOPIC_OR_PARTITION.
 pub fn plan<'a>(
     broker: &Broker,
     requested: impl IntoIterator<Item = RequestedOffset<'a>>,
-    refused: Option<i16>,
 ) -> (CommitPlan, Vec<CommitOffset>) {
     let mut slots = Vec::new();
     let mut offsets = Vec::new();
     for r in requested {
-        if let Some(code) = refused {
-            slots.push((r.topic_index, r.partition, Some(code)));
-            continue;
-        }
         let exists = broker
             .logs()
             .topic(r.topic)
@@ -65,20 +59,25 @@ pub fn plan<'a>(
 
 impl CommitPlan {
     /// (topic index, partition, error code) for every requested partition,
-    /// in request order, given the coordinator's answers to the offsets
-    /// [`plan`] handed it.
-    pub fn answers(
-        self,
-        results: Vec<Result<(), GroupError>>,
-    ) -> impl Iterator<Item = (usize, i32, i16)> {
-        let mut results = results.into_iter();
+    /// in request order, given one code per offset [`plan`] handed the
+    /// coordinator.
+    pub fn answers(self, codes: Vec<i16>) -> impl Iterator<Item = (usize, i32, i16)> {
+        let mut codes = codes.into_iter();
         self.slots.into_iter().map(move |(t, partition, decided)| {
-            let code = decided.unwrap_or_else(|| match results.next() {
-                Some(Ok(())) => 0,
-                Some(Err(e)) => group_error_code(&e).code(),
-                None => ResponseError::UnknownServerError.code(),
+            let code = decided.unwrap_or_else(|| {
+                codes
+                    .next()
+                    .unwrap_or(ResponseError::UnknownServerError.code())
             });
             (t, partition, code)
         })
     }
+}
+
+/// The wire codes of the coordinator's per-offset answers.
+pub fn group_codes(results: &[Result<(), GroupError>]) -> Vec<i16> {
+    results
+        .iter()
+        .map(|r| r.as_ref().err().map_or(0, |e| group_error_code(e).code()))
+        .collect()
 }

@@ -25,11 +25,11 @@ pub fn handle(broker: &Broker, req: OffsetCommitRequest, version: i16) -> Offset
             metadata: p.committed_metadata.as_ref().map(|m| m.as_str()),
         })
     });
-    let (plan, offsets) = commit_plan::plan(broker, requested, None);
-    let results = if offsets.is_empty() {
+    let (plan, offsets) = commit_plan::plan(broker, requested);
+    let codes = if offsets.is_empty() {
         Vec::new()
     } else {
-        broker.groups().commit_offsets(CommitParams {
+        let results = broker.groups().commit_offsets(CommitParams {
             group_id: req.group_id.as_str().to_string(),
             generation_id: req.generation_id_or_member_epoch,
             member_id: req.member_id.as_str().to_string(),
@@ -48,14 +48,15 @@ pub fn handle(broker: &Broker, req: OffsetCommitRequest, version: i16) -> Offset
             },
             unknown_group_is_not_found: version >= 9,
             offsets,
-        })
+        });
+        commit_plan::group_codes(&results)
     };
     let mut topics: Vec<OffsetCommitResponseTopic> = req
         .topics
         .iter()
         .map(|t| OffsetCommitResponseTopic::default().with_name(t.name.clone()))
         .collect();
-    for (t, partition, code) in plan.answers(results) {
+    for (t, partition, code) in plan.answers(codes) {
         topics[t].partitions.push(
             OffsetCommitResponsePartition::default()
                 .with_partition_index(partition)

@@ -6,6 +6,7 @@
 //! partition must have been added to the producer's open transaction, by
 //! the producer's current epoch.
 
+use bytes::Bytes;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use kafka_protocol::ResponseError;
@@ -14,6 +15,7 @@ use tracing::debug;
 use super::str_bytes;
 use crate::broker::{is_internal_topic, storage_error_code, txn_error_code, Broker};
 use crate::record::{BatchHeader, NO_SEQUENCE};
+use crate::storage::{AppendInfo, Log, StorageError};
 use crate::txn::TxnError;
 
 pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<ProduceResponse> {
@@ -73,19 +75,28 @@ pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<Prod
                     let Some(records) = p.records else {
                         return fail(ResponseError::InvalidRecord, Some("null records".into()));
                     };
-                    let header = crate::record::BatchHeader::parse(&records).ok();
-                    if let Some(h) = &header {
-                        if let Err((code, message)) = check_producer_fields(broker, h, req.transactional_id.as_ref().map(|t| t.as_str()), topic.name(), p.index, version) {
-                            return fail(code, Some(message));
+                    let header = BatchHeader::parse(&records).ok();
+                    let batch_bytes = records.len();
+                    let batch_records = header.map_or(0, |h| h.record_count);
+                    let txn_id = req.transactional_id.as_ref().map(|t| t.as_str());
+                    let appended =
+                        match append(broker, &log, records, header.as_ref(), txn_id, version, now) {
+                            Ok(appended) => appended,
+                            Err((code, message)) => return fail(code, Some(message)),
+                        };
+                    if let Ok((info, flush)) = &appended {
+                        if let Some(upto) = flush {
+                            unflushed.push(((ti, pi), (std::sync::Arc::clone(&log), *upto)));
+                        }
+                        if !info.duplicate {
+                            crate::metrics::global().record_produce(
+                                topic.name(),
+                                batch_bytes,
+                                batch_records,
+                            );
                         }
                     }
-                    let (batch_bytes, batch_records) = (records.len(), header.map_or(0, |h| h.record_count));
-                    match log.append_unflushed(records, now).map(|(info, flush)| {
-                        if let Some(upto) = flush {
-                            unflushed.push(((ti, pi), (std::sync::Arc::clone(&log), upto)));
-                        }
-                        info
-                    }).inspect(|i| if !i.duplicate { crate::metrics::global().record_produce(topic.name(), batch_bytes, batch_records) }) {
+                    match appended.map(|(info, _)| info) {
                         Ok(info) => base
                             .with_base_offset(info.base_offset)
                             .with_log_append_time_ms(info.log_append_time_ms)
@@ -133,18 +144,29 @@ pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<Prod
     Some(ProduceResponse::default().with_responses(responses))
 }
 
-/// Checks a batch's producer fields before it is appended: an idempotent
-/// batch needs a sequence, and a transactional one must belong to the
+/// Storage's answer to an append: what was appended and the offset to
+/// flush up to before acknowledging, if the flush policy asks for one.
+type Appended = Result<(AppendInfo, Option<i64>), StorageError>;
+
+/// Appends `records` to `log`, a transactional batch only once the
+/// transaction coordinator verified that its partition belongs to the
 /// producer's open transaction (the errors Kafka's verification answers,
-/// translated for the request `version` as Kafka does).
-fn check_producer_fields(
+/// translated for the request `version` as Kafka does). Verification and
+/// append happen under the coordinator's completion gate, so a transaction
+/// cannot end between the two and leave this batch after its markers.
+fn append(
     broker: &Broker,
-    h: &BatchHeader,
+    log: &Log,
+    records: Bytes,
+    header: Option<&BatchHeader>,
     transactional_id: Option<&str>,
-    topic: &str,
-    partition: i32,
     version: i16,
-) -> Result<(), (ResponseError, String)> {
+    now: i64,
+) -> Result<Appended, (ResponseError, String)> {
+    let Some(h) = header else {
+        // Not even a header: storage refuses it with the right error.
+        return Ok(log.append_unflushed(records, now));
+    };
     if h.has_producer_id() && h.base_sequence == NO_SEQUENCE && !h.is_control() {
         return Err((
             ResponseError::InvalidRecord,
@@ -152,7 +174,7 @@ fn check_producer_fields(
         ));
     }
     if !h.is_transactional() || h.is_control() {
-        return Ok(());
+        return Ok(log.append_unflushed(records, now));
     }
     let Some(txn_id) = transactional_id else {
         return Err((
@@ -160,14 +182,15 @@ fn check_producer_fields(
             "transactional records need the request's transactional id".into(),
         ));
     };
+    let tp = (
+        log.topic_partition().topic.clone(),
+        log.topic_partition().partition,
+    );
     broker
         .txns()
-        .verify_partition(
-            txn_id,
-            h.producer_id,
-            h.producer_epoch,
-            &(topic.to_string(), partition),
-        )
+        .append_verified(txn_id, h.producer_id, h.producer_epoch, &tp, || {
+            log.append_unflushed(records, now)
+        })
         .map_err(|e| {
             let code = match &e {
                 TxnError::TransactionAbortable if version <= 10 => ResponseError::InvalidTxnState,

@@ -24,22 +24,10 @@ pub fn handle(
 ) -> TxnOffsetCommitResponse {
     let group_id = req.group_id.as_str().to_string();
     let partition = broker.groups().offsets_partition_for(&group_id);
-    let verified = broker.txns().verify_partition(
-        req.transactional_id.as_str(),
-        req.producer_id.0,
-        req.producer_epoch,
-        &(
-            OFFSETS_TOPIC.to_string(),
-            i32::try_from(partition).unwrap_or(i32::MAX),
-        ),
+    let offsets_partition = (
+        OFFSETS_TOPIC.to_string(),
+        i32::try_from(partition).unwrap_or(i32::MAX),
     );
-    // Kafka's verification answers: older clients know neither
-    // TRANSACTION_ABORTABLE (v5+) nor PRODUCER_FENCED here.
-    let refused: Option<i16> = verified.err().map(|e| match e {
-        TxnError::TransactionAbortable if version < 5 => ResponseError::InvalidTxnState.code(),
-        e => txn_error_code(&e, false).code(),
-    });
-
     let requested = req.topics.iter().enumerate().flat_map(|(t, topic)| {
         topic.partitions.iter().map(move |p| RequestedOffset {
             topic_index: t,
@@ -54,8 +42,8 @@ pub fn handle(
             metadata: p.committed_metadata.as_ref().map(|m| m.as_str()),
         })
     });
-    let (plan, offsets) = commit_plan::plan(broker, requested, refused);
-    let results = if offsets.is_empty() {
+    let (plan, offsets) = commit_plan::plan(broker, requested);
+    let codes = if offsets.is_empty() {
         Vec::new()
     } else {
         let (generation_id, member_id, group_instance_id) = if version >= 3 {
@@ -69,7 +57,8 @@ pub fn handle(
         } else {
             (-1, String::new(), None)
         };
-        broker.groups().txn_commit_offsets(TxnCommitParams {
+        let n = offsets.len();
+        let params = TxnCommitParams {
             producer_id: req.producer_id.0,
             producer_epoch: req.producer_epoch,
             commit: CommitParams {
@@ -81,14 +70,36 @@ pub fn handle(
                 unknown_group_is_not_found: false,
                 offsets,
             },
-        })
+        };
+        // Verified with the transaction coordinator and written under its
+        // completion gate, as a transactional Produce is.
+        match broker.txns().append_verified(
+            req.transactional_id.as_str(),
+            req.producer_id.0,
+            req.producer_epoch,
+            &offsets_partition,
+            || broker.groups().txn_commit_offsets(params),
+        ) {
+            Ok(results) => commit_plan::group_codes(&results),
+            // Kafka's verification answers: older clients know neither
+            // TRANSACTION_ABORTABLE (v5+) nor PRODUCER_FENCED here.
+            Err(e) => {
+                let code = match e {
+                    TxnError::TransactionAbortable if version < 5 => {
+                        ResponseError::InvalidTxnState.code()
+                    }
+                    e => txn_error_code(&e, false).code(),
+                };
+                vec![code; n]
+            }
+        }
     };
     let mut topics: Vec<TxnOffsetCommitResponseTopic> = req
         .topics
         .iter()
         .map(|t| TxnOffsetCommitResponseTopic::default().with_name(t.name.clone()))
         .collect();
-    for (t, partition, code) in plan.answers(results) {
+    for (t, partition, code) in plan.answers(codes) {
         topics[t].partitions.push(
             TxnOffsetCommitResponsePartition::default()
                 .with_partition_index(partition)
