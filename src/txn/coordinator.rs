@@ -29,7 +29,7 @@
 //! ([`TransactionCoordinator::run_timers`]) calls it at the next deadline.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -101,7 +101,11 @@ pub type ProducerIdSource = Arc<dyn Fn() -> Result<i64, TxnError> + Send + Sync>
 pub struct TransactionCoordinator {
     config: TxnConfig,
     clock: Arc<dyn Clock>,
-    log: CoordinatorLog,
+    /// `__transaction_state`, once it exists.
+    log: OnceLock<CoordinatorLog>,
+    log_config: CoordinatorLogConfig,
+    /// Serializes the topic's creation.
+    log_creation: Mutex<()>,
     logs: Arc<LogManager>,
     groups: Arc<GroupCoordinator>,
     next_producer_id: ProducerIdSource,
@@ -136,8 +140,9 @@ struct Completion {
 }
 
 impl TransactionCoordinator {
-    /// Opens (creating if needed) `__transaction_state`, replays it, and
-    /// finishes the transactions a crash left in PrepareCommit/PrepareAbort.
+    /// Replays `__transaction_state` if it exists (it is created on first
+    /// use) and finishes the transactions a crash left in
+    /// PrepareCommit/PrepareAbort.
     pub fn open(
         config: TxnConfig,
         logs: Arc<LogManager>,
@@ -145,46 +150,26 @@ impl TransactionCoordinator {
         clock: Arc<dyn Clock>,
         next_producer_id: ProducerIdSource,
     ) -> Result<TransactionCoordinator, StorageError> {
-        let now = clock.now_ms();
-        let log = CoordinatorLog::open(
-            &logs,
-            &CoordinatorLogConfig {
-                topic: TRANSACTION_STATE_TOPIC,
-                partitions: config.partitions,
-                segment_bytes: config.segment_bytes,
-                flush_interval_messages: config.flush_interval_messages,
-            },
-            now,
-        )?;
+        let log_config = CoordinatorLogConfig {
+            topic: TRANSACTION_STATE_TOPIC,
+            partitions: config.partitions,
+            segment_bytes: config.segment_bytes,
+            flush_interval_messages: config.flush_interval_messages,
+        };
+        // As in Kafka, the topic is created on first use, not at start.
+        let log = OnceLock::new();
         let mut txns = HashMap::new();
-        log.replay(|item| {
-            let ReplayItem::Record { key, value, .. } = item else {
-                return;
-            };
-            let id = match txn_log::decode_key(key) {
-                Ok(Some(id)) => id,
-                Ok(None) => return,
-                Err(e) => {
-                    warn!(error = %e, "skipping record in {TRANSACTION_STATE_TOPIC}");
-                    return;
-                }
-            };
-            match value {
-                None => {
-                    txns.remove(&id);
-                }
-                Some(v) => match txn_log::decode_value(&id, v) {
-                    Ok(m) => {
-                        txns.insert(id, m);
-                    }
-                    Err(e) => warn!(error = %e, "skipping record in {TRANSACTION_STATE_TOPIC}"),
-                },
-            }
-        })?;
+        if logs.topic(TRANSACTION_STATE_TOPIC).is_some() {
+            let opened = CoordinatorLog::open(&logs, &log_config, clock.now_ms())?;
+            opened.replay(|item| replay(&mut txns, item))?;
+            let _ = log.set(opened);
+        }
         let coordinator = TransactionCoordinator {
             config,
             clock,
             log,
+            log_config,
+            log_creation: Mutex::new(()),
             logs,
             groups,
             next_producer_id,
@@ -220,15 +205,34 @@ impl TransactionCoordinator {
     /// Appends `m`'s state (or a tombstone) under the lock; returns the
     /// partition to flush once unlocked.
     fn persist(&self, id: &str, m: Option<&TxnMetadata>) -> Result<usize, TxnError> {
-        let partition = self.log.partition_for(id);
+        let log = self.log()?;
+        let partition = log.partition_for(id);
         let record = (txn_log::encode_key(id), m.map(txn_log::encode_value));
-        self.log
-            .append(partition, &[record], None, self.clock.now_ms())?;
+        log.append(partition, &[record], None, self.clock.now_ms())?;
         Ok(partition)
     }
 
     fn flush(&self, partition: usize) -> Result<(), TxnError> {
-        self.log.flush_if_due(partition).map_err(TxnError::from)
+        match self.log.get() {
+            Some(log) => log.flush_if_due(partition).map_err(TxnError::from),
+            None => Ok(()),
+        }
+    }
+
+    /// `__transaction_state`, created on the first write.
+    fn log(&self) -> Result<&CoordinatorLog, TxnError> {
+        if let Some(log) = self.log.get() {
+            return Ok(log);
+        }
+        let _creating = self
+            .log_creation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(log) = self.log.get() {
+            return Ok(log);
+        }
+        let log = CoordinatorLog::open(&self.logs, &self.log_config, self.clock.now_ms())?;
+        Ok(self.log.get_or_init(|| log))
     }
 
     // -- InitProducerId ---------------------------------------------------------
@@ -745,6 +749,33 @@ impl TransactionCoordinator {
     /// The state of `transactional_id` (tests and the console).
     pub fn state_of(&self, transactional_id: &str) -> Option<TxnState> {
         self.lock().get(transactional_id).map(|m| m.state)
+    }
+}
+
+/// Applies one replayed `__transaction_state` record: the last per
+/// transactional id wins, a tombstone removes it.
+fn replay(txns: &mut HashMap<String, TxnMetadata>, item: ReplayItem<'_>) {
+    let ReplayItem::Record { key, value, .. } = item else {
+        return;
+    };
+    let id = match txn_log::decode_key(key) {
+        Ok(Some(id)) => id,
+        Ok(None) => return,
+        Err(e) => {
+            warn!(error = %e, "skipping record in {TRANSACTION_STATE_TOPIC}");
+            return;
+        }
+    };
+    match value {
+        None => {
+            txns.remove(&id);
+        }
+        Some(v) => match txn_log::decode_value(&id, v) {
+            Ok(m) => {
+                txns.insert(id, m);
+            }
+            Err(e) => warn!(error = %e, "skipping record in {TRANSACTION_STATE_TOPIC}"),
+        },
     }
 }
 

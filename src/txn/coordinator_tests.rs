@@ -463,3 +463,14 @@ fn a_restart_finishes_a_transaction_left_in_prepare_commit() {
     assert_eq!(h.lso(0), (2, 2));
     assert_eq!(h.lso(1), (2, 2));
 }
+
+#[test]
+fn the_state_topic_is_created_on_first_use() {
+    let mut h = H::new();
+    assert!(h.logs.topic(TRANSACTION_STATE_TOPIC).is_none());
+    assert!(h.c.list(&[], &[], -1).is_empty());
+    h.reopen();
+    assert!(h.logs.topic(TRANSACTION_STATE_TOPIC).is_none());
+    h.init("a");
+    assert!(h.logs.topic(TRANSACTION_STATE_TOPIC).is_some());
+}
