@@ -520,6 +520,23 @@ impl TransactionCoordinator {
             .completion_gate
             .write()
             .unwrap_or_else(PoisonError::into_inner);
+        let prepared = if c.commit {
+            TxnState::PrepareCommit
+        } else {
+            TxnState::PrepareAbort
+        };
+        // Completions only happen under the gate, so this check cannot go
+        // stale: a retry (timer, restart) that lost the race to EndTxn must
+        // not write markers again, since the producer may already have
+        // started its next transaction on those partitions.
+        let still_prepared = self.lock().get(&c.transactional_id).is_some_and(|m| {
+            m.state == prepared
+                && m.producer_id == c.producer_id
+                && m.producer_epoch == c.producer_epoch
+        });
+        if !still_prepared {
+            return Ok(());
+        }
         let now = self.clock.now_ms();
         for (topic, p) in &c.partitions {
             let written = if topic == OFFSETS_TOPIC {
@@ -555,11 +572,6 @@ impl TransactionCoordinator {
             let mut txns = self.lock();
             let Some(current) = txns.get(&c.transactional_id) else {
                 return Ok(());
-            };
-            let prepared = if c.commit {
-                TxnState::PrepareCommit
-            } else {
-                TxnState::PrepareAbort
             };
             if current.state != prepared || current.producer_id != c.producer_id {
                 return Ok(());

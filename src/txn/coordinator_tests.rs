@@ -474,3 +474,21 @@ fn the_state_topic_is_created_on_first_use() {
     h.init("a");
     assert!(h.logs.topic(TRANSACTION_STATE_TOPIC).is_some());
 }
+
+#[test]
+fn a_stale_completion_retry_writes_no_second_marker() {
+    let h = H::new();
+    let (pid, e) = h.init("a");
+    h.c.add_partitions("a", pid, e, &[tp(0)]).unwrap();
+    h.produce(0, pid, e, 0);
+    h.c.end_txn("a", pid, e, true).unwrap();
+    // The producer's next transaction is open on the same partition...
+    h.c.add_partitions("a", pid, e, &[tp(0)]).unwrap();
+    h.produce(0, pid, e, 1);
+    assert_eq!(h.lso(0), (3, 2));
+    // ...and a timer pass (which retries unfinished completions) must not
+    // end it with a leftover COMMIT marker.
+    h.c.tick(h.clock.now_ms());
+    assert_eq!(h.lso(0), (3, 2));
+    assert_eq!(h.c.state_of("a"), Some(TxnState::Ongoing));
+}
