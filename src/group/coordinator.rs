@@ -816,7 +816,7 @@ impl GroupCoordinator {
             let all = |e: GroupError| vec![Err(e); n];
             let c = &p.commit;
             if let Some(group) = inner.groups.get(&c.group_id) {
-                if let Err(e) = validate_txn_offset_commit(group, c) {
+                if let Err(e) = validate_offset_commit(group, c, true) {
                     return all(e);
                 }
             } else if c.generation_id >= 0 {
@@ -1997,8 +1997,14 @@ fn sync(
     }
 }
 
-/// Kafka's `ClassicGroup.validateOffsetCommit`.
-fn validate_offset_commit(group: &ClassicGroup, p: &CommitParams) -> Result<(), GroupError> {
+/// Kafka's `ClassicGroup.validateOffsetCommit`. A transactional commit
+/// (TxnOffsetCommit) needs no member id outside an empty group, and a
+/// rebalance does not refuse it: the transaction decides.
+fn validate_offset_commit(
+    group: &ClassicGroup,
+    p: &CommitParams,
+    transactional: bool,
+) -> Result<(), GroupError> {
     if group.is_in(GroupState::Dead) {
         return Err(GroupError::CoordinatorNotAvailable);
     }
@@ -2011,30 +2017,11 @@ fn validate_offset_commit(group: &ClassicGroup, p: &CommitParams) -> Result<(), 
         if p.generation_id != group.generation_id {
             return Err(GroupError::IllegalGeneration);
         }
-    } else if !group.is_in(GroupState::Empty) {
+    } else if !transactional && !group.is_in(GroupState::Empty) {
         return Err(GroupError::UnknownMemberId);
     }
-    if group.is_in(GroupState::CompletingRebalance) {
+    if !transactional && group.is_in(GroupState::CompletingRebalance) {
         return Err(GroupError::RebalanceInProgress);
-    }
-    Ok(())
-}
-
-/// Kafka's `ClassicGroup.validateOffsetCommit` for a transactional commit:
-/// no member id is needed outside an empty group, and a rebalance does not
-/// refuse it (the transaction decides).
-fn validate_txn_offset_commit(group: &ClassicGroup, p: &CommitParams) -> Result<(), GroupError> {
-    if group.is_in(GroupState::Dead) {
-        return Err(GroupError::CoordinatorNotAvailable);
-    }
-    if p.generation_id < 0 && group.is_in(GroupState::Empty) {
-        return Ok(());
-    }
-    if p.generation_id >= 0 || !p.member_id.is_empty() || p.group_instance_id.is_some() {
-        group.validate_member(&p.member_id, p.group_instance_id.as_deref())?;
-        if p.generation_id != group.generation_id {
-            return Err(GroupError::IllegalGeneration);
-        }
     }
     Ok(())
 }
@@ -2088,7 +2075,7 @@ fn commit(
         }
         None => {}
         Some(group) => {
-            if let Err(e) = validate_offset_commit(group, p) {
+            if let Err(e) = validate_offset_commit(group, p, false) {
                 return all(e);
             }
             // A commit keeps a member's session alive, as a heartbeat does.

@@ -646,17 +646,18 @@ impl Log {
     }
 
     /// [`Log::read`] without isolation: every batch up to the high
-    /// watermark; `last_stable_offset` is left at the high watermark and
-    /// `aborted` empty for the caller (`txn`) to fill in.
+    /// watermark, with the last stable offset read under the same lock;
+    /// `aborted` is left empty for the caller (`txn`) to fill in.
     pub(super) fn read_uncommitted(
         &self,
         fetch_offset: i64,
         max_bytes: usize,
         min_one_batch: bool,
     ) -> Result<ReadResult> {
-        let (mut reader, mut pos, high_watermark, log_start_offset) = {
+        let (mut reader, mut pos, high_watermark, log_start_offset, last_stable_offset) = {
             let inner = self.lock();
             let (log_start, log_end) = (inner.log_start_offset, inner.next_offset);
+            let lso = inner.last_stable_offset();
             if fetch_offset < log_start || fetch_offset > log_end {
                 return Err(StorageError::OffsetOutOfRange {
                     requested: fetch_offset,
@@ -668,7 +669,7 @@ impl Log {
                 records: Bytes::new(),
                 high_watermark: log_end,
                 log_start_offset: log_start,
-                last_stable_offset: log_end,
+                last_stable_offset: lso,
                 aborted: Vec::new(),
             };
             if fetch_offset == log_end {
@@ -682,6 +683,7 @@ impl Log {
                 seg.lookup(fetch_offset)?.position,
                 log_end,
                 log_start,
+                lso,
             )
         };
         loop {
@@ -690,7 +692,7 @@ impl Log {
                     records: reader.read_batches(at, &h, max_bytes, min_one_batch)?,
                     high_watermark,
                     log_start_offset,
-                    last_stable_offset: high_watermark,
+                    last_stable_offset,
                     aborted: Vec::new(),
                 });
             }
@@ -711,7 +713,7 @@ impl Log {
                         records: Bytes::new(),
                         high_watermark,
                         log_start_offset,
-                        last_stable_offset: high_watermark,
+                        last_stable_offset,
                         aborted: Vec::new(),
                     })
                 }

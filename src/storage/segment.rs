@@ -222,23 +222,7 @@ impl LogSegment {
             !active,
             |pos, h| seg.track_appended(pos, h, config.index_interval_bytes),
         )?;
-        let dropped = match stop {
-            None => None,
-            Some(err) => {
-                let dropped = file_len - seg.size;
-                log.set_len(seg.size)
-                    .map_err(io_err("truncate", &seg.log_path))?;
-                log.sync_all().map_err(io_err("fsync", &seg.log_path))?;
-                Some((dropped, err))
-            }
-        };
-        if seg.size > 0 {
-            seg.roll_timer_start_ms = Some(now_ms);
-        }
-        if !active {
-            seg.seal()?;
-        }
-        Ok((seg, dropped))
+        seg.finish_recovery(&log, file_len, stop, active, now_ms)
     }
 
     /// Opens the segment holding the recovery point `recovery_point`
@@ -360,23 +344,38 @@ impl LogSegment {
             !active,
             |at, h| seg.track_appended(at, h, config.index_interval_bytes),
         )?;
+        seg.finish_recovery(&file, file_len, stop, active, now_ms)
+    }
+
+    /// The end of a recovery scan: cuts the file at the last valid batch if
+    /// the scan stopped early (fsynced, so the cut survives a crash), starts
+    /// the roll timer and seals a non-active segment. Returns the segment
+    /// and, if bytes were dropped, how many and why.
+    fn finish_recovery<E>(
+        mut self,
+        file: &File,
+        file_len: u64,
+        stop: Option<E>,
+        active: bool,
+        now_ms: i64,
+    ) -> Result<(LogSegment, Option<(u64, E)>)> {
         let dropped = match stop {
             None => None,
             Some(err) => {
-                let dropped = file_len - seg.size;
-                file.set_len(seg.size)
-                    .map_err(io_err("truncate", &seg.log_path))?;
-                file.sync_all().map_err(io_err("fsync", &seg.log_path))?;
+                let dropped = file_len - self.size;
+                file.set_len(self.size)
+                    .map_err(io_err("truncate", &self.log_path))?;
+                file.sync_all().map_err(io_err("fsync", &self.log_path))?;
                 Some((dropped, err))
             }
         };
-        if seg.size > 0 {
-            seg.roll_timer_start_ms = Some(now_ms);
+        if self.size > 0 {
+            self.roll_timer_start_ms = Some(now_ms);
         }
         if !active {
-            seg.seal()?;
+            self.seal()?;
         }
-        Ok((seg, dropped))
+        Ok((self, dropped))
     }
 
     /// Makes a sealed segment the active one again (after the segments

@@ -289,23 +289,22 @@ impl Log {
         min_one_batch: bool,
         isolation: Isolation,
     ) -> Result<ReadResult> {
-        let committed = isolation == Isolation::ReadCommitted;
+        if isolation == Isolation::ReadUncommitted {
+            // One lock acquisition on the plain fetch path: the LSO is read
+            // there too.
+            return self.read_uncommitted(fetch_offset, max_bytes, min_one_batch);
+        }
         let (lso, candidates, log_start, log_end) = {
             let inner = self.lock();
             let end = inner.next_offset;
             let lso = inner.last_stable_offset();
-            let candidates = if committed && fetch_offset < lso {
+            let candidates = if fetch_offset < lso {
                 inner.aborted.collect(fetch_offset, lso)
             } else {
                 Vec::new()
             };
             (lso, candidates, inner.log_start_offset, end)
         };
-        if !committed {
-            let mut r = self.read_uncommitted(fetch_offset, max_bytes, min_one_batch)?;
-            r.last_stable_offset = lso.min(r.high_watermark);
-            return Ok(r);
-        }
         if fetch_offset >= lso {
             if fetch_offset < log_start || fetch_offset > log_end {
                 return Err(StorageError::OffsetOutOfRange {
