@@ -3,7 +3,8 @@
 # broker+controller on 127.0.0.1, from the Maven jars (no Docker), so the compat
 # suite and the benchmark can use it as the reference peer.
 #
-#   kafka-reference.sh start   [--port N] [--controller-port N] [--dir D] [--heap SIZE] [--timeout S]
+#   kafka-reference.sh start   [--port N] [--controller-port N] [--dir D] [--heap SIZE]
+#                              [--timeout S] [--set KEY=VALUE]...
 #       Writes the config, formats the data dir, starts the broker in the
 #       background and waits until it answers a Metadata request listing itself.
 #       Prints `bootstrap=127.0.0.1:PORT`, `pid=PID` and `dir=D` on stdout.
@@ -21,7 +22,8 @@
 #       one `start` launched): SIGTERM, then SIGKILL after 20 s.
 #
 # Without --port/--controller-port free ports are chosen; without --dir a fresh
-# temp dir is made (and kept: the caller removes it, or passes --dir). Logs:
+# temp dir is made (and kept: the caller removes it, or passes --dir). --set
+# appends a broker setting to the config written for a fresh dir. Logs:
 # D/logs/server.log (log4j2), D/logs/stdout.log (JVM stdout/stderr).
 # Environment: KAFKA_HEAP (default 1g) as --heap; JAVA (default java).
 set -euo pipefail
@@ -31,11 +33,12 @@ last_file="$here/target/last-started"
 
 die() { echo "kafka-reference: $*" >&2; exit 1; }
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [ $# -ge 1 ] || usage
 cmd="$1"; shift
 port=""; cport=""; dir=""; heap="${KAFKA_HEAP:-1g}"; timeout=120; stop_pid=""
+sets=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --port) port="$2"; shift 2 ;;
@@ -46,6 +49,8 @@ while [ $# -gt 0 ]; do
         --dir=*) dir="${1#*=}"; shift ;;
         --heap) heap="$2"; shift 2 ;;
         --heap=*) heap="${1#*=}"; shift ;;
+        --set) sets+=("$2"); shift 2 ;;
+        --set=*) sets+=("${1#*=}"); shift ;;
         --timeout) timeout="$2"; shift 2 ;;
         --timeout=*) timeout="${1#*=}"; shift ;;
         -h|--help) usage ;;
@@ -102,6 +107,7 @@ prepare() {
     mkdir -p "$dir/logs"
     dir="$(cd "$dir" && pwd)"
     if [ -f "$dir/data/meta.properties" ] && [ -f "$dir/server.properties" ]; then
+        [ ${#sets[@]} -eq 0 ] || die "--set applies only to a fresh --dir ($dir is already formatted)"
         port="$(dir_port)"
         return 0
     fi
@@ -133,6 +139,11 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 delete.topic.enable=true
 EOF
+    local kv
+    for kv in "${sets[@]}"; do
+        case "$kv" in *=*) ;; *) die "--set $kv: expected KEY=VALUE" ;; esac
+        echo "$kv" >>"$dir/server.properties"
+    done
     echo "$port" >"$dir/port"
     cat >"$dir/log4j2.properties" <<EOF
 status = warn
