@@ -29,6 +29,10 @@ const INVALID_REQUEST: i16 = 42;
 const POLICY_VIOLATION: i16 = 44;
 const INVALID_CONFIG: i16 = 40;
 
+/// Kafka checks retention every 5 minutes (`log.retention.check.interval.ms`);
+/// tests that wait for retention ask for a check every 200 ms.
+const FAST_RETENTION_CHECK: (&str, &str) = ("log.retention.check.interval.ms", "200");
+
 /// Produces `n` ~200-byte messages one batch each, with CreateTime `ts`.
 async fn produce_n(broker: &Broker, topic: &str, n: usize, ts: i64, tag: &str) {
     let producer = future_producer(broker, &[("linger.ms", "0")]);
@@ -94,7 +98,7 @@ fn retention_ms_set_live_deletes_old_segments_and_moves_earliest() {
     if skip_if_external("reads timing of the broker's periodic task and restarts it") {
         return;
     }
-    let mut broker = Broker::start();
+    let mut broker = Broker::start_with(&[FAST_RETENTION_CHECK]);
     run(async {
         let topic = unique_topic("ret-ms");
         create_topic_with(
@@ -160,12 +164,36 @@ fn retention_ms_set_live_deletes_old_segments_and_moves_earliest() {
     });
 }
 
+/// A fixture with an old explicit timestamp (2020) is readable right after
+/// it was produced: retention runs on Kafka's 5-minute schedule, not on the
+/// broker's one-second maintenance tick.
+#[test]
+fn records_with_old_timestamps_stay_readable_until_the_retention_check() {
+    if skip_if_external("depends on when the broker last checked retention") {
+        return;
+    }
+    let broker = Broker::start();
+    run(async {
+        let topic = unique_topic("ret-old-ts");
+        create_topic_with(&broker, &topic, 1, &[("segment.bytes", "2048")]).await;
+        let jan_2020 = 1_577_836_800_000;
+        produce_n(&broker, &topic, 40, jan_2020, "old").await;
+        // Several maintenance ticks (one a second) pass: none may delete.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(watermarks(&broker, &topic), (0, 40));
+        let c = consumer(&broker, &[]);
+        let got = consume_partition_to_end(&c, &topic, 0);
+        assert_eq!(got.len(), 40);
+        assert!(got.iter().all(|m| payload_str(m).starts_with("old-")));
+    });
+}
+
 #[test]
 fn retention_bytes_bounds_the_partition_size_reported_by_describe_log_dirs() {
     if skip_if_external("depends on the broker's segment sizes") {
         return;
     }
-    let broker = Broker::start();
+    let broker = Broker::start_with(&[FAST_RETENTION_CHECK]);
     run(async {
         let topic = unique_topic("ret-bytes");
         create_topic_with(

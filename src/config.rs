@@ -84,6 +84,8 @@ pub const BROKER_KEYS: &[BrokerKey] = &[
     key("log.retention.ms", None, KeyType::Long, "Age after which segments may be deleted; if unset, log.retention.hours is used (topic override: retention.ms)."),
     key("log.retention.hours", Some("168"), KeyType::Int, "Retention in hours."),
     key("log.retention.bytes", Some("-1"), KeyType::Long, "Size per partition above which old segments may be deleted; -1 for no limit (topic override: retention.bytes)."),
+    key("log.retention.check.interval.ms", Some("300000"), KeyType::Long, "How often partitions are checked for segments past retention.ms / retention.bytes (as Kafka, 5 minutes); the first check runs after log.initial.task.delay.ms or one interval, whichever is shorter."),
+    key("log.initial.task.delay.ms", Some("30000"), KeyType::Long, "Delay after start-up before the first retention check (Kafka's internal key, same default)."),
     key("log.cleanup.policy", Some("delete"), KeyType::List, "delete, compact or both (topic override: cleanup.policy)."),
     key("log.message.timestamp.type", Some("CreateTime"), KeyType::String, "CreateTime keeps the producer's timestamps; LogAppendTime stamps batches on append (topic override: message.timestamp.type)."),
     key("compression.type", Some("producer"), KeyType::String, "Skiff stores batches as the producer compressed them (only 'producer' is served)."),
@@ -300,6 +302,8 @@ pub struct BrokerConfig {
     pub log_flush_interval_ms: i64,
     pub log_retention_ms: i64,
     pub log_retention_bytes: i64,
+    pub log_retention_check_interval_ms: i64,
+    pub log_initial_task_delay_ms: i64,
     pub log_cleanup_policy: String,
     pub log_message_timestamp_type: String,
     pub group_min_session_timeout_ms: i32,
@@ -476,6 +480,14 @@ impl BrokerConfig {
             log_flush_interval_ms: opt_num("log.flush.interval.ms")?.unwrap_or(i64::MAX),
             log_retention_ms,
             log_retention_bytes: num("log.retention.bytes")?,
+            log_retention_check_interval_ms: positive(
+                "log.retention.check.interval.ms",
+                num("log.retention.check.interval.ms")?,
+            )?,
+            log_initial_task_delay_ms: non_negative(
+                "log.initial.task.delay.ms",
+                num("log.initial.task.delay.ms")?,
+            )?,
             log_cleanup_policy: get("log.cleanup.policy").unwrap_or_else(|| "delete".into()),
             log_message_timestamp_type: ts_type,
             group_min_session_timeout_ms: as_i32(

@@ -23,7 +23,9 @@ use crate::config::{BrokerConfig, HostPort};
 use crate::group::{GroupConfig, GroupCoordinator};
 use crate::meta::{self, MetaError, ProducerIdAllocator};
 use crate::protocol::{self, Request};
-use crate::storage::{LogConfig, LogManager, StorageError, TimestampType, Topic};
+use crate::storage::{
+    LogConfig, LogManager, RetentionSchedule, StorageError, TimestampType, Topic,
+};
 use crate::txn::coordinator::ProducerIdSource;
 use crate::txn::{TransactionCoordinator, TxnConfig, TxnError};
 
@@ -91,7 +93,13 @@ impl Broker {
         if config.max_open_segment_files > 0 {
             crate::storage::file_cache::set_capacity(config.max_open_segment_files);
         }
-        let logs = LogManager::open(&config.data_dir, log_defaults(&config), clock.now_ms())?;
+        let now_ms = clock.now_ms();
+        let logs = LogManager::open(&config.data_dir, log_defaults(&config), now_ms)?
+            .with_retention_schedule(RetentionSchedule::new(
+                now_ms,
+                config.log_retention_check_interval_ms,
+                config.log_initial_task_delay_ms,
+            ));
         if config.testing_fault_injection {
             logs.enable_fault_injection_file();
         }

@@ -868,11 +868,12 @@ impl Log {
 
     /// Periodic maintenance (called by the broker about once a second):
     /// time-based roll (`segment.ms`), `flush.ms`, flushing segments rolled
-    /// since the last flush, producer id expiry and retention. (Kafka checks
-    /// retention every `log.retention.check.interval.ms`, 5 minutes; the
-    /// check here costs a walk over in-memory segment metadata, so it runs
-    /// on every tick.)
-    pub fn run_periodic(&self, now_ms: i64) -> Result<()> {
+    /// since the last flush, producer id expiry, and retention when
+    /// `retention_due` (the caller keeps Kafka's
+    /// `log.retention.check.interval.ms` schedule: records with an old
+    /// explicit timestamp must stay readable until the next check, as
+    /// against Kafka).
+    pub fn run_periodic(&self, now_ms: i64, retention_due: bool) -> Result<()> {
         let (end, active_base, flush_ms) = {
             let mut inner = self.lock();
             if inner.active.time_to_roll(&inner.config, now_ms) {
@@ -900,7 +901,9 @@ impl Log {
             self.flush_to(active_base, Some(now_ms))?;
         }
         self.checkpoint_recovery_point(now_ms, false);
-        self.apply_retention(now_ms)?;
+        if retention_due {
+            self.apply_retention(now_ms)?;
+        }
         Ok(())
     }
 
@@ -1304,11 +1307,11 @@ mod tests {
         assert_eq!(log.segment_count(), 2);
         // run_periodic rolls a non-empty segment whose time is up, never an
         // empty one.
-        log.run_periodic(1_150).unwrap();
+        log.run_periodic(1_150, true).unwrap();
         assert_eq!(log.segment_count(), 2);
-        log.run_periodic(1_200).unwrap();
+        log.run_periodic(1_200, true).unwrap();
         assert_eq!(log.segment_count(), 3);
-        log.run_periodic(5_000).unwrap();
+        log.run_periodic(5_000, true).unwrap();
         assert_eq!(log.segment_count(), 3);
         assert_eq!(read_all(&log).len(), 3);
 
@@ -1740,9 +1743,9 @@ mod tests {
         );
         log.append(batch(1, 0), 0).unwrap();
         assert_eq!(log.flushed_offset(), 0);
-        log.run_periodic(500).unwrap();
+        log.run_periodic(500, true).unwrap();
         assert_eq!(log.flushed_offset(), 0);
-        log.run_periodic(1000).unwrap();
+        log.run_periodic(1000, true).unwrap();
         assert_eq!(log.flushed_offset(), 1);
         for _ in 0..5 {
             log.append(batch(2, 0), 1100).unwrap();
@@ -1750,7 +1753,7 @@ mod tests {
         assert!(log.segment_count() > 1);
         // Not flush.ms since the last flush yet, but rolled segments get
         // flushed.
-        log.run_periodic(1200).unwrap();
+        log.run_periodic(1200, true).unwrap();
         assert!(log.flushed_offset() > 1);
         log.flush().unwrap();
         assert_eq!(log.flushed_offset(), log.high_watermark());
@@ -2052,7 +2055,7 @@ mod tests {
                             .sum();
                         assert_eq!(next, hw, "seed {seed} step {step}");
                     }
-                    _ => log.run_periodic(now).unwrap(),
+                    _ => log.run_periodic(now, true).unwrap(),
                 }
             }
             let all = read_all(&log);

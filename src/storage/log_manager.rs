@@ -23,13 +23,15 @@
 //! `topic_by_id`) take a read lock on the topic map only.
 //!
 //! Background work: [`LogManager::run_periodic`] runs each partition's
-//! periodic maintenance (flush, roll, retention) inline, and hands
+//! periodic maintenance (flush, roll, and retention on the
+//! [`RetentionSchedule`]) inline, and hands
 //! compaction to one cleaner thread, started when a pass is due and none
 //! is running, so a long cleaning pass never delays the periodic task.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 
@@ -134,6 +136,54 @@ pub struct LogManager {
     faults: Arc<FaultPlan>,
     /// The cleaner thread of the pass in progress, if any.
     cleaner: Mutex<Option<JoinHandle<()>>>,
+    retention: RetentionSchedule,
+}
+
+/// When retention is next enforced. Kafka checks every
+/// `log.retention.check.interval.ms` (5 minutes), the first time
+/// `log.initial.task.delay.ms` (30 s) after start-up; Skiff takes the
+/// shorter of the two for the first check, so a short interval set for a
+/// test is not held back by the 30 s delay. Records produced with an old
+/// timestamp therefore stay readable until the next check, as against Kafka.
+#[derive(Debug)]
+pub struct RetentionSchedule {
+    interval_ms: i64,
+    next_ms: AtomicI64,
+}
+
+impl RetentionSchedule {
+    /// Kafka's defaults: 300000 ms between checks, 30000 ms before the first.
+    pub const DEFAULT_INTERVAL_MS: i64 = 300_000;
+    pub const DEFAULT_INITIAL_DELAY_MS: i64 = 30_000;
+
+    /// A schedule whose first check is due `min(initial_delay_ms,
+    /// interval_ms)` after `now_ms`.
+    pub fn new(now_ms: i64, interval_ms: i64, initial_delay_ms: i64) -> RetentionSchedule {
+        let interval_ms = interval_ms.max(1);
+        let first = initial_delay_ms.clamp(0, interval_ms);
+        RetentionSchedule {
+            interval_ms,
+            next_ms: AtomicI64::new(now_ms.saturating_add(first)),
+        }
+    }
+
+    /// Whether a check is due at `now_ms`; if so the next one is scheduled
+    /// one interval from now (a late tick delays the following check
+    /// rather than bunching checks together).
+    fn take_due(&self, now_ms: i64) -> bool {
+        let next = self.next_ms.load(Ordering::Acquire);
+        if now_ms < next {
+            return false;
+        }
+        self.next_ms
+            .compare_exchange(
+                next,
+                now_ms.saturating_add(self.interval_ms),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
 }
 
 /// Memory for the cleaner's offset map (Kafka's
@@ -213,7 +263,18 @@ impl LogManager {
             admin: Mutex::new(()),
             faults,
             cleaner: Mutex::new(None),
+            retention: RetentionSchedule::new(
+                now_ms,
+                RetentionSchedule::DEFAULT_INTERVAL_MS,
+                RetentionSchedule::DEFAULT_INITIAL_DELAY_MS,
+            ),
         })
+    }
+
+    /// Replaces the retention schedule (Kafka's defaults until then).
+    pub fn with_retention_schedule(mut self, schedule: RetentionSchedule) -> LogManager {
+        self.retention = schedule;
+        self
     }
 
     /// The fault-injection plan every log of this manager consults.
@@ -460,14 +521,16 @@ impl LogManager {
 
     /// Periodic maintenance for every partition (call about once a
     /// second): `flush.ms` flushes, flushing rolled segments, `segment.ms`
-    /// rolls, producer id expiry. Errors are logged, not returned.
+    /// rolls, producer id expiry, and retention when the
+    /// [`RetentionSchedule`] says it is due. Errors are logged, not returned.
     pub fn run_periodic(&self, now_ms: i64) {
         self.faults.poll_control_file();
+        let retention_due = self.retention.take_due(now_ms);
         let mut compacted = Vec::new();
         for topic in self.topics() {
             let compacts = topic.config().compacts();
             for log in topic.partitions() {
-                if let Err(e) = log.run_periodic(now_ms) {
+                if let Err(e) = log.run_periodic(now_ms, retention_due) {
                     warn!(partition = %log.topic_partition(), error = %e, "periodic log maintenance failed");
                 }
                 if compacts {
@@ -561,6 +624,54 @@ mod tests {
         check::<Log>();
         check::<Topic>();
         check::<StorageError>();
+    }
+
+    #[test]
+    fn retention_schedule_is_due_after_the_initial_delay_then_every_interval() {
+        let s = RetentionSchedule::new(1_000, 5_000, 30_000);
+        assert!(!s.take_due(1_000));
+        assert!(
+            !s.take_due(5_999),
+            "the initial delay is capped at the interval"
+        );
+        assert!(s.take_due(6_000));
+        assert!(!s.take_due(6_001), "once per interval");
+        assert!(!s.take_due(10_999));
+        assert!(s.take_due(11_500), "a late tick still checks");
+        assert!(!s.take_due(16_000), "and the next is an interval after it");
+        assert!(s.take_due(16_500));
+        let kafka = RetentionSchedule::new(0, 300_000, 30_000);
+        assert!(!kafka.take_due(29_999));
+        assert!(kafka.take_due(30_000));
+        assert!(!kafka.take_due(329_999));
+        assert!(kafka.take_due(330_000));
+    }
+
+    #[test]
+    fn periodic_maintenance_enforces_retention_only_when_the_check_is_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let mgr = LogManager::open(dir.path(), LogConfig::default(), 0)
+            .unwrap()
+            .with_retention_schedule(RetentionSchedule::new(0, 10_000, 30_000));
+        let overrides = BTreeMap::from([
+            ("segment.bytes".to_string(), "1024".to_string()),
+            ("retention.ms".to_string(), "1000".to_string()),
+        ]);
+        let t = mgr
+            .create_topic("old", 1, Uuid::new_v4(), overrides, 0)
+            .unwrap();
+        let log = t.partition(0).unwrap();
+        // Timestamps far in the past: every sealed segment is past retention.
+        for _ in 0..30 {
+            log.append(batch(2, 0), 0).unwrap();
+        }
+        assert!(log.segment_count() > 2);
+        for now in [1_000, 5_000, 9_999] {
+            mgr.run_periodic(now);
+            assert_eq!(log.log_start_offset(), 0, "no check due at {now}");
+        }
+        mgr.run_periodic(10_000);
+        assert!(log.log_start_offset() > 0, "the due check deletes");
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub use error::{Result, StorageError};
 pub use fault::{Fault, FaultPlan};
 pub use log::{flush_logs, AppendInfo, Log, ReadResult};
 pub use log_config::{LogConfig, TimestampType};
-pub use log_manager::{LogManager, Topic, CLEANER_MAP_BYTES};
+pub use log_manager::{LogManager, RetentionSchedule, Topic, CLEANER_MAP_BYTES};
 pub use producer_state::ProducerSummary;
 pub use txn::Isolation;
 pub use txn_index::AbortedTxn;

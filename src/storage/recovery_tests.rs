@@ -250,7 +250,7 @@ fn without_a_checkpoint_the_active_segment_is_recovered_and_one_is_written() {
     .unwrap();
     fresh.append(batch(2, 0), 0).unwrap();
     fresh.flush().unwrap();
-    fresh.run_periodic(1).unwrap();
+    fresh.run_periodic(1, true).unwrap();
     assert_eq!(read_recovery_point(&dir.path().join("t-1")), Some(2));
 }
 
