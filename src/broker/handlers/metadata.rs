@@ -32,7 +32,10 @@ pub fn handle(broker: &Broker, req: MetadataRequest, version: i16) -> MetadataRe
         Some(list) if list.is_empty() && version == 0 => all_topics(broker, topic_ops),
         Some(list) => list
             .into_iter()
+            // A non-nil id wins over the name, as in Kafka: the Java client asks by id
+            // with the name left at its default "" (not null).
             .map(|t| match t.name {
+                _ if !t.topic_id.is_nil() => by_id(broker, t.topic_id, topic_ops),
                 Some(name) => by_name(broker, &name, may_create, topic_ops),
                 None => by_id(broker, t.topic_id, topic_ops),
             })
