@@ -27,8 +27,8 @@
 //! Compressed batches (gzip, snappy, lz4, zstd) are decompressed only by
 //! [`DecodedBatch`], which takes an output limit, and re-compressed only by
 //! [`rebuild_batch`] and [`BatchBuilder::build_compressed`].
-//! [`first_record_at_or_after`] still answers with the batch's base offset
-//! and max timestamp for them (see its docs).
+//! [`first_record_at_or_after`] decompresses them too, so its answer is
+//! record-exact for every codec (see its docs).
 
 use super::batch::{
     validate_batch, BatchHeader, ATTR_COMPRESSION_MASK, BATCH_HEADER_LEN, CRC_START, MAGIC_V2,
@@ -264,32 +264,39 @@ impl<'a> DecodedBatch<'a> {
 
 /// First record of `batch` (exactly one batch) whose timestamp is `>= ts`,
 /// as `(offset, timestamp)`; `None` if the batch's max timestamp is below
-/// `ts`.
+/// `ts`. Record-exact for every codec, as Kafka answers: a compressed batch
+/// is decompressed (bounded by [`super::decompression_limit`] of the batch's
+/// own size, since the topic's `max.message.bytes` is not known here).
 ///
-/// Approximations, documented because ListOffsets answers depend on them:
 /// * LogAppendTime batches: every record carries the max timestamp, so the
-///   answer is the base offset and that timestamp (exact).
-/// * Compressed batches: records cannot be read without codecs, so the
-///   answer is the batch's base offset and max timestamp. A consumer that
-///   seeks there sees at most the rest of this one batch early.
-/// * Uncompressed batches whose producer-written max timestamp claims a
-///   match that no record has: the base offset and max timestamp too (Kafka
-///   recomputes the max timestamp on append; we trust the producer).
+///   answer is the base offset and that timestamp.
+/// * Batches whose producer-written max timestamp claims a match that no
+///   record has, and compressed batches that do not decompress within the
+///   bound: the base offset and max timestamp (Kafka recomputes the max
+///   timestamp on append; we trust the producer). A consumer seeking there
+///   sees at most the rest of this one batch early.
 pub fn first_record_at_or_after(batch: &[u8], ts: i64) -> Result<Option<(i64, i64)>, RecordError> {
     let header = validate_batch(batch)?;
     if header.max_timestamp < ts {
         return Ok(None);
     }
-    if header.timestamp_type_is_log_append() || header.compression() != 0 {
-        return Ok(Some((header.base_offset, header.max_timestamp)));
+    let batch_granular = Some((header.base_offset, header.max_timestamp));
+    if header.timestamp_type_is_log_append() {
+        return Ok(batch_granular);
     }
-    for record in RecordIter::new(batch)? {
+    let limit = super::decompression_limit(i32::try_from(batch.len()).unwrap_or(i32::MAX));
+    let decoded = match DecodedBatch::new(batch, limit) {
+        Ok(d) => d,
+        Err(_) if header.compression() != 0 => return Ok(batch_granular),
+        Err(e) => return Err(e),
+    };
+    for record in decoded.records() {
         let record = record?;
         if record.timestamp >= ts {
             return Ok(Some((record.offset, record.timestamp)));
         }
     }
-    Ok(Some((header.base_offset, header.max_timestamp)))
+    Ok(batch_granular)
 }
 
 /// A record to encode with [`BatchBuilder`].
@@ -676,13 +683,34 @@ mod tests {
     }
 
     #[test]
-    fn log_append_time_and_compressed_use_batch_granularity() {
+    fn log_append_time_uses_batch_granularity() {
         let mut b = batch();
         set_max_timestamp_log_append(&mut b, 500).unwrap();
         assert_eq!(first_record_at_or_after(&b, 200).unwrap(), Some((50, 500)));
         assert_eq!(first_record_at_or_after(&b, 501).unwrap(), None);
+    }
 
-        // Pretend-compressed (gzip bit): the body is not looked at.
+    #[test]
+    fn compressed_batches_are_searched_record_by_record() {
+        let recs: Vec<NewRecord> = [100, 105, 103, 110]
+            .iter()
+            .map(|&ts| NewRecord::new(ts, b"v".to_vec()))
+            .collect();
+        for codec in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let c = BatchBuilder::new(50, 100)
+                .build_compressed(&recs, codec)
+                .unwrap();
+            assert_eq!(first_record_at_or_after(&c, 101).unwrap(), Some((51, 105)));
+            assert_eq!(first_record_at_or_after(&c, 106).unwrap(), Some((53, 110)));
+            assert_eq!(first_record_at_or_after(&c, 111).unwrap(), None);
+        }
+
+        // A body that does not decompress falls back to the batch's base offset.
         let mut c = batch();
         c[22] |= 1;
         let crc = crc32c::crc32c(&c[CRC_START..]);

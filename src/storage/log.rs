@@ -778,12 +778,28 @@ impl Log {
         Ok(None)
     }
 
-    /// `(offset, timestamp)` of the batch holding the largest timestamp in
-    /// the log: batch-granular, the offset is that batch's *base* offset
-    /// (so a consumer seeking there does not skip the record). `None` for
-    /// an empty log.
+    /// `(offset, timestamp)` of the record with the largest timestamp in the
+    /// log (ListOffsets MAX_TIMESTAMP): like Kafka (KIP-734, KAFKA-16310), the
+    /// first record of the batch holding the log's max timestamp whose own
+    /// timestamp is that maximum. The bookkeeping only knows the batch, so the
+    /// batch is read back to find the record; if it cannot be (deleted below
+    /// the log start meanwhile), its base offset is the answer. `None` for an
+    /// empty log.
     pub fn max_timestamp(&self) -> Option<(i64, i64)> {
-        self.lock().max_timestamp
+        let (base, ts) = self.lock().max_timestamp?;
+        let exact = self
+            .read(base, 1, true, Isolation::ReadUncommitted)
+            .ok()
+            .and_then(|r| {
+                let len = crate::record::BatchHeader::parse(&r.records)
+                    .ok()?
+                    .total_len();
+                let batch = r.records.get(..len)?;
+                first_record_at_or_after(batch, ts).ok().flatten()
+            })
+            .filter(|&(_, found)| found == ts)
+            .map(|(offset, _)| offset);
+        Some((exact.unwrap_or(base), ts))
     }
 
     /// Bytes of all segment files.
@@ -1556,9 +1572,16 @@ mod tests {
             }
             let (off, max) = log.max_timestamp().unwrap();
             assert_eq!(max, t - 20 + 10);
+            // The record itself, not just its batch.
             let r = log.read(off, 1, true, Isolation::ReadUncommitted).unwrap();
             let h = validate_batch(&r.records).unwrap();
-            assert_eq!((h.base_offset, h.max_timestamp), (off, max));
+            assert_eq!(h.max_timestamp, max);
+            let rec = crate::record::RecordIter::new(&r.records)
+                .unwrap()
+                .map(|x| x.unwrap())
+                .find(|x| x.offset == off)
+                .unwrap();
+            assert_eq!(rec.timestamp, max);
         };
         check(&log);
         drop(log);
