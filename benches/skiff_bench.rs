@@ -1,10 +1,12 @@
-//! `skiff-bench`: Skiff against librdkafka's in-memory mock cluster, every
-//! scenario side by side, with the ratio Skiff/mock.
+//! `skiff-bench`: Skiff against librdkafka's in-memory mock cluster and
+//! (with `--peer kafka`) real Apache Kafka, every scenario side by side,
+//! with the ratios Skiff/Kafka and Skiff/mock.
 //!
 //! ```text
 //! cargo bench --bench skiff-bench                        # everything, full scale
 //! cargo bench --bench skiff-bench -- --scale 0.01        # a quick look
 //! cargo bench --bench skiff-bench -- --scenarios produce-100b,latency --scale 0.1
+//! cargo bench --bench skiff-bench -- --peer kafka       # also real Apache Kafka
 //! cargo bench --bench skiff-bench -- --list
 //! ```
 //!

@@ -1,13 +1,14 @@
 //! The core of `skiff-bench`: scenarios, the runner that plays each one
-//! against Skiff and against librdkafka's in-memory mock cluster, and the
-//! report. Shared by the bench binary (`benches/skiff_bench.rs`) and the
+//! against Skiff, against librdkafka's in-memory mock cluster and (with
+//! `--peer kafka`) against real Apache Kafka, and the report. Shared by the bench binary (`benches/skiff_bench.rs`) and the
 //! smoke test (`compat-tests/bench_smoke.rs`), which both include this file
 //! with `#[path]`, so the test exercises exactly the code the bench runs.
 //!
 //! # Layout
 //! * `mod.rs` (this file): options, the scenario catalog, the runner.
 //! * `clients.rs`: rdkafka producers/consumers/latency pairs, topic admin.
-//! * `procs.rs`: the broker child process, `/proc` readers, raw ApiVersions.
+//! * `procs.rs`: the broker child processes (Skiff, Kafka), `/proc` readers,
+//!   raw ApiVersions / Metadata.
 //! * `report.rs`: the human table, `RESULT` lines, SVG charts.
 //!
 //! Every scenario checks that every message arrived (delivery reports and
@@ -35,10 +36,11 @@ use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, Producer};
 
 use clients::{ProduceJob, ProduceStats};
-use procs::{Mem, SkiffProc};
+use procs::{KafkaProc, Mem, SkiffProc, StartupTiming};
 
 pub const USAGE: &str = "\
-skiff-bench: Skiff vs librdkafka's in-memory mock cluster, side by side.
+skiff-bench: Skiff vs librdkafka's in-memory mock cluster (and, with
+--peer kafka, real Apache Kafka), side by side.
 
 USAGE: cargo bench --bench skiff-bench -- [OPTIONS]
 
@@ -56,6 +58,13 @@ OPTIONS:
   --out DIR           where results.txt and the SVG charts go
                       (default: target/skiff-bench)
   --no-mock           skip the mock cluster (ratios become n/a)
+  --peer kafka        also run every scenario against real Apache Kafka
+                      (single-node KRaft from the Maven jars, started with
+                      compat-tests/kafka-dist/kafka-reference.sh on free
+                      ports, temporary dirs, stopped after); needs java + mvn
+  --kafka-script PATH the launcher (default: compat-tests/kafka-dist/
+                      kafka-reference.sh)
+  --kafka-heap SIZE   Kafka's -Xmx (default 1g)
   --startup-runs N    broker starts per startup scenario (default 5)
   --quiet             no progress lines on stderr
   --list              list scenario names and exit
@@ -73,6 +82,10 @@ pub struct Options {
     /// Where results.txt and the SVGs go; None writes nothing.
     pub out_dir: Option<PathBuf>,
     pub mock: bool,
+    /// Also run against real Apache Kafka (`--peer kafka`).
+    pub kafka: bool,
+    pub kafka_script: PathBuf,
+    pub kafka_heap: String,
     pub startup_runs: usize,
     pub progress: bool,
     pub list: bool,
@@ -89,6 +102,10 @@ impl Options {
             skiff_bin,
             out_dir: None,
             mock: true,
+            kafka: false,
+            kafka_script: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("compat-tests/kafka-dist/kafka-reference.sh"),
+            kafka_heap: "1g".into(),
             startup_runs: 5,
             progress: true,
             list: false,
@@ -132,6 +149,13 @@ impl Options {
                 "--skiff-bin" => self.skiff_bin = PathBuf::from(value(flag)?),
                 "--out" => self.out_dir = Some(PathBuf::from(value(flag)?)),
                 "--no-mock" => self.mock = false,
+                "--peer" => match value(flag)?.as_str() {
+                    "kafka" => self.kafka = true,
+                    "mock" => self.mock = true,
+                    other => return Err(format!("--peer {other}: known peers are kafka, mock")),
+                },
+                "--kafka-script" => self.kafka_script = PathBuf::from(value(flag)?),
+                "--kafka-heap" => self.kafka_heap = value(flag)?,
                 "--startup-runs" => {
                     let v = value(flag)?;
                     self.startup_runs =
@@ -185,8 +209,9 @@ pub enum Kind {
         count: u64,
         linger0: bool,
     },
-    /// Produce with `log.flush.interval.messages=1` (Skiff only), next to
-    /// the same produce with the default flush policy on a fresh broker.
+    /// Produce with `log.flush.interval.messages=1` (Skiff and Kafka; the
+    /// mock has no disk), next to the same produce with the default flush
+    /// policy on a fresh broker.
     Fsync {
         size: usize,
         count: u64,
@@ -423,26 +448,29 @@ pub struct ScenarioResult {
     pub family: Family,
     pub skiff: Outcome,
     pub mock: Outcome,
+    /// Real Apache Kafka; `NotApplicable` unless `--peer kafka`.
+    pub kafka: Outcome,
 }
 
 impl ScenarioResult {
     /// Skiff / mock, for the scenario's main figure.
     pub fn ratio(&self) -> Option<f64> {
-        let (s, m) = (self.skiff.measured()?, self.mock.measured()?);
-        if s.msgs_per_s > 0.0 && m.msgs_per_s > 0.0 {
-            Some(s.msgs_per_s / m.msgs_per_s)
-        } else {
-            match (s.value, m.value) {
-                (Some((_, a)), Some((_, b))) if b > 0.0 => Some(a / b),
-                _ => None,
-            }
-        }
+        ratio_of(&self.skiff, &self.mock)
+    }
+
+    /// Skiff / Kafka, for the scenario's main figure.
+    pub fn kafka_ratio(&self) -> Option<f64> {
+        ratio_of(&self.skiff, &self.kafka)
     }
 
     /// Every failure message, side-tagged.
     pub fn failures(&self) -> Vec<String> {
         let mut v = Vec::new();
-        for (side, o) in [("skiff", &self.skiff), ("mock", &self.mock)] {
+        for (side, o) in [
+            ("skiff", &self.skiff),
+            ("kafka", &self.kafka),
+            ("mock", &self.mock),
+        ] {
             match o {
                 Outcome::Failed(e) => v.push(format!("{} [{side}]: {e}", self.name)),
                 Outcome::Measured(m) if m.arrived != m.expected => v.push(format!(
@@ -456,6 +484,19 @@ impl ScenarioResult {
     }
 }
 
+/// a / b for the main figure (throughput, else the single value).
+fn ratio_of(a: &Outcome, b: &Outcome) -> Option<f64> {
+    let (s, m) = (a.measured()?, b.measured()?);
+    if s.msgs_per_s > 0.0 && m.msgs_per_s > 0.0 {
+        Some(s.msgs_per_s / m.msgs_per_s)
+    } else {
+        match (s.value, m.value) {
+            (Some((_, x)), Some((_, y))) if y > 0.0 => Some(x / y),
+            _ => None,
+        }
+    }
+}
+
 /// Everything a run produced.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -464,6 +505,8 @@ pub struct Report {
     pub header: Vec<String>,
     /// Files written (results.txt, SVGs).
     pub files: Vec<PathBuf>,
+    /// Whether Kafka was a peer (adds its columns).
+    pub kafka: bool,
 }
 
 impl Report {
@@ -479,9 +522,9 @@ impl Report {
             s.push('\n');
         }
         s.push('\n');
-        s.push_str(&report::table(&self.results));
+        s.push_str(&report::table(&self.results, self.kafka));
         s.push('\n');
-        for line in report::result_lines(&self.results) {
+        for line in report::result_lines(&self.results, self.kafka) {
             s.push_str(&line);
             s.push('\n');
         }
@@ -501,9 +544,9 @@ pub fn run(opts: &Options) -> Result<Report, String> {
     let scenarios = selected(opts)?;
     let mut r = Runner {
         opts,
-        main: None,
-        groups: None,
-        startup_data: None,
+        mains: [None, None],
+        groups: [None, None],
+        startup_data: [None, None],
         results: Vec::new(),
     };
     let mut header = vec![
@@ -529,37 +572,68 @@ pub fn run(opts: &Options) -> Result<Report, String> {
             }
         ),
     ];
+    if opts.kafka {
+        header.push(format!(
+            "peer: Apache Kafka {} ({}; single-node KRaft broker+controller, -Xmx{}, \
+             group.initial.rebalance.delay.ms=0, temporary dirs) via {}",
+            kafka_version(&opts.kafka_script),
+            java_version(),
+            opts.kafka_heap,
+            opts.kafka_script.display()
+        ));
+    }
+    let peers: &[Peer] = if opts.kafka {
+        &[Peer::Skiff, Peer::Kafka]
+    } else {
+        &[Peer::Skiff]
+    };
     for sc in &scenarios {
         let started = Instant::now();
-        r.rss_window();
+        for p in peers {
+            r.rss_window(*p);
+        }
         let results = r.run_scenario(sc);
-        // Peak broker RSS during this scenario (main broker only).
-        let peak_kb = r.rss_window();
+        // Peak broker RSS during this scenario (main brokers only).
+        let peaks: Vec<(Peer, Option<u64>)> =
+            peers.iter().map(|p| (*p, r.rss_window(*p))).collect();
         for mut res in results {
-            if let (Some(kb), Outcome::Measured(m)) = (peak_kb, &mut res.skiff) {
-                if kb > 0
-                    && matches!(
-                        res.family,
-                        Family::Produce | Family::Consume | Family::Latency
-                    )
-                {
-                    m.fields
-                        .push(("peak_rss_mb".into(), format!("{:.1}", mb(kb))));
+            for (peer, peak_kb) in &peaks {
+                let side = match peer {
+                    Peer::Skiff => &mut res.skiff,
+                    Peer::Kafka => &mut res.kafka,
+                };
+                if let (Some(kb), Outcome::Measured(m)) = (peak_kb, side) {
+                    if *kb > 0
+                        && matches!(
+                            res.family,
+                            Family::Produce | Family::Consume | Family::Latency
+                        )
+                    {
+                        m.fields
+                            .push(("peak_rss_mb".into(), format!("{:.1}", mb(*kb))));
+                    }
                 }
             }
             if opts.progress {
                 eprintln!(
                     "[skiff-bench] {} ({:.1} s)",
-                    report::summary(&res),
+                    report::summary(&res, opts.kafka),
                     started.elapsed().as_secs_f64()
                 );
             }
             r.results.push(res);
         }
     }
-    if let Some(main) = r.main.take() {
-        if let Err(e) = main.shutdown() {
-            header.push(format!("WARNING: main broker shutdown: {e}"));
+    for (i, slot) in r.mains.iter_mut().enumerate() {
+        if let Some(main) = slot.take() {
+            if let Err(e) = main.shutdown() {
+                let who = if i == Peer::Kafka.idx() {
+                    "kafka"
+                } else {
+                    "main"
+                };
+                header.push(format!("WARNING: {who} broker shutdown: {e}"));
+            }
         }
     }
     header.push(format!("load average at end: {}", loadavg()));
@@ -567,11 +641,39 @@ pub fn run(opts: &Options) -> Result<Report, String> {
         results: std::mem::take(&mut r.results),
         header,
         files: Vec::new(),
+        kafka: opts.kafka,
     };
     if let Some(dir) = &opts.out_dir {
         rep.files = write_files(dir, &rep)?;
     }
     Ok(rep)
+}
+
+/// The Kafka version pinned in the pom next to the launcher script.
+fn kafka_version(script: &Path) -> String {
+    std::fs::read_to_string(script.with_file_name("pom.xml"))
+        .ok()
+        .and_then(|pom| {
+            let start = pom.find("<kafka.version>")? + "<kafka.version>".len();
+            let end = start + pom[start..].find('<')?;
+            Some(pom[start..end].trim().to_string())
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
+/// First line of `java -version` (it prints on stderr).
+fn java_version() -> String {
+    std::process::Command::new("java")
+        .arg("-version")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .next()
+                .map(|l| l.trim().to_string())
+        })
+        .unwrap_or_else(|| "java ?".into())
 }
 
 fn write_files(dir: &Path, rep: &Report) -> Result<Vec<PathBuf>, String> {
@@ -599,11 +701,85 @@ fn loadavg() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-/// The long-lived broker most scenarios run against.
+/// Which broker a measurement runs on (the mock is handled apart: it lives
+/// in the bench process and has no process, data dir or restart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    Skiff,
+    Kafka,
+}
+
+impl Peer {
+    fn idx(self) -> usize {
+        self as usize
+    }
+
+    fn tag(self) -> &'static str {
+        match self {
+            Peer::Skiff => "skiff",
+            Peer::Kafka => "kafka",
+        }
+    }
+}
+
+/// A broker child process of either kind.
+enum BrokerProc {
+    Skiff(SkiffProc),
+    Kafka(KafkaProc),
+}
+
+impl BrokerProc {
+    fn addr(&self) -> &str {
+        match self {
+            BrokerProc::Skiff(p) => &p.addr,
+            BrokerProc::Kafka(p) => &p.addr,
+        }
+    }
+
+    fn pid_str(&self) -> String {
+        match self {
+            BrokerProc::Skiff(p) => p.pid_str(),
+            BrokerProc::Kafka(p) => p.pid_str(),
+        }
+    }
+
+    fn mem(&self) -> Option<Mem> {
+        procs::proc_mem(&self.pid_str())
+    }
+
+    fn cpu_secs(&self) -> Option<f64> {
+        procs::proc_cpu_secs(&self.pid_str())
+    }
+
+    fn log_tail(&self) -> String {
+        match self {
+            BrokerProc::Skiff(p) => p.log_tail(),
+            BrokerProc::Kafka(p) => p.log_tail(),
+        }
+    }
+
+    fn stop(self) -> Result<(), String> {
+        match self {
+            BrokerProc::Skiff(p) => p.stop(),
+            BrokerProc::Kafka(p) => p.stop(),
+        }
+    }
+
+    fn kill(self) {
+        match self {
+            BrokerProc::Skiff(p) => p.kill(),
+            BrokerProc::Kafka(p) => p.kill(),
+        }
+    }
+}
+
+/// The long-lived broker most scenarios run against (one per peer).
 struct MainBroker {
     /// None when the run targets `--bootstrap`.
-    proc_: Option<SkiffProc>,
+    proc_: Option<BrokerProc>,
     _dir: Option<tempfile::TempDir>,
+    /// Where the partitions live (Kafka: `<dir>/data`).
+    data_path: Option<PathBuf>,
     bootstrap: String,
     admin: AdminClient<DefaultClientContext>,
     idle: Option<Mem>,
@@ -616,10 +792,6 @@ struct MainBroker {
 }
 
 impl MainBroker {
-    fn pid(&self) -> Option<String> {
-        self.proc_.as_ref().map(|p| p.pid_str())
-    }
-
     fn cpu(&self) -> Option<f64> {
         self.proc_.as_ref().and_then(|p| p.cpu_secs())
     }
@@ -700,7 +872,7 @@ impl RssSampler {
 }
 
 /// A data dir with `partitions` partitions and `bytes` of messages, shared
-/// by the startup scenarios.
+/// by the startup scenarios (one per peer).
 struct StartupData {
     dir: tempfile::TempDir,
     topic: String,
@@ -712,10 +884,11 @@ struct StartupData {
 
 struct Runner<'a> {
     opts: &'a Options,
-    main: Option<MainBroker>,
-    /// Whether the main broker advertises the consumer-group APIs.
-    groups: Option<bool>,
-    startup_data: Option<StartupData>,
+    /// The main broker of each peer, indexed by [`Peer::idx`].
+    mains: [Option<MainBroker>; 2],
+    /// Whether each peer's main broker advertises the consumer-group APIs.
+    groups: [Option<bool>; 2],
+    startup_data: [Option<StartupData>; 2],
     results: Vec<ScenarioResult>,
 }
 
@@ -789,26 +962,81 @@ fn check_produce(
 }
 
 impl<'a> Runner<'a> {
-    fn local(&self) -> bool {
-        self.opts.bootstrap.is_none()
+    /// Whether `peer` runs as a local process (Kafka always does; Skiff
+    /// unless `--bootstrap`).
+    fn local(&self, peer: Peer) -> bool {
+        peer == Peer::Kafka || self.opts.bootstrap.is_none()
     }
 
-    /// Max RSS (KiB) of the main broker since the previous call.
-    fn rss_window(&self) -> Option<u64> {
-        self.main
+    /// Max RSS (KiB) of the peer's main broker since the previous call.
+    fn rss_window(&self, peer: Peer) -> Option<u64> {
+        self.mains[peer.idx()]
             .as_ref()
             .and_then(|m| m.sampler.as_ref())
             .map(|s| s.take_window())
     }
 
-    fn main_broker(&mut self) -> Result<&mut MainBroker, String> {
-        if self.main.is_none() {
-            let (proc_, dir, bootstrap) = match &self.opts.bootstrap {
-                Some(b) => (None, None, b.clone()),
+    /// Where the partitions of a broker started on `dir` live.
+    fn data_path(peer: Peer, dir: &Path) -> PathBuf {
+        match peer {
+            Peer::Skiff => dir.to_path_buf(),
+            Peer::Kafka => dir.join("data"),
+        }
+    }
+
+    /// Kafka's launcher writes a config and formats the storage once per
+    /// dir (a JVM run of its own, untimed); later starts reuse it.
+    fn kafka_prepared(&self, dir: &Path, sets: &[String]) -> Result<(), String> {
+        if dir.join("port").exists() {
+            if !sets.is_empty() {
+                return Err(format!("{} is already configured", dir.display()));
+            }
+            return Ok(());
+        }
+        KafkaProc::prepare(&self.opts.kafka_script, dir, &self.opts.kafka_heap, sets).map(|_| ())
+    }
+
+    /// Starts a broker of `peer` on `dir` with extra settings (Skiff's
+    /// `--set`; Kafka: broker properties, the same keys where they exist).
+    fn start_broker(&self, peer: Peer, dir: &Path, sets: &[String]) -> Result<BrokerProc, String> {
+        match peer {
+            Peer::Skiff => {
+                SkiffProc::start(&self.opts.skiff_bin, dir, 0, sets).map(BrokerProc::Skiff)
+            }
+            Peer::Kafka => {
+                self.kafka_prepared(dir, sets)?;
+                KafkaProc::start(&self.opts.kafka_script, dir, &self.opts.kafka_heap)
+                    .map(|(p, _)| BrokerProc::Kafka(p))
+            }
+        }
+    }
+
+    /// Starts a broker of `peer` on `dir` and times spawn -> first answered
+    /// ApiVersions (the same probe for both) and -> ready.
+    fn start_timed(&self, peer: Peer, dir: &Path) -> Result<(BrokerProc, StartupTiming), String> {
+        match peer {
+            Peer::Skiff => SkiffProc::start_timed(&self.opts.skiff_bin, dir, &[])
+                .map(|(p, t)| (BrokerProc::Skiff(p), t)),
+            Peer::Kafka => {
+                self.kafka_prepared(dir, &[])?;
+                KafkaProc::start(&self.opts.kafka_script, dir, &self.opts.kafka_heap)
+                    .map(|(p, t)| (BrokerProc::Kafka(p), t))
+            }
+        }
+    }
+
+    fn main_broker(&mut self, peer: Peer) -> Result<&mut MainBroker, String> {
+        if self.mains[peer.idx()].is_none() {
+            let external = match peer {
+                Peer::Skiff => self.opts.bootstrap.clone(),
+                Peer::Kafka => None,
+            };
+            let (proc_, dir, bootstrap) = match external {
+                Some(b) => (None, None, b),
                 None => {
-                    let dir = temp_data_dir("main")?;
-                    let p = SkiffProc::start(&self.opts.skiff_bin, dir.path(), 0, &[])?;
-                    let addr = p.addr.clone();
+                    let dir = temp_data_dir(&format!("{}-main", peer.tag()))?;
+                    let p = self.start_broker(peer, dir.path(), &[])?;
+                    let addr = p.addr().to_string();
                     (Some(p), Some(dir), addr)
                 }
             };
@@ -819,9 +1047,11 @@ impl<'a> Runner<'a> {
             });
             let sampler = proc_.as_ref().map(|p| RssSampler::start(p.pid_str()));
             let admin = clients::admin(&bootstrap)?;
-            self.main = Some(MainBroker {
+            let data_path = dir.as_ref().map(|d| Self::data_path(peer, d.path()));
+            self.mains[peer.idx()] = Some(MainBroker {
                 proc_,
                 _dir: dir,
+                data_path,
                 bootstrap,
                 admin,
                 idle,
@@ -831,28 +1061,38 @@ impl<'a> Runner<'a> {
                 cpu_consume: (0.0, 0.0, 0),
             });
         }
-        Ok(self.main.as_mut().unwrap())
+        Ok(self.mains[peer.idx()].as_mut().unwrap())
     }
 
-    fn groups_supported(&mut self) -> Result<bool, String> {
-        if let Some(g) = self.groups {
+    fn groups_supported(&mut self, peer: Peer) -> Result<bool, String> {
+        if let Some(g) = self.groups[peer.idx()] {
             return Ok(g);
         }
-        let bootstrap = self.main_broker()?.bootstrap.clone();
+        let bootstrap = self.main_broker(peer)?.bootstrap.clone();
         let apis = procs::api_versions(&bootstrap, Duration::from_secs(10))
             .map_err(|e| format!("ApiVersions to {bootstrap}: {e}"))?;
         let g = procs::has_consumer_groups(&apis);
-        self.groups = Some(g);
+        self.groups[peer.idx()] = Some(g);
         Ok(g)
     }
 
+    /// Runs `f` for Kafka when it is a peer; `NotApplicable` otherwise.
+    fn kafka_side(&mut self, f: impl FnOnce(&mut Self) -> Outcome) -> Outcome {
+        if self.opts.kafka {
+            f(self)
+        } else {
+            Outcome::NotApplicable
+        }
+    }
+
     fn run_scenario(&mut self, sc: &Scenario) -> Vec<ScenarioResult> {
-        let one = |skiff: Outcome, mock: Outcome| {
+        let one = |skiff: Outcome, kafka: Outcome, mock: Outcome| {
             vec![ScenarioResult {
                 name: sc.name.clone(),
                 family: sc.family(),
                 skiff,
                 mock,
+                kafka,
             }]
         };
         let need_local =
@@ -876,9 +1116,10 @@ impl<'a> Runner<'a> {
                     idempotent,
                     warmup: true,
                 };
-                let skiff = self.skiff_produce(&job);
+                let skiff = self.broker_produce(Peer::Skiff, &job);
+                let kafka = self.kafka_side(|r| r.broker_produce(Peer::Kafka, &job));
                 let mock = self.mock_side(|bootstrap, mock| mock_produce(bootstrap, mock, &job));
-                one(skiff, mock)
+                one(skiff, kafka, mock)
             }
             Kind::Consume {
                 size,
@@ -886,23 +1127,32 @@ impl<'a> Runner<'a> {
                 partitions,
                 group,
             } => {
-                if group {
-                    match self.groups_supported() {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            let why = "skipped: broker has no consumer groups".to_string();
-                            return one(Outcome::Skipped(why.clone()), Outcome::Skipped(why));
-                        }
-                        Err(e) => {
-                            return one(Outcome::Failed(e), Outcome::Skipped("skiff failed".into()))
+                let side = |r: &mut Self, peer: Peer| -> Outcome {
+                    if group {
+                        match r.groups_supported(peer) {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                return Outcome::Skipped(
+                                    "skipped: broker has no consumer groups".into(),
+                                )
+                            }
+                            Err(e) => return Outcome::Failed(e),
                         }
                     }
-                }
-                let skiff = self.skiff_consume(size, count, partitions, group);
-                let mock = self.mock_side(|bootstrap, mock| {
-                    mock_consume(bootstrap, mock, size, count, partitions, group)
-                });
-                one(skiff, mock)
+                    r.broker_consume(peer, size, count, partitions, group)
+                };
+                let skiff = side(self, Peer::Skiff);
+                let kafka = self.kafka_side(|r| side(r, Peer::Kafka));
+                let mock = if matches!(&skiff, Outcome::Skipped(_)) {
+                    // As before: without groups on Skiff there is nothing
+                    // to compare the mock with.
+                    skiff.clone()
+                } else {
+                    self.mock_side(|bootstrap, mock| {
+                        mock_consume(bootstrap, mock, size, count, partitions, group)
+                    })
+                };
+                one(skiff, kafka, mock)
             }
             Kind::Latency {
                 rate,
@@ -914,56 +1164,93 @@ impl<'a> Runner<'a> {
                 } else {
                     Vec::new()
                 };
-                let skiff = self.skiff_latency(rate, count, &extra);
+                let skiff = self.broker_latency(Peer::Skiff, rate, count, &extra);
+                let kafka = self.kafka_side(|r| r.broker_latency(Peer::Kafka, rate, count, &extra));
                 let mock = self.mock_side(|bootstrap, mock| {
                     let topic = topic_name("lat");
                     mock.create_topic(&topic, 1)?;
                     latency_measurement(bootstrap, &topic, rate, count, &extra)
                 });
-                one(skiff, mock)
+                one(skiff, kafka, mock)
             }
             Kind::Fsync {
                 size,
                 count,
                 partitions,
             } => {
-                if !self.local() {
-                    return one(need_local("fsync"), Outcome::NotApplicable);
-                }
-                one(
-                    self.skiff_fsync(size, count, partitions),
-                    Outcome::NotApplicable,
-                )
+                let skiff = if self.local(Peer::Skiff) {
+                    self.broker_fsync(Peer::Skiff, size, count, partitions)
+                } else {
+                    need_local("fsync")
+                };
+                let kafka =
+                    self.kafka_side(|r| r.broker_fsync(Peer::Kafka, size, count, partitions));
+                one(skiff, kafka, Outcome::NotApplicable)
             }
             Kind::StartupEmpty => {
-                if !self.local() {
-                    return one(need_local("startup timing"), Outcome::NotApplicable);
-                }
-                one(self.startup_empty(), Outcome::NotApplicable)
+                let skiff = if self.local(Peer::Skiff) {
+                    self.startup_empty(Peer::Skiff)
+                } else {
+                    need_local("startup timing")
+                };
+                let kafka = self.kafka_side(|r| r.startup_empty(Peer::Kafka));
+                one(skiff, kafka, Outcome::NotApplicable)
             }
             Kind::StartupClean { partitions, bytes } => {
-                if !self.local() {
-                    return one(need_local("startup timing"), Outcome::NotApplicable);
-                }
-                one(
-                    self.startup_with_data(partitions, bytes, false),
-                    Outcome::NotApplicable,
-                )
+                let skiff = if self.local(Peer::Skiff) {
+                    self.startup_with_data(Peer::Skiff, partitions, bytes, false)
+                } else {
+                    need_local("startup timing")
+                };
+                let kafka =
+                    self.kafka_side(|r| r.startup_with_data(Peer::Kafka, partitions, bytes, false));
+                one(skiff, kafka, Outcome::NotApplicable)
             }
             Kind::StartupUnclean { partitions, bytes } => {
-                if !self.local() {
-                    return one(need_local("startup timing"), Outcome::NotApplicable);
-                }
-                one(
-                    self.startup_with_data(partitions, bytes, true),
-                    Outcome::NotApplicable,
-                )
+                let skiff = if self.local(Peer::Skiff) {
+                    self.startup_with_data(Peer::Skiff, partitions, bytes, true)
+                } else {
+                    need_local("startup timing")
+                };
+                let kafka =
+                    self.kafka_side(|r| r.startup_with_data(Peer::Kafka, partitions, bytes, true));
+                one(skiff, kafka, Outcome::NotApplicable)
             }
             Kind::Resources { written_target } => {
-                if !self.local() {
-                    return one(need_local("resource figures"), Outcome::NotApplicable);
+                let skiff = if self.local(Peer::Skiff) {
+                    self.resources(Peer::Skiff, written_target)
+                } else {
+                    vec![("rss".to_string(), need_local("resource figures"))]
+                };
+                let kafka = if self.opts.kafka {
+                    self.resources(Peer::Kafka, written_target)
+                } else {
+                    Vec::new()
+                };
+                // One row per figure name, in Skiff's order, then any that
+                // only Kafka has.
+                let mut names: Vec<String> = skiff.iter().map(|(n, _)| n.clone()).collect();
+                for (n, _) in &kafka {
+                    if !names.contains(n) {
+                        names.push(n.clone());
+                    }
                 }
-                self.resources(written_target)
+                let pick = |v: &[(String, Outcome)], n: &str, absent: Outcome| {
+                    v.iter()
+                        .find(|(k, _)| k == n)
+                        .map(|(_, o)| o.clone())
+                        .unwrap_or(absent)
+                };
+                names
+                    .into_iter()
+                    .map(|n| ScenarioResult {
+                        skiff: pick(&skiff, &n, Outcome::NotApplicable),
+                        kafka: pick(&kafka, &n, Outcome::NotApplicable),
+                        mock: Outcome::NotApplicable,
+                        family: Family::Resources,
+                        name: n,
+                    })
+                    .collect()
             }
         }
     }
@@ -988,9 +1275,9 @@ impl<'a> Runner<'a> {
 
     // ----- produce -----
 
-    fn skiff_produce(&mut self, job: &ProduceJob) -> Outcome {
+    fn broker_produce(&mut self, peer: Peer, job: &ProduceJob) -> Outcome {
         let res = (|| -> Result<Measurement, String> {
-            let main = self.main_broker()?;
+            let main = self.main_broker(peer)?;
             let mut job = job.clone();
             job.topic = topic_name("produce");
             clients::create_topic(&main.admin, &job.topic, job.partitions)?;
@@ -1034,9 +1321,16 @@ impl<'a> Runner<'a> {
 
     // ----- consume -----
 
-    fn skiff_consume(&mut self, size: usize, count: u64, partitions: i32, group: bool) -> Outcome {
+    fn broker_consume(
+        &mut self,
+        peer: Peer,
+        size: usize,
+        count: u64,
+        partitions: i32,
+        group: bool,
+    ) -> Outcome {
         let res = (|| -> Result<Measurement, String> {
-            let main = self.main_broker()?;
+            let main = self.main_broker(peer)?;
             let topic = topic_name("consume");
             clients::create_topic(&main.admin, &topic, partitions)?;
             let out = (|| {
@@ -1079,9 +1373,15 @@ impl<'a> Runner<'a> {
 
     // ----- latency -----
 
-    fn skiff_latency(&mut self, rate: u64, count: u64, extra: &[(&str, &str)]) -> Outcome {
+    fn broker_latency(
+        &mut self,
+        peer: Peer,
+        rate: u64,
+        count: u64,
+        extra: &[(&str, &str)],
+    ) -> Outcome {
         let res = (|| -> Result<Measurement, String> {
-            let main = self.main_broker()?;
+            let main = self.main_broker(peer)?;
             let topic = topic_name("lat");
             clients::create_topic(&main.admin, &topic, 1)?;
             let m = latency_measurement(&main.bootstrap, &topic, rate, count, extra);
@@ -1099,8 +1399,9 @@ impl<'a> Runner<'a> {
     // ----- fsync -----
 
     /// The same produce (acks=all, no compression) on two fresh brokers:
-    /// default flush policy, then `log.flush.interval.messages=1`.
-    fn skiff_fsync(&mut self, size: usize, count: u64, partitions: i32) -> Outcome {
+    /// default flush policy, then `log.flush.interval.messages=1` (a key
+    /// Skiff and Kafka share).
+    fn broker_fsync(&mut self, peer: Peer, size: usize, count: u64, partitions: i32) -> Outcome {
         let job = ProduceJob {
             topic: String::new(),
             partitions,
@@ -1112,8 +1413,9 @@ impl<'a> Runner<'a> {
             warmup: true,
         };
         let res = (|| -> Result<Measurement, String> {
-            let base = self.fresh_produce(&job, &[])?;
-            let mut m = self.fresh_produce(&job, &["log.flush.interval.messages=1".to_string()])?;
+            let base = self.fresh_produce(peer, &job, &[])?;
+            let mut m =
+                self.fresh_produce(peer, &job, &["log.flush.interval.messages=1".to_string()])?;
             let ratio = m.msgs_per_s / base.msgs_per_s.max(1e-9);
             m.fields.push((
                 "default_flush_msgs_per_s".into(),
@@ -1131,19 +1433,24 @@ impl<'a> Runner<'a> {
         res.map_or_else(Outcome::Failed, Outcome::Measured)
     }
 
-    /// Produces `job` to a broker started just for it with `sets`.
-    fn fresh_produce(&self, job: &ProduceJob, sets: &[String]) -> Result<Measurement, String> {
-        let dir = temp_data_dir("fsync")?;
-        let p = SkiffProc::start(&self.opts.skiff_bin, dir.path(), 0, sets)?;
-        let admin = clients::admin(&p.addr)?;
+    /// Produces `job` to a broker of `peer` started just for it with `sets`.
+    fn fresh_produce(
+        &self,
+        peer: Peer,
+        job: &ProduceJob,
+        sets: &[String],
+    ) -> Result<Measurement, String> {
+        let dir = temp_data_dir(&format!("{}-fsync", peer.tag()))?;
+        let p = self.start_broker(peer, dir.path(), sets)?;
+        let admin = clients::admin(p.addr())?;
         let mut job = job.clone();
         job.topic = topic_name("fsync");
         clients::create_topic(&admin, &job.topic, job.partitions)?;
         let (b0, c0) = (p.cpu_secs(), cpu_self());
-        let st = clients::produce(&p.addr, &job)?;
+        let st = clients::produce(p.addr(), &job)?;
         let (b1, c1) = (p.cpu_secs(), cpu_self());
         let (arrived, note) = check_produce(
-            &p.addr,
+            p.addr(),
             &job.topic,
             job.partitions,
             job.count,
@@ -1166,14 +1473,14 @@ impl<'a> Runner<'a> {
 
     // ----- startup -----
 
-    fn startup_empty(&mut self) -> Outcome {
+    fn startup_empty(&mut self, peer: Peer) -> Outcome {
         let res = (|| -> Result<Measurement, String> {
             let mut served = Vec::new();
             let mut ready = Vec::new();
             let mut rss = Vec::new();
             for _ in 0..self.opts.startup_runs {
-                let dir = temp_data_dir("startup-empty")?;
-                let (p, t) = SkiffProc::start_timed(&self.opts.skiff_bin, dir.path(), &[])?;
+                let dir = temp_data_dir(&format!("{}-startup-empty", peer.tag()))?;
+                let (p, t) = self.start_timed(peer, dir.path())?;
                 served.push(t.first_served.as_secs_f64() * 1e3);
                 ready.push(t.ready_line.as_secs_f64() * 1e3);
                 std::thread::sleep(Duration::from_millis(200));
@@ -1185,21 +1492,27 @@ impl<'a> Runner<'a> {
         res.map_or_else(Outcome::Failed, Outcome::Measured)
     }
 
-    /// Builds (once) a data dir with `partitions` partitions and `bytes` of
-    /// 1 KiB messages, written by a broker that then shut down cleanly.
-    fn startup_data(&mut self, partitions: i32, bytes: u64) -> Result<&mut StartupData, String> {
-        if self.startup_data.is_none() {
-            let dir = temp_data_dir("startup-data")?;
-            let p = SkiffProc::start(&self.opts.skiff_bin, dir.path(), 0, &[])?;
+    /// Builds (once per peer) a data dir with `partitions` partitions and
+    /// `bytes` of 1 KiB messages, written by a broker that then shut down
+    /// cleanly.
+    fn startup_data(
+        &mut self,
+        peer: Peer,
+        partitions: i32,
+        bytes: u64,
+    ) -> Result<&mut StartupData, String> {
+        if self.startup_data[peer.idx()].is_none() {
+            let dir = temp_data_dir(&format!("{}-startup-data", peer.tag()))?;
+            let p = self.start_broker(peer, dir.path(), &[])?;
             let topic = topic_name("startup");
-            let admin = clients::admin(&p.addr)?;
+            let admin = clients::admin(p.addr())?;
             clients::create_topic(&admin, &topic, partitions)?;
             let count = (bytes / 1024).max(partitions as u64);
-            fill(&p.addr, &topic, partitions, count, 1024)?;
+            fill(p.addr(), &topic, partitions, count, 1024)?;
             drop(admin);
             p.stop()?;
-            let disk_bytes = procs::dir_bytes(dir.path());
-            self.startup_data = Some(StartupData {
+            let disk_bytes = procs::dir_bytes(&Self::data_path(peer, dir.path()));
+            self.startup_data[peer.idx()] = Some(StartupData {
                 dir,
                 topic,
                 partitions,
@@ -1207,7 +1520,7 @@ impl<'a> Runner<'a> {
                 disk_bytes,
             });
         }
-        Ok(self.startup_data.as_mut().unwrap())
+        Ok(self.startup_data[peer.idx()].as_mut().unwrap())
     }
 
     /// Restarts a broker on the shared data dir `startup_runs` times and
@@ -1215,101 +1528,144 @@ impl<'a> Runner<'a> {
     /// timed start follows a SIGKILL of a broker that had just accepted
     /// writes (unflushed tails in every partition). After each start the
     /// high watermarks must account for every acknowledged message.
-    fn startup_with_data(&mut self, partitions: i32, bytes: u64, unclean: bool) -> Outcome {
+    fn startup_with_data(
+        &mut self,
+        peer: Peer,
+        partitions: i32,
+        bytes: u64,
+        unclean: bool,
+    ) -> Outcome {
         let runs = self.opts.startup_runs;
-        let bin = self.opts.skiff_bin.clone();
         let res = (|| -> Result<Measurement, String> {
-            let data = self.startup_data(partitions, bytes)?;
-            let dirty = |p: &SkiffProc, data: &mut StartupData| -> Result<(), String> {
-                // One small batch into every partition, acks=1: acknowledged,
-                // in the page cache, not necessarily flushed.
-                let n = data.partitions as u64 * 10;
-                let job = ProduceJob {
-                    topic: data.topic.clone(),
-                    partitions: data.partitions,
-                    count: n,
-                    size: 1024,
-                    acks: "1",
-                    compression: "none",
-                    idempotent: false,
-                    warmup: false,
-                };
-                let st = clients::produce(&p.addr, &job)?;
-                if st.delivered != n {
-                    return Err(format!(
-                        "dirtying produce: {} of {n} acknowledged",
-                        st.delivered
-                    ));
-                }
-                data.messages += n;
-                Ok(())
-            };
-            if unclean {
-                // Leave the data dir as a crash leaves it.
-                let p = SkiffProc::start(&bin, data.dir.path(), 0, &[])?;
-                dirty(&p, data)?;
-                p.kill();
-            }
-            let (mut served, mut ready, mut rss) = (Vec::new(), Vec::new(), Vec::new());
-            for _ in 0..runs {
-                let (p, t) = SkiffProc::start_timed(&bin, data.dir.path(), &[])?;
-                served.push(t.first_served.as_secs_f64() * 1e3);
-                ready.push(t.ready_line.as_secs_f64() * 1e3);
-                std::thread::sleep(Duration::from_millis(200));
-                rss.push(p.mem().map(|m| mb(m.rss_kb)).unwrap_or(0.0));
-                let stored = clients::total_messages(&p.addr, &data.topic, data.partitions)?;
-                if stored != data.messages {
-                    return Err(format!(
-                        "after restart the high watermarks sum to {stored}, expected {} ({})",
-                        data.messages,
-                        p.log_tail()
-                    ));
-                }
-                if unclean {
-                    dirty(&p, data)?;
-                    p.kill();
-                } else {
-                    p.stop()?;
-                }
-            }
-            data.disk_bytes = procs::dir_bytes(data.dir.path());
-            Ok(startup_measurement(
-                &served,
-                &ready,
-                &rss,
-                data.partitions,
-                data.disk_bytes,
-                data.messages,
-            ))
+            // Built first so that `self` is free again for the starts below.
+            self.startup_data(peer, partitions, bytes)?;
+            let mut data = self.startup_data[peer.idx()]
+                .take()
+                .expect("startup data just built");
+            let out = self.timed_restarts(peer, &mut data, runs, unclean);
+            self.startup_data[peer.idx()] = Some(data);
+            out
         })();
         res.map_or_else(Outcome::Failed, Outcome::Measured)
     }
 
+    fn timed_restarts(
+        &self,
+        peer: Peer,
+        data: &mut StartupData,
+        runs: usize,
+        unclean: bool,
+    ) -> Result<Measurement, String> {
+        let dirty = |p: &BrokerProc, data: &mut StartupData| -> Result<(), String> {
+            // One small batch into every partition, acks=1: acknowledged,
+            // in the page cache, not necessarily flushed.
+            let n = data.partitions as u64 * 10;
+            let job = ProduceJob {
+                topic: data.topic.clone(),
+                partitions: data.partitions,
+                count: n,
+                size: 1024,
+                acks: "1",
+                compression: "none",
+                idempotent: false,
+                warmup: false,
+            };
+            let st = clients::produce(p.addr(), &job)?;
+            if st.delivered != n {
+                return Err(format!(
+                    "dirtying produce: {} of {n} acknowledged",
+                    st.delivered
+                ));
+            }
+            data.messages += n;
+            Ok(())
+        };
+        if unclean {
+            // Leave the data dir as a crash leaves it.
+            let p = self.start_broker(peer, data.dir.path(), &[])?;
+            dirty(&p, data)?;
+            p.kill();
+        }
+        let (mut served, mut ready, mut rss) = (Vec::new(), Vec::new(), Vec::new());
+        let mut data_ready = Vec::new();
+        for _ in 0..runs {
+            let (p, t) = self.start_timed(peer, data.dir.path())?;
+            served.push(t.first_served.as_secs_f64() * 1e3);
+            ready.push(t.ready_line.as_secs_f64() * 1e3);
+            // Until every partition answers ListOffsets: Kafka answers
+            // requests before it has taken leadership of its partitions
+            // (NOT_LEADER_OR_FOLLOWER meanwhile).
+            let deadline = Instant::now() + Duration::from_secs(120);
+            let stored = loop {
+                match clients::total_messages(p.addr(), &data.topic, data.partitions) {
+                    Ok(n) => break n,
+                    Err(e) if Instant::now() > deadline => {
+                        return Err(format!("{e} ({})", p.log_tail()))
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            };
+            data_ready.push(t.spawned.elapsed().as_secs_f64() * 1e3);
+            std::thread::sleep(Duration::from_millis(200));
+            rss.push(p.mem().map(|m| mb(m.rss_kb)).unwrap_or(0.0));
+            if stored != data.messages {
+                return Err(format!(
+                    "after restart the high watermarks sum to {stored}, expected {} ({})",
+                    data.messages,
+                    p.log_tail()
+                ));
+            }
+            if unclean {
+                dirty(&p, data)?;
+                p.kill();
+            } else {
+                p.stop()?;
+            }
+        }
+        data.disk_bytes = procs::dir_bytes(&Self::data_path(peer, data.dir.path()));
+        let mut m = startup_measurement(
+            &served,
+            &ready,
+            &rss,
+            data.partitions,
+            data.disk_bytes,
+            data.messages,
+        );
+        m.fields.push((
+            "watermarks_readable_ms".into(),
+            format!("{:.1}", median(&data_ready)),
+        ));
+        Ok(m)
+    }
+
     // ----- resources -----
 
-    fn resources(&mut self, written_target: u64) -> Vec<ScenarioResult> {
+    /// The resource figures of `peer`, by row name.
+    fn resources(&mut self, peer: Peer, written_target: u64) -> Vec<(String, Outcome)> {
         let mut out = Vec::new();
-        let mut push = |name: &str, skiff: Outcome| {
-            out.push(ScenarioResult {
-                name: name.to_string(),
-                family: Family::Resources,
-                skiff,
-                mock: Outcome::NotApplicable,
-            })
+        let mut push = |name: &str, o: Outcome| out.push((name.to_string(), o));
+        // What must be on disk to run it: the release binary, or the jars
+        // on Kafka's classpath (the JDK not counted).
+        let size = match peer {
+            Peer::Skiff => std::fs::metadata(&self.opts.skiff_bin)
+                .map(|md| md.len())
+                .map_err(|e| e.to_string()),
+            Peer::Kafka => procs::kafka_classpath_bytes(&self.opts.kafka_script),
         };
-        // Release binary size.
-        match std::fs::metadata(&self.opts.skiff_bin) {
-            Ok(md) => push(
-                "binary-size",
-                Outcome::Measured(value_measurement(
-                    "mb",
-                    md.len() as f64 / MIB as f64,
-                    vec![],
-                )),
-            ),
-            Err(e) => push("binary-size", Outcome::Failed(e.to_string())),
+        match size {
+            Ok(b) => {
+                let fields = match peer {
+                    Peer::Skiff => vec![],
+                    Peer::Kafka => vec![("what".into(), "classpath-jars-without-jdk".into())],
+                };
+                push(
+                    "binary-size",
+                    Outcome::Measured(value_measurement("mb", b as f64 / MIB as f64, fields)),
+                )
+            }
+            Err(e) => push("binary-size", Outcome::Failed(e)),
         }
-        let main = match self.main_broker() {
+        let main = match self.main_broker(peer) {
             Ok(m) => m,
             Err(e) => {
                 push("rss", Outcome::Failed(e));
@@ -1347,11 +1703,11 @@ impl<'a> Runner<'a> {
                 Outcome::Failed("no /proc status".into()),
             ),
             (Ok(()), Some(m)) => {
-                let disk = main
-                    ._dir
+                let (disk, disk_alloc) = main
+                    .data_path
                     .as_ref()
-                    .map(|d| procs::dir_bytes(d.path()))
-                    .unwrap_or(0);
+                    .map(|d| (procs::dir_bytes(d), procs::dir_alloc_bytes(d)))
+                    .unwrap_or((0, 0));
                 push(
                     "rss-peak",
                     Outcome::Measured(value_measurement(
@@ -1377,6 +1733,10 @@ impl<'a> Runner<'a> {
                             (
                                 "on_disk_mb".into(),
                                 format!("{:.0}", disk as f64 / MIB as f64),
+                            ),
+                            (
+                                "allocated_mb".into(),
+                                format!("{:.0}", disk_alloc as f64 / MIB as f64),
                             ),
                             ("anon_mb".into(), format!("{:.1}", mb(m.anon_kb))),
                             ("file_mb".into(), format!("{:.1}", mb(m.file_kb))),

@@ -1,7 +1,9 @@
-//! The broker as a child process, and what the bench reads about processes
-//! from the OS: `/proc/<pid>/status` (RSS), `/proc/<pid>/stat` (CPU time),
-//! free ports, and a raw ApiVersions v0 exchange (used both to time "first
-//! served connection" and to see which APIs a broker advertises).
+//! The broker as a child process (Skiff, or real Apache Kafka through
+//! `compat-tests/kafka-dist/kafka-reference.sh`), and what the bench reads
+//! about processes from the OS: `/proc/<pid>/status` (RSS), `/proc/<pid>/stat`
+//! (CPU time), free ports, and raw ApiVersions v0 / Metadata v1 exchanges
+//! (used to time "first served connection", to see which APIs a broker
+//! advertises, and to see that Kafka's broker is unfenced).
 //!
 //! std only: libc calls (kill, sysconf) are declared here, as the compat
 //! harness does, because std already links libc.
@@ -19,6 +21,8 @@ extern "C" {
     fn sysconf(name: i32) -> i64;
 }
 const SIGTERM: i32 = 15;
+/// Exit status of a JVM that ran its shutdown hooks after SIGTERM (128 + 15).
+const JVM_SIGTERM_EXIT: i32 = 143;
 /// `_SC_CLK_TCK` on Linux (glibc and musl).
 const SC_CLK_TCK: i32 = 2;
 
@@ -92,6 +96,24 @@ fn clock_ticks_per_sec() -> f64 {
     } else {
         100.0
     }
+}
+
+/// Bytes allocated on disk under `dir`, recursively (as `du` counts them):
+/// unlike the apparent size this does not count the holes of sparse files
+/// (Kafka preallocates 10 MiB sparse index files for every segment).
+pub fn dir_alloc_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            match e.metadata() {
+                Ok(md) if md.is_dir() => total += dir_alloc_bytes(&e.path()),
+                Ok(md) => total += md.blocks() * 512,
+                Err(_) => {}
+            }
+        }
+    }
+    total
 }
 
 /// Bytes under `dir`, recursively (apparent size, as `du -b` counts it).
@@ -202,8 +224,11 @@ pub fn has_consumer_groups(apis: &[(i16, i16, i16)]) -> bool {
 pub struct StartupTiming {
     /// Until the first ApiVersions request on a fresh connection was answered.
     pub first_served: Duration,
-    /// Until the `broker ready` line appeared on stderr.
+    /// Until the `broker ready` line appeared on stderr (Kafka: until
+    /// Metadata first listed the broker).
     pub ready_line: Duration,
+    /// Just before `spawn()`, for figures taken after the start returned.
+    pub spawned: Instant,
 }
 
 /// A `skiff` child process. Dropping it kills the process (SIGKILL).
@@ -299,32 +324,10 @@ impl SkiffProc {
         // Timed start: poll the port until a request is answered.
         let mut first_served = None;
         if probe {
-            let sa: SocketAddr = format!("127.0.0.1:{port}").parse().expect("socket address");
-            loop {
-                if let Some(status) = proc_.exited() {
-                    return Err(format!(
-                        "broker exited with {status} before serving a request\n{}",
-                        proc_.log_tail()
-                    ));
-                }
-                if spawned.elapsed() > READY_TIMEOUT {
-                    return Err(format!(
-                        "broker did not answer ApiVersions within {READY_TIMEOUT:?}\n{}",
-                        proc_.log_tail()
-                    ));
-                }
-                match TcpStream::connect_timeout(&sa, Duration::from_millis(100)) {
-                    Ok(mut s) => {
-                        let _ = s.set_nodelay(true);
-                        let _ = s.set_read_timeout(Some(READY_TIMEOUT));
-                        if api_versions_on(&mut s).is_ok() {
-                            first_served = Some(spawned.elapsed());
-                            break;
-                        }
-                        std::thread::sleep(Duration::from_micros(200));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_micros(200)),
-                }
+            let child = proc_.child.as_mut().expect("running broker");
+            match await_first_served(child, port, spawned) {
+                Ok(d) => first_served = Some(d),
+                Err(e) => return Err(format!("{e}\n{}", proc_.log_tail())),
             }
         }
 
@@ -362,6 +365,7 @@ impl SkiffProc {
         let timing = first_served.map(|fs| StartupTiming {
             first_served: fs,
             ready_line: ready_at.saturating_duration_since(spawned),
+            spawned,
         });
         Ok((proc_, timing))
     }
@@ -446,6 +450,310 @@ impl Drop for SkiffProc {
             let _ = c.wait();
         }
     }
+}
+
+/// Polls 127.0.0.1:`port` until an ApiVersions request on a fresh connection
+/// is answered; returns the time since `spawned`. Fails if `child` exits
+/// first or after [`READY_TIMEOUT`]. Shared by the Skiff and Kafka starts so
+/// both are timed by exactly the same probe.
+fn await_first_served(child: &mut Child, port: u16, spawned: Instant) -> Result<Duration, String> {
+    let sa: SocketAddr = format!("127.0.0.1:{port}").parse().expect("socket address");
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "broker exited with {status} before serving a request"
+            ));
+        }
+        if spawned.elapsed() > READY_TIMEOUT {
+            return Err(format!(
+                "broker did not answer ApiVersions within {READY_TIMEOUT:?}"
+            ));
+        }
+        match TcpStream::connect_timeout(&sa, Duration::from_millis(100)) {
+            Ok(mut s) => {
+                let _ = s.set_nodelay(true);
+                let _ = s.set_read_timeout(Some(READY_TIMEOUT));
+                if api_versions_on(&mut s).is_ok() {
+                    return Ok(spawned.elapsed());
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            Err(_) => std::thread::sleep(Duration::from_micros(200)),
+        }
+    }
+}
+
+/// Sends Metadata v1 for no topics on a fresh connection to `addr` and
+/// returns how many brokers the answer lists. A KRaft broker lists only
+/// unfenced brokers, so 1 means "ready for clients", not just "listening".
+pub fn metadata_broker_count(addr: &str, timeout: Duration) -> io::Result<i32> {
+    let sa: SocketAddr = resolve(addr)?;
+    let mut s = TcpStream::connect_timeout(&sa, timeout)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    let client_id = b"skiff-bench";
+    let mut req = Vec::with_capacity(32);
+    req.extend_from_slice(&3i16.to_be_bytes()); // Metadata
+    req.extend_from_slice(&1i16.to_be_bytes()); // v1: null = all, [] = none
+    req.extend_from_slice(&9i32.to_be_bytes());
+    req.extend_from_slice(&(client_id.len() as i16).to_be_bytes());
+    req.extend_from_slice(client_id);
+    req.extend_from_slice(&0i32.to_be_bytes()); // topics: []
+    let mut frame = (req.len() as i32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&req);
+    s.write_all(&frame)?;
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len)?;
+    let len = i32::from_be_bytes(len);
+    if !(8..=1 << 20).contains(&len) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("Metadata response size {len}"),
+        ));
+    }
+    let mut body = vec![0u8; len as usize];
+    s.read_exact(&mut body)?;
+    if i32::from_be_bytes([body[0], body[1], body[2], body[3]]) != 9 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "Metadata correlation id mismatch",
+        ));
+    }
+    Ok(i32::from_be_bytes([body[4], body[5], body[6], body[7]]))
+}
+
+// ---------------------------------------------------------------------------
+// Real Apache Kafka, the second reference peer
+// ---------------------------------------------------------------------------
+
+/// A real Apache Kafka broker (single-node KRaft, broker+controller in one
+/// JVM) run by `kafka-reference.sh run`, which `exec`s the JVM: the child's
+/// pid is the broker's pid, so RSS and CPU are read exactly as for Skiff.
+/// Dropping it kills the process (SIGKILL).
+pub struct KafkaProc {
+    child: Option<Child>,
+    pub addr: String,
+    pub pid: u32,
+    /// The script's dir: config, `data/`, `logs/`.
+    pub dir: PathBuf,
+}
+
+impl KafkaProc {
+    /// Writes a config into `dir` (which must not yet hold one), with extra
+    /// `KEY=VALUE` broker settings, and formats its KRaft storage. Untimed:
+    /// `kafka-storage format` is a separate JVM run before the first start.
+    /// Returns the bootstrap address the broker will listen on.
+    pub fn prepare(
+        script: &Path,
+        dir: &Path,
+        heap: &str,
+        sets: &[String],
+    ) -> Result<String, String> {
+        let mut cmd = Command::new(script);
+        cmd.arg("prepare")
+            .arg("--dir")
+            .arg(dir)
+            .arg("--heap")
+            .arg(heap);
+        for s in sets {
+            cmd.arg("--set").arg(s);
+        }
+        let out = cmd
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{} prepare failed ({}): {}",
+                script.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("bootstrap=").map(str::to_string))
+            .ok_or_else(|| format!("{} prepare printed no bootstrap= line", script.display()))
+    }
+
+    /// Starts the broker prepared in `dir` and waits until it is ready for
+    /// clients (Metadata lists it). Returns the start-up timing measured from
+    /// just before `spawn()`: `first_served` by the same ApiVersions probe
+    /// as Skiff's, `ready_line` when Metadata first lists the broker
+    /// (Kafka's "unfenced", the counterpart of Skiff's `broker ready`).
+    pub fn start(
+        script: &Path,
+        dir: &Path,
+        heap: &str,
+    ) -> Result<(KafkaProc, StartupTiming), String> {
+        let addr = std::fs::read_to_string(dir.join("port"))
+            .ok()
+            .and_then(|p| p.trim().parse::<u16>().ok())
+            .map(|p| format!("127.0.0.1:{p}"))
+            .ok_or_else(|| format!("{} was not prepared (no port file)", dir.display()))?;
+        let port: u16 = addr
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse().ok())
+            .unwrap_or(0);
+        let mut cmd = Command::new(script);
+        cmd.arg("run").arg("--dir").arg(dir).arg("--heap").arg(heap);
+        let out_log = std::fs::File::create(dir.join("logs").join("run.log"))
+            .map_err(|e| format!("create {}/logs/run.log: {e}", dir.display()))?;
+        let err_log = out_log.try_clone().map_err(|e| format!("run.log: {e}"))?;
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::from(out_log))
+            .stderr(Stdio::from(err_log));
+        let spawned = Instant::now();
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot spawn {}: {e}", script.display()))?;
+        let mut p = KafkaProc {
+            pid: child.id(),
+            child: Some(child),
+            addr,
+            dir: dir.to_path_buf(),
+        };
+        let child = p.child.as_mut().expect("running broker");
+        let first_served = await_first_served(child, port, spawned)
+            .map_err(|e| format!("kafka: {e}\n{}", p.log_tail()))?;
+        let ready = loop {
+            if let Ok(n) = metadata_broker_count(&p.addr, Duration::from_secs(5)) {
+                if n >= 1 {
+                    break spawned.elapsed();
+                }
+            }
+            if let Some(status) = p.exited() {
+                return Err(format!(
+                    "kafka exited with {status} before it was ready\n{}",
+                    p.log_tail()
+                ));
+            }
+            if spawned.elapsed() > READY_TIMEOUT {
+                return Err(format!(
+                    "kafka did not list itself in Metadata within {READY_TIMEOUT:?}\n{}",
+                    p.log_tail()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        Ok((
+            p,
+            StartupTiming {
+                first_served,
+                ready_line: ready,
+                spawned,
+            },
+        ))
+    }
+
+    fn exited(&mut self) -> Option<ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    pub fn pid_str(&self) -> String {
+        self.pid.to_string()
+    }
+
+    pub fn mem(&self) -> Option<Mem> {
+        proc_mem(&self.pid_str())
+    }
+
+    pub fn cpu_secs(&self) -> Option<f64> {
+        proc_cpu_secs(&self.pid_str())
+    }
+
+    /// The last lines of the broker's log4j file (and of the JVM's stdout).
+    pub fn log_tail(&self) -> String {
+        let mut s = String::new();
+        for f in ["server.log", "run.log"] {
+            let p = self.dir.join("logs").join(f);
+            let body = std::fs::read_to_string(&p).unwrap_or_default();
+            let lines: Vec<&str> = body.lines().collect();
+            let from = lines.len().saturating_sub(LOG_TAIL / 4);
+            s.push_str(&format!("----- last lines of {} -----\n", p.display()));
+            for l in &lines[from..] {
+                s.push_str(l);
+                s.push('\n');
+            }
+        }
+        s
+    }
+
+    /// Graceful shutdown: SIGTERM, then wait up to 60 s. Kafka's JVM exits
+    /// with 143 after its shutdown hook ran; that counts as clean.
+    pub fn stop(mut self) -> Result<(), String> {
+        let mut child = self.child.take().expect("running broker");
+        // SAFETY: kill(2) with a pid we spawned and have not reaped yet.
+        let rc = unsafe { kill(child.id() as i32, SIGTERM) };
+        if rc != 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("kill(SIGTERM) failed".into());
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) if status.success() || status.code() == Some(JVM_SIGTERM_EXIT) => {
+                    return Ok(())
+                }
+                Ok(Some(status)) => {
+                    return Err(format!(
+                        "kafka exited with {status} after SIGTERM\n{}",
+                        self.log_tail()
+                    ))
+                }
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!(
+                        "kafka did not exit within 60 s of SIGTERM\n{}",
+                        self.log_tail()
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Crash: SIGKILL and reap.
+    pub fn kill(mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for KafkaProc {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Bytes of the jars on Kafka's runtime classpath (`classpath.sh` next to
+/// the script): Kafka's counterpart of Skiff's binary size, JDK excluded.
+pub fn kafka_classpath_bytes(script: &Path) -> Result<u64, String> {
+    let cp_script = script.with_file_name("classpath.sh");
+    let out = Command::new(&cp_script)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", cp_script.display()))?;
+    if !out.status.success() {
+        return Err(format!("{} failed ({})", cp_script.display(), out.status));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .split(':')
+        .filter_map(|j| std::fs::metadata(j).ok())
+        .map(|m| m.len())
+        .sum())
 }
 
 fn drain(

@@ -39,15 +39,36 @@ fn cell(o: &Outcome, f: impl Fn(&Measurement) -> String) -> String {
 }
 
 fn ratio_cell(r: &ScenarioResult) -> String {
-    r.ratio()
-        .map(|x| format!("{x:.2}x"))
+    fmt_ratio(r.ratio())
+}
+
+fn kafka_ratio_cell(r: &ScenarioResult) -> String {
+    fmt_ratio(r.kafka_ratio())
+}
+
+fn fmt_ratio(r: Option<f64>) -> String {
+    r.map(|x| format!("{x:.2}x"))
         .unwrap_or_else(|| "n/a".into())
+}
+
+/// The sides shown: Skiff, Kafka (when a peer), the mock.
+fn sides(r: &ScenarioResult, kafka: bool) -> Vec<(&'static str, &Outcome)> {
+    let mut v = vec![("skiff", &r.skiff)];
+    if kafka {
+        v.push(("kafka", &r.kafka));
+    }
+    v.push(("mock", &r.mock));
+    v
 }
 
 /// Skip/failure reasons and measurement notes, for the last column.
 fn note(r: &ScenarioResult) -> String {
+    note_of(&[("skiff", &r.skiff), ("kafka", &r.kafka), ("mock", &r.mock)])
+}
+
+fn note_of(sides: &[(&str, &Outcome)]) -> String {
     let mut parts = Vec::new();
-    for (side, o) in [("skiff", &r.skiff), ("mock", &r.mock)] {
+    for &(side, o) in sides {
         match o {
             Outcome::Measured(m) if !m.note.is_empty() => parts.push(format!("{side}: {}", m.note)),
             Outcome::Skipped(why) => parts.push(format!("{side} {why}")),
@@ -71,43 +92,83 @@ fn cpu_per_gb(m: &Measurement, cpu: Option<f64>) -> String {
     }
 }
 
-/// The human-readable table, one section per family.
+/// The human-readable table, one section per family. With `kafka`, real
+/// Kafka's figures stand next to Skiff's and the mock's, with the ratios
+/// Skiff/Kafka and Skiff/mock.
 // Column titles stay arguments so they line up with the row formats below.
 #[allow(clippy::write_literal)]
-pub fn table(results: &[ScenarioResult]) -> String {
+pub fn table(results: &[ScenarioResult], kafka: bool) -> String {
     let mut s = String::new();
     let thr: Vec<&ScenarioResult> = results
         .iter()
         .filter(|r| matches!(r.family, Family::Produce | Family::Consume | Family::Fsync))
         .collect();
     if !thr.is_empty() {
-        let _ = writeln!(
-            s,
-            "{:<30} {:>12} {:>12} {:>7} {:>9} {:>9} {:>8} {:>8}  {}",
-            "THROUGHPUT (msg/s)",
-            "skiff",
-            "mock",
-            "ratio",
-            "skiff MB/s",
-            "mock MB/s",
-            "brkCPU/GB",
-            "cliCPU/GB",
-            "note"
-        );
-        for r in thr {
+        if kafka {
             let _ = writeln!(
                 s,
-                "{:<30} {:>12} {:>12} {:>7} {:>10} {:>9} {:>9} {:>9}  {}",
-                r.name,
-                cell(&r.skiff, |m| fmt_int(m.msgs_per_s)),
-                cell(&r.mock, |m| fmt_int(m.msgs_per_s)),
-                ratio_cell(r),
-                cell(&r.skiff, |m| format!("{:.1}", m.mb_per_s)),
-                cell(&r.mock, |m| format!("{:.1}", m.mb_per_s)),
-                cell(&r.skiff, |m| cpu_per_gb(m, m.broker_cpu_s)),
-                cell(&r.skiff, |m| cpu_per_gb(m, m.client_cpu_s)),
-                note(r)
+                "{:<30} {:>11} {:>11} {:>11} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}",
+                "THROUGHPUT (msg/s)",
+                "skiff",
+                "kafka",
+                "mock",
+                "sk/kafka",
+                "sk/mock",
+                "skiffMB/s",
+                "kafkaMB/s",
+                "skCPU/GB",
+                "kaCPU/GB",
+                "cliCPU/GB",
+                "note"
             );
+        } else {
+            let _ = writeln!(
+                s,
+                "{:<30} {:>12} {:>12} {:>7} {:>9} {:>9} {:>8} {:>8}  {}",
+                "THROUGHPUT (msg/s)",
+                "skiff",
+                "mock",
+                "ratio",
+                "skiff MB/s",
+                "mock MB/s",
+                "brkCPU/GB",
+                "cliCPU/GB",
+                "note"
+            );
+        }
+        for r in thr {
+            if kafka {
+                let _ = writeln!(
+                    s,
+                    "{:<30} {:>11} {:>11} {:>11} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>9}  {}",
+                    r.name,
+                    cell(&r.skiff, |m| fmt_int(m.msgs_per_s)),
+                    cell(&r.kafka, |m| fmt_int(m.msgs_per_s)),
+                    cell(&r.mock, |m| fmt_int(m.msgs_per_s)),
+                    kafka_ratio_cell(r),
+                    ratio_cell(r),
+                    cell(&r.skiff, |m| format!("{:.1}", m.mb_per_s)),
+                    cell(&r.kafka, |m| format!("{:.1}", m.mb_per_s)),
+                    cell(&r.skiff, |m| cpu_per_gb(m, m.broker_cpu_s)),
+                    cell(&r.kafka, |m| cpu_per_gb(m, m.broker_cpu_s)),
+                    cell(&r.skiff, |m| cpu_per_gb(m, m.client_cpu_s)),
+                    note(r)
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "{:<30} {:>12} {:>12} {:>7} {:>10} {:>9} {:>9} {:>9}  {}",
+                    r.name,
+                    cell(&r.skiff, |m| fmt_int(m.msgs_per_s)),
+                    cell(&r.mock, |m| fmt_int(m.msgs_per_s)),
+                    ratio_cell(r),
+                    cell(&r.skiff, |m| format!("{:.1}", m.mb_per_s)),
+                    cell(&r.mock, |m| format!("{:.1}", m.mb_per_s)),
+                    cell(&r.skiff, |m| cpu_per_gb(m, m.broker_cpu_s)),
+                    cell(&r.skiff, |m| cpu_per_gb(m, m.client_cpu_s)),
+                    note(r)
+                );
+            }
         }
         s.push('\n');
     }
@@ -116,33 +177,62 @@ pub fn table(results: &[ScenarioResult]) -> String {
         .filter(|r| r.family == Family::Latency)
         .collect();
     if !lat.is_empty() {
-        let _ = writeln!(
-            s,
-            "{:<24} {:>26} {:>26} {:>10} {:>10}  {}",
-            "LATENCY (ms)",
-            "skiff p50 / p99 / p999",
-            "mock p50 / p99 / p999",
-            "skiff/s",
-            "mock/s",
-            "note"
-        );
         let pcts = |o: &Outcome| {
             cell(o, |m| match m.latency_ms {
                 Some([a, b, c]) => format!("{a:.2} / {b:.2} / {c:.2}"),
                 None => "-".into(),
             })
         };
-        for r in lat {
+        if kafka {
+            let _ = writeln!(
+                s,
+                "{:<24} {:>24} {:>24} {:>26} {:>8} {:>8} {:>8}  {}",
+                "LATENCY (ms)",
+                "skiff p50 / p99 / p999",
+                "kafka p50 / p99 / p999",
+                "mock p50 / p99 / p999",
+                "skiff/s",
+                "kafka/s",
+                "mock/s",
+                "note"
+            );
+            for r in lat {
+                let _ = writeln!(
+                    s,
+                    "{:<24} {:>24} {:>24} {:>26} {:>8} {:>8} {:>8}  {}",
+                    r.name,
+                    pcts(&r.skiff),
+                    pcts(&r.kafka),
+                    pcts(&r.mock),
+                    cell(&r.skiff, |m| fmt_int(m.msgs_per_s)),
+                    cell(&r.kafka, |m| fmt_int(m.msgs_per_s)),
+                    cell(&r.mock, |m| fmt_int(m.msgs_per_s)),
+                    note(r)
+                );
+            }
+        } else {
             let _ = writeln!(
                 s,
                 "{:<24} {:>26} {:>26} {:>10} {:>10}  {}",
-                r.name,
-                pcts(&r.skiff),
-                pcts(&r.mock),
-                cell(&r.skiff, |m| fmt_int(m.msgs_per_s)),
-                cell(&r.mock, |m| fmt_int(m.msgs_per_s)),
-                note(r)
+                "LATENCY (ms)",
+                "skiff p50 / p99 / p999",
+                "mock p50 / p99 / p999",
+                "skiff/s",
+                "mock/s",
+                "note"
             );
+            for r in lat {
+                let _ = writeln!(
+                    s,
+                    "{:<24} {:>26} {:>26} {:>10} {:>10}  {}",
+                    r.name,
+                    pcts(&r.skiff),
+                    pcts(&r.mock),
+                    cell(&r.skiff, |m| fmt_int(m.msgs_per_s)),
+                    cell(&r.mock, |m| fmt_int(m.msgs_per_s)),
+                    note(r)
+                );
+            }
         }
         s.push_str(
             "  (librdkafka's mock answers an empty Fetch only after fetch.wait.max.ms, 500 ms by\n   \
@@ -157,44 +247,70 @@ pub fn table(results: &[ScenarioResult]) -> String {
         .filter(|r| matches!(r.family, Family::Startup | Family::Resources))
         .collect();
     if !other.is_empty() {
-        let _ = writeln!(
-            s,
-            "{:<24} {:>12} {:<22} {:>6}  {}",
-            "STARTUP / RESOURCES", "skiff", "unit", "mock", "details"
-        );
-        for r in other {
-            let unit = r
-                .skiff
-                .measured()
-                .and_then(|m| m.value.map(|(u, _)| u))
+        let unit_of = |r: &ScenarioResult| {
+            let unit = [&r.skiff, &r.kafka]
+                .iter()
+                .find_map(|o| o.measured().and_then(|m| m.value.map(|(u, _)| u)))
                 .unwrap_or("");
-            let unit = match unit {
+            match unit {
                 "ms" => "ms to first response",
                 "mb" => "MB",
                 "broker_cpu_s_per_gb" => "broker CPU s/GB",
                 u => u,
-            };
-            let details = match r.skiff.measured() {
-                Some(m) => m
-                    .fields
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                None => note(r),
-            };
+            }
+        };
+        let details = |side: &str, o: &Outcome| match o.measured() {
+            Some(m) => m
+                .fields
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => note_of(&[(side, o)]),
+        };
+        let value = |o: &Outcome| {
+            cell(o, |m| {
+                m.value.map(|(_, v)| format!("{v:.2}")).unwrap_or_default()
+            })
+        };
+        if kafka {
+            let _ = writeln!(
+                s,
+                "{:<24} {:>10} {:>10} {:>8} {:<22}  {}",
+                "STARTUP / RESOURCES", "skiff", "kafka", "sk/kafka", "unit", "details"
+            );
+            for r in other {
+                let _ = writeln!(
+                    s,
+                    "{:<24} {:>10} {:>10} {:>8} {:<22}  skiff: {}",
+                    r.name,
+                    value(&r.skiff),
+                    value(&r.kafka),
+                    kafka_ratio_cell(r),
+                    unit_of(r),
+                    details("skiff", &r.skiff)
+                );
+                if !matches!(r.kafka, Outcome::NotApplicable) {
+                    let _ = writeln!(s, "{:<81}  kafka: {}", "", details("kafka", &r.kafka));
+                }
+            }
+        } else {
             let _ = writeln!(
                 s,
                 "{:<24} {:>12} {:<22} {:>6}  {}",
-                r.name,
-                cell(&r.skiff, |m| m
-                    .value
-                    .map(|(_, v)| format!("{v:.2}"))
-                    .unwrap_or_default()),
-                unit,
-                cell(&r.mock, |_| String::new()),
-                details
+                "STARTUP / RESOURCES", "skiff", "unit", "mock", "details"
             );
+            for r in other {
+                let _ = writeln!(
+                    s,
+                    "{:<24} {:>12} {:<22} {:>6}  {}",
+                    r.name,
+                    value(&r.skiff),
+                    unit_of(r),
+                    cell(&r.mock, |_| String::new()),
+                    details("skiff", &r.skiff)
+                );
+            }
         }
         s.push('\n');
     }
@@ -218,21 +334,24 @@ fn side_value(o: &Outcome, f: impl Fn(&Measurement) -> String) -> String {
     }
 }
 
-/// One `RESULT scenario=... key=value ...` line per result.
-pub fn result_lines(results: &[ScenarioResult]) -> Vec<String> {
+/// One `RESULT scenario=... key=value ...` line per result. With `kafka`
+/// every `skiff_*`/`mock_*` key also comes as `kafka_*`, plus
+/// `ratio_kafka=` (Skiff/Kafka); `ratio=` stays Skiff/mock.
+pub fn result_lines(results: &[ScenarioResult], kafka: bool) -> Vec<String> {
     let mut lines = Vec::new();
     for r in results {
+        let sides = sides(r, kafka);
         let mut l = format!("RESULT scenario={}", r.name);
         let ratio = r
             .ratio()
             .map(|x| format!("{x:.3}"))
             .unwrap_or_else(|| "n/a".into());
-        let value_unit = [&r.skiff, &r.mock]
+        let value_unit = [&r.skiff, &r.kafka, &r.mock]
             .iter()
             .find_map(|o| o.measured().and_then(|m| m.value.map(|(u, _)| u)));
         match (r.family, value_unit) {
             (Family::Startup | Family::Resources, Some(unit)) => {
-                for (side, o) in [("skiff", &r.skiff), ("mock", &r.mock)] {
+                for (side, o) in &sides {
                     let v = side_value(o, |m| {
                         m.value.map(|(_, v)| format!("{v:.3}")).unwrap_or_default()
                     });
@@ -240,14 +359,21 @@ pub fn result_lines(results: &[ScenarioResult]) -> Vec<String> {
                 }
             }
             _ => {
-                for (side, o) in [("skiff", &r.skiff), ("mock", &r.mock)] {
+                for (side, o) in &sides {
                     let v = side_value(o, |m| format!("{:.1}", m.msgs_per_s));
                     let _ = write!(l, " {side}_msgs_per_s={v}");
                 }
             }
         }
         let _ = write!(l, " ratio={ratio}");
-        for (side, o) in [("skiff", &r.skiff), ("mock", &r.mock)] {
+        if kafka {
+            let rk = r
+                .kafka_ratio()
+                .map(|x| format!("{x:.3}"))
+                .unwrap_or_else(|| "n/a".into());
+            let _ = write!(l, " ratio_kafka={rk}");
+        }
+        for (side, o) in &sides {
             if let Outcome::Measured(m) = o {
                 if let Some([a, b, c]) = m.latency_ms {
                     let _ = write!(
@@ -286,7 +412,7 @@ pub fn result_lines(results: &[ScenarioResult]) -> Vec<String> {
 }
 
 /// A one-line summary for progress output.
-pub fn summary(r: &ScenarioResult) -> String {
+pub fn summary(r: &ScenarioResult, kafka: bool) -> String {
     let side = |o: &Outcome| match o {
         Outcome::Measured(m) => match (m.latency_ms, m.value) {
             (Some([a, b, c]), _) => format!("p50 {a:.2} p99 {b:.2} p999 {c:.2} ms"),
@@ -297,13 +423,25 @@ pub fn summary(r: &ScenarioResult) -> String {
         Outcome::Failed(e) => format!("FAILED: {}", e.lines().next().unwrap_or("")),
         Outcome::NotApplicable => "n/a".into(),
     };
-    format!(
-        "{}: skiff {} | mock {} | ratio {}",
-        r.name,
-        side(&r.skiff),
-        side(&r.mock),
-        ratio_cell(r)
-    )
+    if kafka {
+        format!(
+            "{}: skiff {} | kafka {} | mock {} | skiff/kafka {} | skiff/mock {}",
+            r.name,
+            side(&r.skiff),
+            side(&r.kafka),
+            side(&r.mock),
+            kafka_ratio_cell(r),
+            ratio_cell(r)
+        )
+    } else {
+        format!(
+            "{}: skiff {} | mock {} | ratio {}",
+            r.name,
+            side(&r.skiff),
+            side(&r.mock),
+            ratio_cell(r)
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -312,8 +450,24 @@ pub fn summary(r: &ScenarioResult) -> String {
 
 const SKIFF_COLOR: &str = "#1f77b4";
 const MOCK_COLOR: &str = "#9a9a9a";
+const KAFKA_COLOR: &str = "#e07b00";
 
-fn svg_open(w: u32, h: u32, title: &str) -> String {
+/// Whether any result has a Kafka figure (then the charts get its bars).
+fn has_kafka(results: &[ScenarioResult]) -> bool {
+    results.iter().any(|r| r.kafka.measured().is_some())
+}
+
+/// The bars of one row: (outcome, colour), Skiff first.
+fn bar_sides(r: &ScenarioResult, kafka: bool) -> Vec<(&'static str, &Outcome, &'static str)> {
+    let mut v = vec![("skiff", &r.skiff, SKIFF_COLOR)];
+    if kafka {
+        v.push(("kafka", &r.kafka, KAFKA_COLOR));
+    }
+    v.push(("mock", &r.mock, MOCK_COLOR));
+    v
+}
+
+fn svg_open(w: u32, h: u32, title: &str, kafka: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -329,6 +483,12 @@ fn svg_open(w: u32, h: u32, title: &str) -> String {
         s,
         r#"<rect x="10" y="30" width="12" height="10" fill="{SKIFF_COLOR}"/><text x="26" y="39">Skiff</text><rect x="80" y="30" width="12" height="10" fill="{MOCK_COLOR}"/><text x="96" y="39">librdkafka mock cluster</text>"#
     );
+    if kafka {
+        let _ = writeln!(
+            s,
+            r#"<rect x="290" y="30" width="12" height="10" fill="{KAFKA_COLOR}"/><text x="306" y="39">Apache Kafka</text>"#
+        );
+    }
     s
 }
 
@@ -338,20 +498,26 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Throughput per scenario (produce, consume, fsync), Skiff next to the
-/// mock, with the ratio at the right. None when there is nothing to plot.
+/// Throughput per scenario (produce, consume, fsync), Skiff next to Kafka
+/// (when a peer) and the mock, with the ratios at the right. None when
+/// there is nothing to plot.
 pub fn svg_throughput(results: &[ScenarioResult]) -> Option<String> {
+    let kafka = has_kafka(results);
     let rows: Vec<&ScenarioResult> = results
         .iter()
         .filter(|r| matches!(r.family, Family::Produce | Family::Consume | Family::Fsync))
-        .filter(|r| r.skiff.measured().is_some() || r.mock.measured().is_some())
+        .filter(|r| {
+            r.skiff.measured().is_some()
+                || r.kafka.measured().is_some()
+                || r.mock.measured().is_some()
+        })
         .collect();
     if rows.is_empty() {
         return None;
     }
     let max = rows
         .iter()
-        .flat_map(|r| [r.skiff.measured(), r.mock.measured()])
+        .flat_map(|r| [r.skiff.measured(), r.kafka.measured(), r.mock.measured()])
         .flatten()
         .map(|m| m.msgs_per_s)
         .fold(1.0, f64::max);
@@ -365,14 +531,16 @@ pub fn svg_throughput(results: &[ScenarioResult]) -> Option<String> {
         .unwrap_or(raw_step);
     let ticks = (max / step).ceil().max(1.0) as usize;
     let max = step * ticks as f64;
-    let (left, bar_w, row_h, top) = (240.0, 560.0, 26.0, 70.0);
-    let width = 960u32;
+    let nbars = if kafka { 3.0 } else { 2.0 };
+    let (left, bar_w, row_h, top) = (240.0, 560.0, 4.0 + 11.0 * nbars, 70.0);
+    let width = if kafka { 1040u32 } else { 960u32 };
     let height = (top + row_h * rows.len() as f64 + 30.0) as u32;
-    let mut s = svg_open(
-        width,
-        height,
-        "skiff-bench: throughput (messages/s), Skiff vs librdkafka mock",
-    );
+    let title = if kafka {
+        "skiff-bench: throughput (messages/s), Skiff vs Apache Kafka vs librdkafka mock"
+    } else {
+        "skiff-bench: throughput (messages/s), Skiff vs librdkafka mock"
+    };
+    let mut s = svg_open(width, height, title, kafka);
     for i in 0..=ticks {
         let v = step * i as f64;
         let x = left + bar_w * v / max;
@@ -394,10 +562,7 @@ pub fn svg_throughput(results: &[ScenarioResult]) -> Option<String> {
             y + 15.0,
             esc(&r.name)
         );
-        for (k, (o, color)) in [(&r.skiff, SKIFF_COLOR), (&r.mock, MOCK_COLOR)]
-            .into_iter()
-            .enumerate()
-        {
+        for (k, (_, o, color)) in bar_sides(r, kafka).into_iter().enumerate() {
             let by = y + 2.0 + 11.0 * k as f64;
             match o.measured() {
                 Some(m) => {
@@ -425,14 +590,27 @@ pub fn svg_throughput(results: &[ScenarioResult]) -> Option<String> {
                 }
             }
         }
-        if let Some(x) = r.ratio() {
-            let color = if x >= 0.9 { "#2a8a2a" } else { "#c03030" };
-            let _ = writeln!(
-                s,
-                r#"<text x="{:.1}" y="{:.1}" fill="{color}">{x:.2}x</text>"#,
-                left + bar_w + 90.0,
-                y + 15.0
-            );
+        // The ratios Skiff/Kafka (when a peer) and Skiff/mock, one per line.
+        let ratios: Vec<(&str, Option<f64>)> = if kafka {
+            vec![("kafka", r.kafka_ratio()), ("mock", r.ratio())]
+        } else {
+            vec![("", r.ratio())]
+        };
+        for (k, (vs, x)) in ratios.into_iter().enumerate() {
+            if let Some(x) = x {
+                let color = if x >= 0.9 { "#2a8a2a" } else { "#c03030" };
+                let label = if vs.is_empty() {
+                    format!("{x:.2}x")
+                } else {
+                    format!("{x:.2}x vs {vs}")
+                };
+                let _ = writeln!(
+                    s,
+                    r#"<text x="{:.1}" y="{:.1}" fill="{color}">{label}</text>"#,
+                    left + bar_w + 90.0,
+                    y + 12.0 + 12.0 * k as f64
+                );
+            }
         }
     }
     s.push_str("</svg>\n");
@@ -441,17 +619,22 @@ pub fn svg_throughput(results: &[ScenarioResult]) -> Option<String> {
 
 /// End-to-end latency percentiles per latency scenario, log scale.
 pub fn svg_latency(results: &[ScenarioResult]) -> Option<String> {
+    let kafka = has_kafka(results);
     let rows: Vec<&ScenarioResult> = results
         .iter()
         .filter(|r| r.family == Family::Latency)
-        .filter(|r| r.skiff.measured().is_some() || r.mock.measured().is_some())
+        .filter(|r| {
+            r.skiff.measured().is_some()
+                || r.kafka.measured().is_some()
+                || r.mock.measured().is_some()
+        })
         .collect();
     if rows.is_empty() {
         return None;
     }
     let vals: Vec<f64> = rows
         .iter()
-        .flat_map(|r| [r.skiff.measured(), r.mock.measured()])
+        .flat_map(|r| [r.skiff.measured(), r.kafka.measured(), r.mock.measured()])
         .flatten()
         .filter_map(|m| m.latency_ms)
         .flatten()
@@ -466,13 +649,15 @@ pub fn svg_latency(results: &[ScenarioResult]) -> Option<String> {
             .max(1.0),
     );
     let (left, bar_w, top) = (240.0, 560.0, 70.0);
-    let group_h = 6.0 * 11.0 + 12.0;
+    let nsides = if kafka { 3.0 } else { 2.0 };
+    let group_h = 3.0 * nsides * 11.0 + 12.0;
     let width = 900u32;
     let height = (top + group_h * rows.len() as f64 + 30.0) as u32;
     let mut s = svg_open(
         width,
         height,
         "skiff-bench: end-to-end latency p50 / p99 / p999 (ms, log scale)",
+        kafka,
     );
     let pos = |v: f64| left + bar_w * ((v.max(lo) / lo).log10() / (hi / lo).log10());
     let mut t = lo;
@@ -501,10 +686,7 @@ pub fn svg_latency(results: &[ScenarioResult]) -> Option<String> {
             esc(&r.name)
         );
         let mut k = 0;
-        for (side, o, color) in [
-            ("skiff", &r.skiff, SKIFF_COLOR),
-            ("mock", &r.mock, MOCK_COLOR),
-        ] {
+        for (side, o, color) in bar_sides(r, kafka) {
             for (j, label) in ["p50", "p99", "p999"].iter().enumerate() {
                 let by = y0 + 12.0 + 11.0 * k as f64;
                 k += 1;
