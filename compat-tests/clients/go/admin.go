@@ -136,6 +136,34 @@ func configValue(rc kadm.ResourceConfigs, key string) (string, kadm.Config, erro
 	return "", kadm.Config{}, fmt.Errorf("config %s missing from %s", key, rc[0].Name)
 }
 
+// waitConfigs polls DescribeConfigs until the topic shows the wanted values:
+// Kafka applies an alter through its metadata log, so a describe right after
+// may still show the old value (Skiff applies it before answering).
+func waitConfigs(ctx context.Context, adm *kadm.Client, topic, what string, want map[string]string) error {
+	var last string
+	err := waitUntil(ctx, what, func() (bool, error) {
+		rc, err := adm.DescribeTopicConfigs(ctx, topic)
+		if err != nil {
+			return false, err
+		}
+		for k, w := range want {
+			v, _, err := configValue(rc, k)
+			if err != nil {
+				return false, err
+			}
+			if v != w {
+				last = fmt.Sprintf("%s = %q, want %q", k, v, w)
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %s", err, last)
+	}
+	return nil
+}
+
 // adminConfigs: describe topic and broker configs; incremental alter (set,
 // delete) and the legacy whole-set alter.
 func adminConfigs(ctx context.Context, t *T) error {
@@ -169,15 +197,8 @@ func adminConfigs(ctx context.Context, t *T) error {
 	if alt[0].Err != nil {
 		return fmt.Errorf("incremental alter: %w %s", alt[0].Err, alt[0].ErrMessage)
 	}
-	rc, err = adm.DescribeTopicConfigs(ctx, topic)
-	if err != nil {
+	if err := waitConfigs(ctx, adm, topic, "after incremental alter", map[string]string{"retention.ms": "120000", "cleanup.policy": "delete"}); err != nil {
 		return err
-	}
-	if v, _, err := configValue(rc, "retention.ms"); err != nil || v != "120000" {
-		return fmt.Errorf("after incremental alter retention.ms = %q, %v", v, err)
-	}
-	if v, _, err := configValue(rc, "cleanup.policy"); err != nil || v != "delete" {
-		return fmt.Errorf("after delete cleanup.policy = %q, %v", v, err)
 	}
 	bad, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "retention.ms", Value: ptr("soon")}}, topic)
 	if err != nil {
@@ -195,15 +216,8 @@ func adminConfigs(ctx context.Context, t *T) error {
 	if st[0].Err != nil {
 		return fmt.Errorf("alter configs: %w %s", st[0].Err, st[0].ErrMessage)
 	}
-	rc, err = adm.DescribeTopicConfigs(ctx, topic)
-	if err != nil {
+	if err := waitConfigs(ctx, adm, topic, "after whole-set alter", map[string]string{"max.message.bytes": "65536", "retention.ms": "604800000"}); err != nil {
 		return err
-	}
-	if v, _, err := configValue(rc, "max.message.bytes"); err != nil || v != "65536" {
-		return fmt.Errorf("after alter max.message.bytes = %q, %v", v, err)
-	}
-	if v, _, err := configValue(rc, "retention.ms"); err != nil || v != "604800000" {
-		return fmt.Errorf("after whole-set alter retention.ms = %q, %v", v, err)
 	}
 
 	brokers, err := adm.ListBrokers(ctx)
@@ -267,6 +281,22 @@ func adminGroupsOffsets(ctx context.Context, t *T) error {
 	}
 	if ca, ok := d.Members[0].Assigned.AsConsumer(); !ok || len(ca.Topics) != 1 || len(ca.Topics[0].Partitions) != 2 {
 		return fmt.Errorf("describe group: member assignment %+v", d.Members[0].Assigned)
+	}
+	byType, err := adm.ListGroupsByType(ctx, []string{"classic"})
+	if err != nil {
+		return fmt.Errorf("list groups by type: %w", err)
+	}
+	if g, ok := byType[group]; !ok || g.GroupType != "classic" || g.State != "Stable" {
+		return fmt.Errorf("list classic groups: %s is %+v", group, g)
+	}
+	if byType, err = adm.ListGroupsByType(ctx, []string{"consumer"}); err != nil {
+		return err
+	} else if _, ok := byType[group]; ok {
+		return fmt.Errorf("classic group %s listed as a consumer (KIP-848) group", group)
+	}
+	// A group with a live member cannot be deleted.
+	if dg, err := adm.DeleteGroup(ctx, group); !errors.Is(err, kerr.NonEmptyGroup) {
+		return fmt.Errorf("deleting a live group: %v (%+v), want NON_EMPTY_GROUP", err, dg)
 	}
 	fo, err := adm.FetchOffsets(ctx, group)
 	if err != nil || fo.Error() != nil {
@@ -399,6 +429,16 @@ func adminListOffsets(ctx context.Context, t *T) error {
 	lo, err = adm.ListCommittedOffsets(ctx, topic)
 	if err := check("committed (LSO)", lo, err, 10); err != nil {
 		return err
+	}
+
+	var epochReq kadm.OffsetForLeaderEpochRequest
+	epochReq.Add(topic, 0, 0)
+	epochs, err := adm.OffsetForLeaderEpoch(ctx, epochReq)
+	if err != nil {
+		return fmt.Errorf("offset for leader epoch: %w", err)
+	}
+	if e := epochs[topic][0]; e.Err != nil || e.LeaderEpoch != 0 || e.EndOffset != 10 {
+		return fmt.Errorf("offset for leader epoch 0: %+v, want epoch 0 end offset 10", e)
 	}
 
 	var os kadm.Offsets

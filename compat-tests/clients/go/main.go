@@ -65,6 +65,8 @@ func scenarios() []scenario {
 		scenario{"consumer-group-range", func(ctx context.Context, t *T) error {
 			return consumerGroup(ctx, t, kgo.RangeBalancer())
 		}},
+		scenario{"consumer-group-static-member", consumerGroupStatic},
+		scenario{"fetch-long-poll-wakes", fetchLongPollWakes},
 		scenario{"txn-consume-transform-produce", txnConsumeTransformProduce},
 		scenario{"txn-abort", txnAbort},
 		scenario{"txn-fencing", txnFencing},
@@ -166,8 +168,30 @@ func createTopic(ctx context.Context, adm *kadm.Client, topic string, partitions
 	if resp.Err != nil {
 		return fmt.Errorf("create topic %s: %w (%s)", topic, resp.Err, resp.ErrMessage)
 	}
-	return nil
+	// Kafka answers CreateTopics before every broker's metadata has the
+	// topic; wait for its leaders so scenarios also run against Kafka.
+	return waitUntil(ctx, "topic "+topic+" in metadata", func() (bool, error) {
+		td, err := adm.ListTopics(ctx, topic)
+		if err != nil {
+			return false, err
+		}
+		d, ok := td[topic]
+		if !ok || d.Err != nil || len(d.Partitions) != int(partitions) {
+			return false, nil
+		}
+		for _, p := range d.Partitions {
+			if p.Leader < 0 || p.Err != nil {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 }
+
+// reference is set when the broker is not Skiff but the reference peer
+// (real Kafka via SKIFF_TEST_BOOTSTRAP): checks of Skiff's own promises
+// (every advertised version served) then report instead of failing.
+var reference = os.Getenv("FRANZGO_REFERENCE") != ""
 
 // consumeExact reads exactly n records from the given topics with a direct
 // (non-group) consumer from the start, then waits briefly to catch extras.
