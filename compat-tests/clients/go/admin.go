@@ -35,6 +35,11 @@ func adminTopics(ctx context.Context, t *T) error {
 			return fmt.Errorf("create %s answered id %v partitions %d", r.Topic, r.ID, r.NumPartitions)
 		}
 	}
+	for _, tp := range []string{a, b} {
+		if err := waitTopicReady(ctx, adm, tp, 2); err != nil {
+			return err
+		}
+	}
 	if _, err := adm.CreateTopic(ctx, 1, 1, nil, a); !errors.Is(err, kerr.TopicAlreadyExists) {
 		return fmt.Errorf("creating %s twice: %v, want TOPIC_ALREADY_EXISTS", a, err)
 	}

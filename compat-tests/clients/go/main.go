@@ -168,8 +168,13 @@ func createTopic(ctx context.Context, adm *kadm.Client, topic string, partitions
 	if resp.Err != nil {
 		return fmt.Errorf("create topic %s: %w (%s)", topic, resp.Err, resp.ErrMessage)
 	}
-	// Kafka answers CreateTopics before every broker's metadata has the
-	// topic; wait for its leaders so scenarios also run against Kafka.
+	return waitTopicReady(ctx, adm, topic, partitions)
+}
+
+// waitTopicReady waits until metadata shows the topic with its partitions
+// led: Kafka answers CreateTopics before every broker's metadata has the
+// topic, so this lets the scenarios run against Kafka as well.
+func waitTopicReady(ctx context.Context, adm *kadm.Client, topic string, partitions int32) error {
 	return waitUntil(ctx, "topic "+topic+" in metadata", func() (bool, error) {
 		td, err := adm.ListTopics(ctx, topic)
 		if err != nil {
