@@ -1,1 +1,219 @@
-//! (being written)
+//! The stock Apache Kafka Java client (`org.apache.kafka:kafka-clients`)
+//! against the real binary: the Maven project in `compat-tests/clients/java/`
+//! runs its scenarios (producer defaults and every codec, subscribe/assign
+//! consumers, commits, seeks, timestamps, read_committed, the AdminClient
+//! calls, transactions with fencing and consume-transform-produce) against a
+//! broker of its own, once with kafka-clients 4.1 and once with 3.9.
+//!
+//! Each version builds into its own directory (`target/kafka-<version>/`),
+//! built only when missing or older than the sources. The first build
+//! downloads from Maven Central; builds are serialized (one lock file for all
+//! versions and processes), because concurrent Maven runs share `~/.m2`.
+//! The program checks the client's own log too: a WARN/ERROR about an
+//! unsupported API or version fails it, and every WARN/ERROR line is printed
+//! (`CLIENT-LOG ...`) for review.
+//!
+//! Without `java` and `mvn` the tests print `SKIP: ...`; under `CI=true` they
+//! fail instead (`.ci/run` installs both).
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::harness::*;
+
+/// Limit for the whole scenario run of one version (it takes ~40 s alone).
+const RUN_LIMIT: Duration = Duration::from_secs(150);
+/// Limit for one Maven build; the first one downloads the client and plugins.
+const BUILD_LIMIT: Duration = Duration::from_secs(900);
+const MAIN_CLASS: &str = "dev.skiff.compat.JavaClientCompat";
+
+/// Serializes Maven builds within this process (the lock file does across
+/// processes; `File::lock` gives no exclusion between threads of one process
+/// holding separate handles on every platform, so both are taken).
+static BUILD_LOCK: Mutex<()> = Mutex::new(());
+
+fn project_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("compat-tests/clients/java")
+}
+
+fn runs(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Newest modification time of `path` and, for a directory, everything in it.
+fn newest_mtime(path: &Path) -> SystemTime {
+    let own = fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    match fs::read_dir(path) {
+        Ok(entries) => entries
+            .flatten()
+            .map(|e| newest_mtime(&e.path()))
+            .fold(own, SystemTime::max),
+        Err(_) => own,
+    }
+}
+
+/// Waits for `child` up to `limit`; kills it on timeout (returns None).
+fn wait_limit(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
+/// Builds the project for `version` unless its build is newer than every
+/// source (the marker file is written after a successful build); returns
+/// the build directory (with `classes/` and `classpath.txt`).
+fn build(version: &str) -> PathBuf {
+    let project = project_dir();
+    let build_dir = project.join("target").join(format!("kafka-{version}"));
+    // Written by this driver after a successful build (Maven leaves an
+    // unchanged classpath.txt untouched, so its mtime says nothing).
+    let marker = build_dir.join("built-by-cargo-test");
+    let sources = newest_mtime(&project.join("pom.xml")).max(newest_mtime(&project.join("src")));
+    let up_to_date = |marker: &Path| {
+        fs::metadata(marker)
+            .and_then(|m| m.modified())
+            .is_ok_and(|built| built >= sources)
+    };
+    if up_to_date(&marker) {
+        return build_dir;
+    }
+    let _serial = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    fs::create_dir_all(project.join("target")).expect("create the Java target dir");
+    let lock =
+        File::create(project.join("target/.maven-build.lock")).expect("create the build lock");
+    lock.lock().expect("lock the Maven build");
+    // Another test or process may have built it while we waited.
+    if up_to_date(&marker) {
+        return build_dir;
+    }
+    let log_path = project.join("target").join(format!("build-{version}.log"));
+    let log = File::create(&log_path).expect("create the build log");
+    let started = Instant::now();
+    let mut child = Command::new("mvn")
+        .args(["-B", "-q", "-f"])
+        .arg(project.join("pom.xml"))
+        .arg(format!("-Dkafka.version={version}"))
+        .arg(format!("-Dbuild.dir={}", build_dir.display()))
+        .arg("package")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("clone the build log handle"))
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run mvn: {e}"));
+    let status = wait_limit(&mut child, BUILD_LIMIT);
+    let output = fs::read_to_string(&log_path).unwrap_or_default();
+    match status {
+        Some(s) if s.success() && build_dir.join("classpath.txt").exists() => {
+            fs::write(&marker, version).expect("write the build marker");
+            eprintln!(
+                "built the Java client suite for kafka-clients {version} in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            build_dir
+        }
+        Some(s) => panic!("mvn package for kafka-clients {version} failed ({s}):\n{output}"),
+        None => panic!("mvn package for kafka-clients {version} did not finish within {BUILD_LIMIT:?}:\n{output}"),
+    }
+}
+
+fn java_client(version: &str) {
+    if !runs("java", "-version") || !runs("mvn", "-v") {
+        let reason =
+            "java or mvn is not installed (the Java client suite needs a JDK 17+ and Maven)";
+        assert!(
+            std::env::var("CI").is_err(),
+            "{reason}: .ci/run installs them"
+        );
+        eprintln!("SKIP: {reason}");
+        return;
+    }
+    let build_dir = build(version);
+    let classpath =
+        fs::read_to_string(build_dir.join("classpath.txt")).expect("read classpath.txt");
+    let classpath = format!(
+        "{}:{}",
+        build_dir.join("classes").display(),
+        classpath.trim()
+    );
+
+    let broker = Broker::start();
+    let out_dir = tempfile::Builder::new()
+        .prefix("skiff-java-client-")
+        .tempdir()
+        .expect("create a temp dir");
+    let stdout_path = out_dir.path().join("stdout.txt");
+    let stderr_path = out_dir.path().join("stderr.txt");
+    let started = Instant::now();
+    let mut child = Command::new("java")
+        // A short run: the C1 compiler alone starts faster and is enough.
+        .args(["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp"])
+        .arg(&classpath)
+        .arg(MAIN_CLASS)
+        .env("SKIFF_BOOTSTRAP", broker.bootstrap())
+        .env("SKIFF_JAVA_CLIENT_LOG", out_dir.path().join("client.log"))
+        .stdin(Stdio::null())
+        .stdout(File::create(&stdout_path).expect("create stdout file"))
+        .stderr(File::create(&stderr_path).expect("create stderr file"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run java: {e}"));
+    let status = wait_limit(&mut child, RUN_LIMIT);
+    let elapsed = started.elapsed();
+    let stdout = fs::read_to_string(&stdout_path).unwrap_or_default();
+    let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
+    // Shown with --nocapture, and on failure: the scenario lines and every
+    // WARN/ERROR the client logged.
+    println!("{stdout}");
+    eprintln!(
+        "kafka-clients {version}: scenarios ran in {:.1} s",
+        elapsed.as_secs_f64()
+    );
+    let Some(status) = status else {
+        broker.print_log();
+        panic!("kafka-clients {version}: the suite did not finish within {RUN_LIMIT:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    };
+    let failed: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    if !status.success() || !failed.is_empty() {
+        broker.print_log();
+        panic!(
+            "kafka-clients {version} failed ({status}):\n{}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            failed.join("\n")
+        );
+    }
+    let passed = stdout.lines().filter(|l| l.starts_with("PASS")).count();
+    assert!(
+        passed > 1,
+        "kafka-clients {version} ran no scenario:\n{stdout}\n{stderr}"
+    );
+}
+
+#[test]
+fn java_client_4_1() {
+    java_client("4.1.1");
+}
+
+#[test]
+fn java_client_3_9() {
+    java_client("3.9.2");
+}
