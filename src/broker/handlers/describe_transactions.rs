@@ -39,13 +39,11 @@ pub fn handle(
                     .with_producer_epoch(d.producer_epoch)
                     .with_topics(topics)
             }
+            // The other fields keep the schema defaults (0), as Kafka answers.
             Err(e) => TransactionState::default()
                 .with_transactional_id(id)
                 .with_error_code(txn_error_code(&e, true).code())
-                .with_transaction_state(str_bytes(""))
-                .with_transaction_start_time_ms(-1)
-                .with_producer_id(ProducerId(-1))
-                .with_producer_epoch(-1),
+                .with_transaction_state(str_bytes("")),
         })
         .collect();
     DescribeTransactionsResponse::default().with_transaction_states(states)

@@ -13,6 +13,10 @@ use crate::broker::error_code::{group_error_code, group_error_code_or_none};
 use crate::broker::Broker;
 
 pub fn handle(broker: &Broker, req: OffsetDeleteRequest, _version: i16) -> OffsetDeleteResponse {
+    if req.group_id.is_empty() {
+        return OffsetDeleteResponse::default()
+            .with_error_code(ResponseError::InvalidGroupId.code());
+    }
     let unknown = ResponseError::UnknownTopicOrPartition.code();
     // Per request topic: (partition, Some(code) decided here | None: ask).
     let mut plan: Vec<Vec<(i32, Option<i16>)>> = Vec::new();

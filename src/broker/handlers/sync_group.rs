@@ -2,6 +2,7 @@
 //! the leader's request stores it (in `__consumer_offsets`) and answers all.
 
 use kafka_protocol::messages::{SyncGroupRequest, SyncGroupResponse};
+use kafka_protocol::ResponseError;
 
 use super::str_bytes;
 use crate::broker::error_code::group_error_code_or_none;
@@ -9,6 +10,12 @@ use crate::broker::Broker;
 use crate::group::coordinator::SyncGroupParams;
 
 pub async fn handle(broker: &Broker, req: SyncGroupRequest, version: i16) -> SyncGroupResponse {
+    // From v5 the protocol type and name are mandatory; Kafka refuses a
+    // request without them before looking at the group.
+    if version >= 5 && (req.protocol_type.is_none() || req.protocol_name.is_none()) {
+        return SyncGroupResponse::default()
+            .with_error_code(ResponseError::InconsistentGroupProtocol.code());
+    }
     let params = SyncGroupParams {
         group_id: req.group_id.as_str().to_string(),
         generation_id: req.generation_id,

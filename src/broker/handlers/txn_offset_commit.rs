@@ -45,6 +45,9 @@ pub fn handle(
     let (plan, offsets) = commit_plan::plan(broker, requested);
     let codes = if offsets.is_empty() {
         Vec::new()
+    } else if group_id.is_empty() {
+        // Kafka checks the group id before verifying the transaction.
+        vec![ResponseError::InvalidGroupId.code(); offsets.len()]
     } else {
         let (generation_id, member_id, group_instance_id) = if version >= 3 {
             (
