@@ -76,6 +76,7 @@ func scenarios() []scenario {
 		scenario{"admin-list-offsets-delete-records", adminListOffsets},
 		scenario{"admin-log-dirs-producers-transactions", adminLogDirsProducersTxns},
 		scenario{"raw-every-advertised-version", rawEveryVersion},
+		scenario{"kafka-error-answers", errorAnswers},
 	)
 	return s
 }

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -303,6 +305,12 @@ func rawEveryVersion(ctx context.Context, t *T) error {
 					return err
 				}
 				continue
+			}
+			if dir := os.Getenv("FRANZGO_DUMP"); dir != "" {
+				// For comparing answers with another broker's by hand.
+				if js, err := json.MarshalIndent(resp, "", " "); err == nil {
+					_ = os.WriteFile(fmt.Sprintf("%s/%s-v%d.json", dir, name, v), js, 0o644)
+				}
 			}
 			var bad []string
 			badCodes(reflect.ValueOf(resp), name, &bad)
