@@ -383,8 +383,16 @@ func checkContent(resp kmsg.Response, tg rawTarget) error {
 		if len(r.Topics) != 1 || len(r.Topics[0].Partitions) != 1 {
 			return fmt.Errorf("list offsets answered %d topics", len(r.Topics))
 		}
-		if p := r.Topics[0].Partitions[0]; p.ErrorCode != 0 || p.Offset != 5 {
-			return fmt.Errorf("list offsets: error %d, offset %d, want 5", p.ErrorCode, p.Offset)
+		p := r.Topics[0].Partitions[0]
+		off := p.Offset
+		if r.Version == 0 { // v0 answers a list of offsets
+			off = -1
+			if len(p.OldStyleOffsets) == 1 {
+				off = p.OldStyleOffsets[0]
+			}
+		}
+		if p.ErrorCode != 0 || off != 5 {
+			return fmt.Errorf("list offsets: error %d, offset %d, want 5", p.ErrorCode, off)
 		}
 	case *kmsg.MetadataResponse:
 		if len(r.Topics) != 1 || r.Topics[0].ErrorCode != 0 || len(r.Topics[0].Partitions) != 1 || len(r.Brokers) != 1 {
