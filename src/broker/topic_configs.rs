@@ -59,14 +59,14 @@ pub const TOPIC_KEYS: &[TopicKey] = &[
     ),
     key(
         "compression.gzip.level",
-        None,
+        Some("compression.gzip.level"),
         KeyType::Int,
         "-1",
         "gzip level when the broker recompresses (Skiff stores batches as sent).",
     ),
     key(
         "compression.lz4.level",
-        None,
+        Some("compression.lz4.level"),
         KeyType::Int,
         "9",
         "lz4 level when the broker recompresses (Skiff stores batches as sent).",
@@ -80,21 +80,21 @@ pub const TOPIC_KEYS: &[TopicKey] = &[
     ),
     key(
         "compression.zstd.level",
-        None,
+        Some("compression.zstd.level"),
         KeyType::Int,
         "3",
         "zstd level when the broker recompresses (Skiff stores batches as sent).",
     ),
     key(
         "delete.retention.ms",
-        None,
+        Some("log.cleaner.delete.retention.ms"),
         KeyType::Long,
         "86400000",
         "How long tombstones are kept on compacted topics.",
     ),
     key(
         "file.delete.delay.ms",
-        None,
+        Some("log.segment.delete.delay.ms"),
         KeyType::Long,
         "60000",
         "Delay before a deleted segment's files are removed.",
@@ -136,21 +136,21 @@ pub const TOPIC_KEYS: &[TopicKey] = &[
     ),
     key(
         "local.retention.bytes",
-        None,
+        Some("log.local.retention.bytes"),
         KeyType::Long,
         "-2",
         "Tiered storage local retention (no tiering in Skiff).",
     ),
     key(
         "local.retention.ms",
-        None,
+        Some("log.local.retention.ms"),
         KeyType::Long,
         "-2",
         "Tiered storage local retention (no tiering in Skiff).",
     ),
     key(
         "max.compaction.lag.ms",
-        None,
+        Some("log.cleaner.max.compaction.lag.ms"),
         KeyType::Long,
         LONG_MAX,
         "Longest a record stays uncompacted.",
@@ -164,14 +164,14 @@ pub const TOPIC_KEYS: &[TopicKey] = &[
     ),
     key(
         "message.timestamp.after.max.ms",
-        None,
+        Some("log.message.timestamp.after.max.ms"),
         KeyType::Long,
         "3600000",
         "How far in the future a CreateTime timestamp may be.",
     ),
     key(
         "message.timestamp.before.max.ms",
-        None,
+        Some("log.message.timestamp.before.max.ms"),
         KeyType::Long,
         LONG_MAX,
         "How far in the past a CreateTime timestamp may be.",
@@ -185,28 +185,28 @@ pub const TOPIC_KEYS: &[TopicKey] = &[
     ),
     key(
         "min.cleanable.dirty.ratio",
-        None,
+        Some("log.cleaner.min.cleanable.ratio"),
         KeyType::Double,
         "0.5",
         "Dirty ratio at which compaction starts.",
     ),
     key(
         "min.compaction.lag.ms",
-        None,
+        Some("log.cleaner.min.compaction.lag.ms"),
         KeyType::Long,
         "0",
         "Shortest time a record stays uncompacted.",
     ),
     key(
         "min.insync.replicas",
-        None,
+        Some("min.insync.replicas"),
         KeyType::Int,
         "1",
         "Replicas that must acknowledge acks=all (always met on one broker).",
     ),
     key(
         "preallocate",
-        None,
+        Some("log.preallocate"),
         KeyType::Boolean,
         "false",
         "Preallocate segment files.",
@@ -276,7 +276,7 @@ pub const TOPIC_KEYS: &[TopicKey] = &[
     ),
     key(
         "unclean.leader.election.enable",
-        None,
+        Some("unclean.leader.election.enable"),
         KeyType::Boolean,
         "false",
         "Unclean leader election (one broker: never needed).",
@@ -429,7 +429,14 @@ pub fn describe_topic(
                 }
                 None => (default.clone(), default_source),
             };
-            if default_source == SOURCE_STATIC_BROKER || k.synonym.is_some() {
+            // Kafka lists a broker key's DEFAULT_CONFIG synonym only when that
+            // key has a default of its own: log.retention.ms, log.roll.ms and
+            // log.flush.interval.ms default to null there (the value comes from
+            // log.retention.hours etc.), so these show no synonym unless set.
+            let null_broker_default = matches!(k.name, "retention.ms" | "segment.ms" | "flush.ms");
+            if default_source == SOURCE_STATIC_BROKER
+                || (k.synonym.is_some() && !null_broker_default)
+            {
                 synonyms.push((default_name.to_string(), Some(default), default_source));
             }
             DescribedConfig {

@@ -47,10 +47,20 @@ pub fn handle(
                 );
             }
             let current = topic.partition_count();
-            if t.count <= current {
+            if t.count == current {
                 return fail(
                     ResponseError::InvalidPartitions,
-                    format!("Topic currently has {current} partitions, which is higher than the requested {}.", t.count),
+                    format!("Topic already has {current} partition(s)."),
+                );
+            }
+            if t.count < current {
+                return fail(
+                    ResponseError::InvalidPartitions,
+                    format!(
+                        "The topic {} currently has {current} partition(s); {} would not be an increase.",
+                        topic.name(),
+                        t.count
+                    ),
                 );
             }
             if let Some(assignments) = &t.assignments {
