@@ -296,6 +296,9 @@ impl Broker {
             RequestKind::ListTransactions(r) => {
                 ResponseKind::ListTransactions(handlers::list_transactions::handle(self, r, v))
             }
+            RequestKind::DescribeTopicPartitions(r) => ResponseKind::DescribeTopicPartitions(
+                handlers::describe_topic_partitions::handle(self, r, v),
+            ),
             _ => return Err(BrokerError::Unhandled(protocol::name_of(request.api_key))),
         };
         Ok(Some(response))
@@ -499,6 +502,9 @@ mod tests {
             ApiKey::ListTransactions => {
                 RequestKind::ListTransactions(ListTransactionsRequest::default())
             }
+            ApiKey::DescribeTopicPartitions => RequestKind::DescribeTopicPartitions(
+                DescribeTopicPartitionsRequest::default().with_response_partition_limit(2000),
+            ),
             ApiKey::DescribeProducers => {
                 RequestKind::DescribeProducers(DescribeProducersRequest::default())
             }

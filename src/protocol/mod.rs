@@ -81,6 +81,7 @@ fn api_name(key: ApiKey) -> &'static str {
         ApiKey::DescribeTransactions => "DescribeTransactions",
         ApiKey::ListTransactions => "ListTransactions",
         ApiKey::DescribeProducers => "DescribeProducers",
+        ApiKey::DescribeTopicPartitions => "DescribeTopicPartitions",
         _ => "other",
     }
 }

@@ -63,6 +63,7 @@ pub const SERVED: &[ApiRange] = &[
     api(ApiKey::DescribeProducers, 0, 0),
     api(ApiKey::DescribeTransactions, 0, 0),
     api(ApiKey::ListTransactions, 0, 2),
+    api(ApiKey::DescribeTopicPartitions, 0, 0),
 ];
 
 /// The served range of `key`, if Skiff serves it at all.
