@@ -59,3 +59,53 @@ fn metadata_lists_broker_and_topic_partitions() {
         assert!(all.topics().iter().any(|t| t.name() == topic));
     });
 }
+
+/// What the Java client sends: a topic listed twice (kafka-clients 3.9) is
+/// answered once, and a topic asked by id with the name left at its default
+/// `""` (AdminClient `describeTopics(TopicCollection.ofTopicIds(..))`) is
+/// looked up by the id, an unknown id answering UNKNOWN_TOPIC_ID with that id.
+#[test]
+fn metadata_dedupes_topics_and_prefers_the_id_over_an_empty_name() {
+    use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+    use kafka_protocol::messages::{ApiKey, MetadataRequest};
+    let broker = Broker::start();
+    let topic = unique_topic("md-dup");
+    let mut raw = RawClient::connect(&broker.bootstrap());
+    let v = raw.pick_version(ApiKey::Metadata, 12);
+    assert!(v >= 12, "Metadata v{v} cannot ask by topic id");
+    // Auto-created by the first request (Kafka may need a moment to elect a leader).
+    wait_for("the auto-created topic", OP_TIMEOUT, || {
+        let resp = raw.call(&metadata_request(Some(&[&topic]), true), v);
+        (resp.topics[0].error_code == 0).then_some(())
+    });
+
+    let resp = raw.call(&metadata_request(Some(&[&topic, &topic]), false), v);
+    assert_eq!(resp.topics.len(), 1, "a topic asked twice: {resp:?}");
+
+    let id = topic_id(&mut raw, &topic);
+    let by_id = |raw: &mut RawClient, id: uuid::Uuid| {
+        let mut t = MetadataRequestTopic::default();
+        t.topic_id = id;
+        t.name = Some(topic_name(""));
+        let mut req = MetadataRequest::default();
+        req.topics = Some(vec![t]);
+        req.allow_auto_topic_creation = false;
+        raw.call(&req, v)
+    };
+    let resp = by_id(&mut raw, id);
+    assert_eq!(resp.topics.len(), 1, "{resp:?}");
+    let t = &resp.topics[0];
+    assert_eq!(t.error_code, 0, "by id: {resp:?}");
+    assert_eq!(t.topic_id, id);
+    assert_eq!(t.name.as_ref().map(|n| n.as_str()), Some(topic.as_str()));
+    assert_eq!(t.partitions.len(), 1);
+
+    let unknown = uuid::Uuid::from_u128(0x5eed_0000_0000_0000_0000_0000_0000_0001);
+    let resp = by_id(&mut raw, unknown);
+    assert_eq!(resp.topics.len(), 1, "{resp:?}");
+    assert_eq!(resp.topics[0].error_code, 100, "UNKNOWN_TOPIC_ID: {resp:?}");
+    assert_eq!(
+        resp.topics[0].topic_id, unknown,
+        "the id asked for: {resp:?}"
+    );
+}

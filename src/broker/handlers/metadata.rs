@@ -32,6 +32,13 @@ pub fn handle(broker: &Broker, req: MetadataRequest, version: i16) -> MetadataRe
         Some(list) if list.is_empty() && version == 0 => all_topics(broker, topic_ops),
         Some(list) => list
             .into_iter()
+            // Each topic is answered once, as Kafka does (it collects the request's
+            // topics into a set): kafka-clients 3.9 may list a topic twice, and two
+            // entries for it make the client log a spurious topic-id change.
+            .filter({
+                let mut seen = std::collections::HashSet::new();
+                move |t| seen.insert((t.topic_id, t.name.clone()))
+            })
             // A non-nil id wins over the name, as in Kafka: the Java client asks by id
             // with the name left at its default "" (not null).
             .map(|t| match t.name {
