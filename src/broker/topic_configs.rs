@@ -476,6 +476,90 @@ pub fn describe_broker(broker: &BrokerConfig) -> Vec<DescribedConfig> {
         .collect()
 }
 
+/// Kafka 4.1's group-level keys (KIP-848 consumer, share and streams groups)
+/// with their defaults. Skiff runs classic groups only, so none of them acts on
+/// anything and none can be set; they are described so that `kafka-configs
+/// --entity-type groups --describe` answers as against Kafka.
+const GROUP_KEYS: &[(&str, KeyType, &str, &str)] = &[
+    (
+        "consumer.heartbeat.interval.ms",
+        KeyType::Int,
+        "5000",
+        "Heartbeat interval of consumer-protocol groups (not used: Skiff runs classic groups).",
+    ),
+    (
+        "consumer.session.timeout.ms",
+        KeyType::Int,
+        "45000",
+        "Session timeout of consumer-protocol groups (not used: Skiff runs classic groups).",
+    ),
+    (
+        "share.auto.offset.reset",
+        KeyType::String,
+        "latest",
+        "Share groups' initial position (Skiff has no share groups).",
+    ),
+    (
+        "share.heartbeat.interval.ms",
+        KeyType::Int,
+        "5000",
+        "Share groups' heartbeat interval (Skiff has no share groups).",
+    ),
+    (
+        "share.isolation.level",
+        KeyType::String,
+        "read_uncommitted",
+        "Share groups' isolation level (Skiff has no share groups).",
+    ),
+    (
+        "share.record.lock.duration.ms",
+        KeyType::Int,
+        "30000",
+        "Share groups' record lock duration (Skiff has no share groups).",
+    ),
+    (
+        "share.session.timeout.ms",
+        KeyType::Int,
+        "45000",
+        "Share groups' session timeout (Skiff has no share groups).",
+    ),
+    (
+        "streams.heartbeat.interval.ms",
+        KeyType::Int,
+        "5000",
+        "Streams groups' heartbeat interval (Skiff has no streams groups).",
+    ),
+    (
+        "streams.num.standby.replicas",
+        KeyType::Int,
+        "0",
+        "Streams groups' standby replicas (Skiff has no streams groups).",
+    ),
+    (
+        "streams.session.timeout.ms",
+        KeyType::Int,
+        "45000",
+        "Streams groups' session timeout (Skiff has no streams groups).",
+    ),
+];
+
+/// Every group key with its default, for any group name (Kafka too answers
+/// for a group that does not exist).
+pub fn describe_group() -> Vec<DescribedConfig> {
+    GROUP_KEYS
+        .iter()
+        .map(|(name, key_type, default, doc)| DescribedConfig {
+            name,
+            value: Some(default.to_string()),
+            source: SOURCE_DEFAULT,
+            read_only: false,
+            key_type: *key_type,
+            doc,
+            synonyms: vec![(name.to_string(), Some(default.to_string()), SOURCE_DEFAULT)],
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ use crate::broker::{validate_topic_name, Broker};
 
 const RESOURCE_TOPIC: i8 = 2;
 const RESOURCE_BROKER: i8 = 4;
+const RESOURCE_GROUP: i8 = 32;
 
 pub fn handle(
     broker: &Broker,
@@ -62,6 +63,7 @@ pub fn handle(
                         );
                     }
                 }
+                RESOURCE_GROUP => topic_configs::describe_group(),
                 other => {
                     return fail(
                         ResponseError::InvalidRequest,
