@@ -46,10 +46,37 @@ fn produce_with_timestamps(raw: &mut RawClient, topic: &str, stamped: &[(i64, &[
     base
 }
 
+/// Auto-creates `topic` by Metadata and waits until its partition has a
+/// leader. Kafka answers the first auto-creating Metadata with a retriable
+/// error (UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE) while the
+/// controller creates the topic, and clients ask again; Skiff creates it
+/// at once. Either way the topic must be ready within the deadline.
 fn ensure_topic(raw: &mut RawClient, topic: &str) {
     let v = raw.pick_version(ApiKey::Metadata, 12);
-    let resp = raw.call(&metadata_request(Some(&[topic]), true), v);
-    assert_eq!(resp.topics[0].error_code, 0, "auto-create {topic}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let resp = raw.call(&metadata_request(Some(&[topic]), true), v);
+        let t = &resp.topics[0];
+        let ready = t.error_code == 0
+            && !t.partitions.is_empty()
+            && t.partitions
+                .iter()
+                .all(|p| p.error_code == 0 && p.leader_id.0 >= 0);
+        if ready {
+            return;
+        }
+        let retriable = [3, 5].contains(&t.error_code) || t.error_code == 0;
+        assert!(
+            retriable && Instant::now() < deadline,
+            "auto-create {topic}: error {} (partitions {:?})",
+            t.error_code,
+            t.partitions
+                .iter()
+                .map(|p| (p.error_code, p.leader_id.0))
+                .collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
@@ -235,8 +262,14 @@ fn describe_cluster_names_this_broker() {
         assert_eq!(resp.brokers[0].port, meta.brokers[0].port);
         assert_eq!(resp.controller_id, meta.brokers[0].node_id);
     }
-    // Controllers are not reachable through a broker (KIP-919).
+    // Controllers are not reachable through a broker (KIP-919): Kafka calls
+    // that a mismatched endpoint; a type that does not exist is unsupported.
     let resp = raw.call(&DescribeClusterRequest::default().with_endpoint_type(2), 1);
+    assert_eq!(
+        resp.error_code,
+        kafka_protocol::ResponseError::MismatchedEndpointType.code()
+    );
+    let resp = raw.call(&DescribeClusterRequest::default().with_endpoint_type(7), 1);
     assert_eq!(
         resp.error_code,
         kafka_protocol::ResponseError::UnsupportedEndpointType.code()

@@ -8,6 +8,7 @@ use super::{str_bytes, ALL_CLUSTER_OPERATIONS, AUTHORIZED_OPERATIONS_OMITTED};
 use crate::broker::Broker;
 
 const ENDPOINT_TYPE_BROKER: i8 = 1;
+const ENDPOINT_TYPE_CONTROLLER: i8 = 2;
 
 pub fn handle(
     broker: &Broker,
@@ -18,10 +19,24 @@ pub fn handle(
         .with_endpoint_type(ENDPOINT_TYPE_BROKER)
         .with_cluster_id(str_bytes(broker.cluster_id()))
         .with_controller_id(BrokerId(broker.node_id()));
+    // v0 has no endpoint type (it decodes as broker). As Kafka: a known type
+    // asked of the wrong endpoint (controllers are not reachable through a
+    // broker, KIP-919) is MISMATCHED_ENDPOINT_TYPE; any other value is
+    // UNSUPPORTED_ENDPOINT_TYPE.
+    if version >= 1 && req.endpoint_type == ENDPOINT_TYPE_CONTROLLER {
+        return response
+            .with_error_code(ResponseError::MismatchedEndpointType.code())
+            .with_error_message(Some(str_bytes(
+                "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER",
+            )));
+    }
     if version >= 1 && req.endpoint_type != ENDPOINT_TYPE_BROKER {
         return response
             .with_error_code(ResponseError::UnsupportedEndpointType.code())
-            .with_error_message(Some(str_bytes("Skiff only serves broker endpoints")));
+            .with_error_message(Some(str_bytes(format!(
+                "Unsupported endpoint type {}",
+                req.endpoint_type
+            ))));
     }
     let advertised = broker.advertised();
     response
