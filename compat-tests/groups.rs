@@ -979,22 +979,42 @@ fn group_protocol_errors_over_the_wire() {
         };
 
         // FindCoordinator v4 (batched) and v3 (transaction coordinator: this broker too);
-        // share groups (key type 2) do not exist here.
-        let r = raw.call(
-            &FindCoordinatorRequest::default().with_coordinator_keys(vec![s(&group), s("other")]),
-            4,
-        );
+        // share groups (key type 2) do not exist here. Kafka answers
+        // COORDINATOR_NOT_AVAILABLE (retriable) while it creates
+        // __consumer_offsets / __transaction_state on first use, and clients
+        // retry it; so does this test, until a deadline.
+        let not_available = ResponseError::CoordinatorNotAvailable.code();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let r = loop {
+            let r = raw.call(
+                &FindCoordinatorRequest::default()
+                    .with_coordinator_keys(vec![s(&group), s("other")]),
+                4,
+            );
+            if r.coordinators.iter().all(|c| c.error_code != not_available)
+                || Instant::now() > deadline
+            {
+                break r;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
         assert_eq!(r.coordinators.len(), 2);
         assert!(r
             .coordinators
             .iter()
             .all(|c| c.error_code == 0 && c.port == broker.port() as i32));
-        let r = raw.call(
-            &FindCoordinatorRequest::default()
-                .with_key(s("tx"))
-                .with_key_type(1),
-            3,
-        );
+        let r = loop {
+            let r = raw.call(
+                &FindCoordinatorRequest::default()
+                    .with_key(s("tx"))
+                    .with_key_type(1),
+                3,
+            );
+            if r.error_code != not_available || Instant::now() > deadline {
+                break r;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
         assert_eq!(r.error_code, 0);
         assert_eq!(r.port, broker.port() as i32);
         let r = raw.call(
