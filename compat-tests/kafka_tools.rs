@@ -635,6 +635,37 @@ fn kafka_tools_topics_and_configs() {
         out.stdout
     );
 
+    // kafka-log-dirs --describe: one broker, one log dir, every partition.
+    let out = tools.ok(
+        "org.apache.kafka.tools.LogDirsCommand",
+        &["--describe", "--topic-list", &topic],
+        b"",
+    );
+    let json_line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no JSON in:\n{}", out.stdout));
+    let json = Json::parse(json_line).unwrap_or_else(|e| panic!("{e}: {json_line}"));
+    let brokers = json.get("brokers").expect("brokers").as_array();
+    assert_eq!(brokers.len(), 1, "{json_line}");
+    let dirs = brokers[0].get("logDirs").expect("logDirs").as_array();
+    assert_eq!(dirs.len(), 1, "{json_line}");
+    assert_eq!(dirs[0].get("error"), Some(&Json::Null), "{json_line}");
+    let parts: BTreeSet<String> = dirs[0]
+        .get("partitions")
+        .expect("partitions")
+        .as_array()
+        .iter()
+        .filter_map(|p| {
+            p.get("partition")
+                .and_then(Json::as_str)
+                .map(str::to_string)
+        })
+        .collect();
+    let want: BTreeSet<String> = (0..5).map(|p| format!("{topic}-{p}")).collect();
+    assert_eq!(parts, want, "{json_line}");
+
     // kafka-topics --delete, then --list no longer has it.
     tools.ok(TOPICS, &["--delete", "--topic", &other], b"");
     wait_for("deleted topic gone from --list", AWAIT_LIMIT, || {
@@ -760,6 +791,27 @@ fn kafka_tools_console_groups_offsets_records() {
         .map(|(p, n)| (*p, *n))
         .collect();
     assert_eq!(per_part, nonempty);
+
+    // kafka-configs on the group: Kafka 4.1's group keys with their defaults.
+    let out = tools.ok(
+        CONFIGS,
+        &[
+            "--entity-type",
+            "groups",
+            "--entity-name",
+            &group,
+            "--describe",
+            "--all",
+        ],
+        b"",
+    );
+    assert!(
+        out.stdout.contains(&format!("All configs for group {group} are:"))
+            && out.stdout.lines().any(|l| l
+                == "  consumer.session.timeout.ms=45000 sensitive=false synonyms={DEFAULT_CONFIG:consumer.session.timeout.ms=45000}"),
+        "{}",
+        out.stdout
+    );
 
     // kafka-consumer-groups --list / --describe: committed to the end, lag 0.
     let out = tools.ok(GROUPS, &["--list"], b"");
