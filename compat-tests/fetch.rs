@@ -86,3 +86,27 @@ fn fetch_by_topic_id_returns_records_and_empty_not_null() {
         );
     });
 }
+
+/// A fetch naming no partition is answered at once, not after `max_wait_ms`
+/// (the Java consumer sends one on close to end its fetch session; Kafka
+/// answers it immediately).
+#[test]
+fn fetch_naming_no_partition_is_answered_without_waiting() {
+    let broker = Broker::start();
+    run(async {
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let (_, max) = raw.api_versions()[&(ApiKey::Fetch as i16)];
+        let version = max.min(17);
+        let mut req = fetch_request(version, "unused", Default::default(), 0, 0, 20_000);
+        req.topics.clear();
+        let started = std::time::Instant::now();
+        let resp = raw.call(&req, version);
+        assert_eq!(resp.error_code, 0);
+        assert!(resp.responses.is_empty(), "{resp:?}");
+        let waited = started.elapsed();
+        assert!(
+            waited < std::time::Duration::from_secs(10),
+            "waited {waited:?} of max_wait_ms 20000"
+        );
+    });
+}

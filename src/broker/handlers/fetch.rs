@@ -63,9 +63,13 @@ pub async fn handle(broker: &Broker, req: FetchRequest, version: i16) -> FetchRe
     // The broker's fetch.max.bytes bounds what a client may make us read into memory.
     let max_bytes = (req.max_bytes.max(0) as usize).min(broker.config().fetch_max_bytes);
     let read_committed = version >= 4 && req.isolation_level == 1;
+    // A fetch naming no partition (the Java consumer's session-closing fetch
+    // on close) is answered at once, as Kafka's ReplicaManager does: nothing
+    // it waits for can arrive.
+    let names_partitions = topics.iter().any(|(t, _)| !t.partitions.is_empty());
 
     loop {
-        let may_wait = min_bytes > 0 && Instant::now() < deadline;
+        let may_wait = names_partitions && min_bytes > 0 && Instant::now() < deadline;
         let mut wakeups = Vec::new();
         if may_wait {
             for (t, topic) in &topics {
