@@ -4,7 +4,11 @@
 //! advertised version of every API through dispatch).
 //!
 //! Ranges follow what Apache Kafka 4.1 advertises, intersected with what the
-//! kafka-protocol crate can decode (`Message::VERSIONS`).
+//! kafka-protocol crate can decode (`Message::VERSIONS`), plus the old
+//! versions Kafka 4.0 removed (KIP-896) and 3.9 still served: legacy clients
+//! people still run send them (sarama 1.22 commits with OffsetCommit v1).
+//! The vendored crate decodes those again (vendor/kafka-protocol/SKIFF-PATCH.md);
+//! their handlers follow Kafka 3.9's semantics for each old version.
 
 use kafka_protocol::messages::ApiKey;
 
@@ -31,10 +35,10 @@ pub const PRODUCE_FIRST_SERVED_VERSION: i16 = 3;
 pub const SERVED: &[ApiRange] = &[
     api(ApiKey::Produce, 0, 13),
     api(ApiKey::Fetch, 4, 18),
-    api(ApiKey::ListOffsets, 1, 10),
+    api(ApiKey::ListOffsets, 0, 10),
     api(ApiKey::Metadata, 0, 13),
-    api(ApiKey::OffsetCommit, 2, 9),
-    api(ApiKey::OffsetFetch, 1, 9),
+    api(ApiKey::OffsetCommit, 0, 9),
+    api(ApiKey::OffsetFetch, 0, 9),
     api(ApiKey::FindCoordinator, 0, 6),
     api(ApiKey::JoinGroup, 0, 9),
     api(ApiKey::Heartbeat, 0, 4),
@@ -43,18 +47,18 @@ pub const SERVED: &[ApiRange] = &[
     api(ApiKey::DescribeGroups, 0, 6),
     api(ApiKey::ListGroups, 0, 5),
     api(ApiKey::ApiVersions, 0, 4),
-    api(ApiKey::CreateTopics, 2, 7),
-    api(ApiKey::DeleteTopics, 1, 6),
+    api(ApiKey::CreateTopics, 0, 7),
+    api(ApiKey::DeleteTopics, 0, 6),
     api(ApiKey::DeleteRecords, 0, 2),
     api(ApiKey::InitProducerId, 0, 5),
     api(ApiKey::AddPartitionsToTxn, 0, 5),
     api(ApiKey::AddOffsetsToTxn, 0, 4),
     api(ApiKey::EndTxn, 0, 5),
     api(ApiKey::TxnOffsetCommit, 0, 5),
-    api(ApiKey::OffsetForLeaderEpoch, 2, 4),
-    api(ApiKey::DescribeConfigs, 1, 4),
+    api(ApiKey::OffsetForLeaderEpoch, 0, 4),
+    api(ApiKey::DescribeConfigs, 0, 4),
     api(ApiKey::AlterConfigs, 0, 2),
-    api(ApiKey::DescribeLogDirs, 1, 4),
+    api(ApiKey::DescribeLogDirs, 0, 4),
     api(ApiKey::CreatePartitions, 0, 3),
     api(ApiKey::DeleteGroups, 0, 2),
     api(ApiKey::IncrementalAlterConfigs, 0, 1),

@@ -778,6 +778,62 @@ impl Log {
         Ok(None)
     }
 
+    /// ListOffsets v0's answer (Kafka 3.9's `legacyFetchOffsetsBefore`):
+    /// segment granularity, not record timestamps. The candidates are every
+    /// segment's base offset (at least the log start) paired with its file's
+    /// modification time, then the log end offset paired with `now_ms` if
+    /// the active segment holds data. Latest (-1) starts from the last
+    /// candidate, earliest (-2) from the first, any other timestamp from the
+    /// last one modified at or before it; up to `max_num_offsets` offsets
+    /// from there backwards are returned, largest first. Offsets past the
+    /// high watermark are replaced by it, as for a consumer in Kafka.
+    pub fn legacy_offsets_before(
+        &self,
+        timestamp: i64,
+        max_num_offsets: i32,
+        now_ms: i64,
+    ) -> Vec<i64> {
+        let candidates: Vec<(i64, i64)> = {
+            let inner = self.lock();
+            let start = self.log_start_offset();
+            let mut v: Vec<(i64, i64)> = inner
+                .segments()
+                .map(|s| {
+                    (
+                        s.base_offset().max(start),
+                        s.last_modified_ms().unwrap_or(now_ms),
+                    )
+                })
+                .collect();
+            if inner.active.size() > 0 {
+                v.push((inner.next_offset, now_ms));
+            }
+            v
+        };
+        let from = match timestamp {
+            -1 => candidates.len().checked_sub(1),
+            -2 => (!candidates.is_empty()).then_some(0),
+            t => candidates.iter().rposition(|&(_, modified)| modified <= t),
+        };
+        let Some(from) = from else {
+            return Vec::new();
+        };
+        // A negative count (Kafka fails the partition on it) asks for nothing.
+        let count = usize::try_from(max_num_offsets).unwrap_or(0).min(from + 1);
+        let mut offsets: Vec<i64> = candidates[from + 1 - count..=from]
+            .iter()
+            .rev()
+            .map(|&(offset, _)| offset)
+            .collect();
+        offsets.sort_unstable_by(|a, b| b.cmp(a));
+        let hw = self.high_watermark();
+        if offsets.iter().any(|&o| o > hw) {
+            offsets.retain(|&o| o <= hw);
+            offsets.insert(0, hw);
+        }
+        offsets
+    }
+
     /// `(offset, timestamp)` of the batch holding the largest timestamp in
     /// the log: batch-granular, the offset is that batch's *base* offset
     /// (so a consumer seeking there does not skip the record). `None` for
