@@ -92,9 +92,6 @@ pub fn handle(
     DescribeConfigsResponse::default().with_results(results)
 }
 
-/// DescribeConfigs' source code of a key nobody set.
-const DEFAULT_CONFIG: i8 = 5;
-
 fn entry(
     c: DescribedConfig,
     version: i16,
@@ -102,7 +99,7 @@ fn entry(
     documentation: bool,
 ) -> DescribeConfigsResourceResult {
     DescribeConfigsResourceResult::default()
-        .with_is_default(version == 0 && c.source == DEFAULT_CONFIG)
+        .with_is_default(version == 0 && c.source == topic_configs::SOURCE_DEFAULT)
         .with_name(str_bytes(c.name))
         .with_value(c.value.map(str_bytes))
         .with_read_only(c.read_only)
