@@ -2118,4 +2118,48 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn legacy_offsets_before_lists_segment_bases_like_kafka_3_9() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), small());
+        while log.segment_count() < 4 {
+            log.append(batch(5, 1000), 5).unwrap();
+        }
+        let leo = log.log_end_offset();
+        let mut bases: Vec<i64> = files_with_ext(&pdir(dir.path()), "log")
+            .iter()
+            .map(|p| p.file_stem().unwrap().to_str().unwrap().parse().unwrap())
+            .collect();
+        bases.sort_unstable_by(|a, b| b.cmp(a));
+        assert_eq!(bases.len(), 4);
+        assert_eq!(*bases.last().unwrap(), 0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        // Latest: the log end, then (if the active segment has data) every
+        // segment base, newest first, up to the count.
+        let mut all = vec![leo];
+        all.extend(&bases);
+        if log.lock().active.size() == 0 {
+            // An empty active segment adds no log-end candidate; its base is the end.
+            all.remove(0);
+        }
+        assert_eq!(log.legacy_offsets_before(-1, 100, now), all);
+        assert_eq!(log.legacy_offsets_before(-1, 2, now), all[..2].to_vec());
+        assert_eq!(log.legacy_offsets_before(-1, 0, now), Vec::<i64>::new());
+        assert_eq!(log.legacy_offsets_before(-1, -5, now), Vec::<i64>::new());
+        // Earliest: the log start only.
+        assert_eq!(log.legacy_offsets_before(-2, 100, now), vec![0]);
+        // Every file was modified before an hour from now, none at time 1.
+        assert_eq!(log.legacy_offsets_before(now + 3_600_000, 100, now), all);
+        assert_eq!(log.legacy_offsets_before(1, 100, now), Vec::<i64>::new());
+        // After DeleteRecords the oldest candidate is the new log start.
+        let start = bases[bases.len() - 2] + 1;
+        log.delete_records(start).unwrap();
+        let got = log.legacy_offsets_before(-1, 100, now);
+        assert_eq!(*got.last().unwrap(), start, "{got:?}");
+        assert_eq!(log.legacy_offsets_before(-2, 100, now), vec![start]);
+    }
 }
