@@ -40,5 +40,6 @@ mod pipelining;
 mod produce_consume;
 mod protocol_edges;
 mod retention;
+mod sarama;
 mod segments;
 mod transactions;
