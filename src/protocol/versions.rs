@@ -9,6 +9,11 @@
 //! people still run send them (sarama 1.22 commits with OffsetCommit v1).
 //! The vendored crate decodes those again (vendor/kafka-protocol/SKIFF-PATCH.md);
 //! their handlers follow Kafka 3.9's semantics for each old version.
+//! Produce v0–v2 and Fetch v0–v3 carry the legacy message formats (magic 0
+//! and 1), converted as Kafka 3.x did (`record::legacy`). Kafka 4.x still
+//! advertises Produce from v0 but closes a client that sends v0–v2
+//! (KAFKA-18659: librdkafka before 2.11.1 only enables compression when the
+//! advertised range starts at 0); Skiff serves them.
 
 use kafka_protocol::messages::ApiKey;
 
@@ -24,17 +29,10 @@ const fn api(key: ApiKey, min: i16, max: i16) -> ApiRange {
     ApiRange { key, min, max }
 }
 
-/// Produce v0–v2 are advertised but never served, exactly as Kafka 4.x does
-/// (KAFKA-18659): librdkafka before 2.11.1 only enables compression when the
-/// advertised Produce range starts at 0. Kafka closes the connection of a
-/// client that actually sends one (its Processor throws
-/// UnsupportedVersionException while parsing the header); so does Skiff.
-pub const PRODUCE_FIRST_SERVED_VERSION: i16 = 3;
-
 /// Every API Skiff serves, in API key order.
 pub const SERVED: &[ApiRange] = &[
     api(ApiKey::Produce, 0, 13),
-    api(ApiKey::Fetch, 4, 18),
+    api(ApiKey::Fetch, 0, 18),
     api(ApiKey::ListOffsets, 0, 10),
     api(ApiKey::Metadata, 0, 13),
     api(ApiKey::OffsetCommit, 0, 9),
@@ -70,20 +68,14 @@ pub const SERVED: &[ApiRange] = &[
 ];
 
 /// The served range of `key`, if Skiff serves it at all.
-///
-/// For Produce, `min` is the advertised minimum; [`accepts`] tells what is served.
 pub fn served(key: ApiKey) -> Option<ApiRange> {
     SERVED.iter().copied().find(|r| r.key == key)
 }
 
-/// Whether a request of `key` at `version` is served (not merely advertised).
+/// Whether a request of `key` at `version` is served: every advertised
+/// version is.
 pub fn accepts(range: ApiRange, version: i16) -> bool {
-    let min = if range.key == ApiKey::Produce {
-        PRODUCE_FIRST_SERVED_VERSION
-    } else {
-        range.min
-    };
-    (min..=range.max).contains(&version)
+    (range.min..=range.max).contains(&version)
 }
 
 #[cfg(test)]
@@ -94,13 +86,8 @@ mod tests {
     fn every_range_is_decodable_by_the_codec() {
         for r in SERVED {
             let codec = r.key.valid_versions();
-            let min = if r.key == ApiKey::Produce {
-                PRODUCE_FIRST_SERVED_VERSION
-            } else {
-                r.min
-            };
             assert!(
-                codec.min <= min && r.max <= codec.max,
+                codec.min <= r.min && r.max <= codec.max,
                 "{:?} {}..={} outside codec {}..={}",
                 r.key,
                 r.min,
