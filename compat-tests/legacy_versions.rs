@@ -177,6 +177,8 @@ fn legacy_versions_are_advertised() {
     let mut raw = RawClient::connect(&broker.bootstrap());
     let versions = raw.api_versions();
     for key in [
+        ApiKey::Produce,
+        ApiKey::Fetch,
         ApiKey::ListOffsets,
         ApiKey::OffsetCommit,
         ApiKey::OffsetFetch,

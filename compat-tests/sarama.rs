@@ -3,7 +3,9 @@
 //! `FAIL <name>: reason`. sarama 1.22's offset manager commits with
 //! OffsetCommit v1 whatever `config.Version` says, a version Kafka 4.0
 //! removed (KIP-896); a group consumer closing (commit) and a default-config
-//! offset manager marking an offset must both work and read back.
+//! offset manager marking an offset must both work and read back. With its
+//! default config (Version 0.8.2) sarama also produces with Produce v0
+//! (message format v0) and fetches with Fetch v0, both read back exactly.
 //!
 //! Built with `go build -mod=readonly` from the committed go.mod/go.sum (the
 //! first build downloads the modules through the Go proxy); without `go` the

@@ -211,6 +211,68 @@ func offsetManagerDefaults(brokers []string) error {
 	return nil
 }
 
+// defaultConfig: sarama 1.22's defaults (Version 0.8.2) produce with
+// Produce v0 (message format v0) and consume with Fetch v0, the record
+// format versions KIP-896 removed.
+func defaultConfig(brokers []string) error {
+	topic := unique("sarama-dflt")
+	admin, err := sarama.NewClusterAdmin(brokers, func() *sarama.Config {
+		c := sarama.NewConfig()
+		c.Version = sarama.V2_1_0_0
+		return c
+	}())
+	if err != nil {
+		return fmt.Errorf("cluster admin: %w", err)
+	}
+	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1}, false); err != nil {
+		return fmt.Errorf("create topic: %w", err)
+	}
+	admin.Close()
+
+	config := sarama.NewConfig()
+	config.Producer.Return.Successes = true
+	producer, err := sarama.NewSyncProducer(brokers, config)
+	if err != nil {
+		return fmt.Errorf("producer: %w", err)
+	}
+	const n = 5
+	for i := 0; i < n; i++ {
+		_, offset, err := producer.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder("k"), Value: sarama.StringEncoder(fmt.Sprintf("d%d", i))})
+		if err != nil {
+			return fmt.Errorf("send: %w", err)
+		}
+		if offset != int64(i) {
+			return fmt.Errorf("message %d got offset %d", i, offset)
+		}
+	}
+	producer.Close()
+
+	consumer, err := sarama.NewConsumer(brokers, config)
+	if err != nil {
+		return fmt.Errorf("consumer: %w", err)
+	}
+	defer consumer.Close()
+	pc, err := consumer.ConsumePartition(topic, 0, sarama.OffsetOldest)
+	if err != nil {
+		return fmt.Errorf("consume partition: %w", err)
+	}
+	defer pc.Close()
+	deadline := time.After(30 * time.Second)
+	for i := 0; i < n; i++ {
+		select {
+		case m := <-pc.Messages():
+			if string(m.Value) != fmt.Sprintf("d%d", i) || string(m.Key) != "k" || m.Offset != int64(i) {
+				return fmt.Errorf("message %d: offset %d key %q value %q", i, m.Offset, m.Key, m.Value)
+			}
+		case e := <-pc.Errors():
+			return fmt.Errorf("consume: %v", e)
+		case <-deadline:
+			return fmt.Errorf("only %d of %d messages within 30s", i, n)
+		}
+	}
+	return nil
+}
+
 func main() {
 	bootstrap := os.Getenv("SKIFF_BOOTSTRAP")
 	if bootstrap == "" {
@@ -222,6 +284,7 @@ func main() {
 	}
 	check("group-consumer-commits-on-close", groupConsumer(brokers))
 	check("offset-manager-default-config", offsetManagerDefaults(brokers))
+	check("default-config-produce-v0-fetch-v0", defaultConfig(brokers))
 	if failed {
 		os.Exit(1)
 	}
