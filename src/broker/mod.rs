@@ -554,13 +554,14 @@ mod tests {
     }
 
     #[test]
-    fn produce_v0_to_v2_are_advertised_but_refused() {
-        let p = protocol::served(ApiKey::Produce).unwrap();
-        assert_eq!(p.min, 0);
-        for v in 0..3 {
-            assert!(!protocol::versions::accepts(p, v));
+    fn produce_v0_to_v2_and_fetch_v0_to_v3_are_served() {
+        // Advertised from v0 (librdkafka's compression probe needs Produce's)
+        // and served: legacy clients send them (KIP-896 removed them in Kafka 4.0).
+        for key in [ApiKey::Produce, ApiKey::Fetch] {
+            let r = protocol::served(key).unwrap();
+            assert_eq!(r.min, 0, "{key:?}");
+            assert!(protocol::versions::accepts(r, 0), "{key:?}");
         }
-        assert!(protocol::versions::accepts(p, 3));
     }
 
     #[test]

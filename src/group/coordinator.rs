@@ -252,6 +252,9 @@ pub struct CommitOffset {
     pub leader_epoch: i32,
     /// Client metadata (null = "").
     pub metadata: Option<String>,
+    /// OffsetCommit v1's explicit commit time (its expiry counts from it);
+    /// `None`: the time of the commit, as for every other version.
+    pub commit_timestamp_ms: Option<i64>,
 }
 
 /// Committed offsets of one topic.
@@ -2051,7 +2054,7 @@ fn offset_records(
                 offset: o.offset,
                 leader_epoch: (o.leader_epoch >= 0).then_some(o.leader_epoch),
                 metadata,
-                commit_timestamp_ms: now,
+                commit_timestamp_ms: o.commit_timestamp_ms.unwrap_or(now),
                 expire_timestamp_ms: expire,
             }),
         });

@@ -124,6 +124,7 @@ impl H {
                 offset,
                 leader_epoch: 0,
                 metadata: Some("meta".into()),
+                commit_timestamp_ms: None,
             }],
         });
         r.remove(0)
@@ -571,6 +572,7 @@ fn unknown_members_and_groups() {
             offset: 1,
             leader_epoch: -1,
             metadata: None,
+            commit_timestamp_ms: None,
         }],
     });
     assert!(matches!(r[0], Err(GroupError::GroupIdNotFound(_))));
@@ -628,6 +630,7 @@ fn offset_metadata_too_large_fails_only_that_partition() {
                 offset: 1,
                 leader_epoch: -1,
                 metadata: Some("abcd".into()),
+                commit_timestamp_ms: None,
             },
             CommitOffset {
                 topic: "t".into(),
@@ -635,6 +638,7 @@ fn offset_metadata_too_large_fails_only_that_partition() {
                 offset: 2,
                 leader_epoch: -1,
                 metadata: Some("abc".into()),
+                commit_timestamp_ms: None,
             },
         ],
     });
@@ -965,6 +969,7 @@ fn commit_retention_time_sets_an_explicit_expiry() {
             offset: 1,
             leader_epoch: -1,
             metadata: None,
+            commit_timestamp_ms: None,
         }],
     });
     assert!(r[0].is_ok());

@@ -4,7 +4,16 @@
 //! advertised version of every API through dispatch).
 //!
 //! Ranges follow what Apache Kafka 4.1 advertises, intersected with what the
-//! kafka-protocol crate can decode (`Message::VERSIONS`).
+//! kafka-protocol crate can decode (`Message::VERSIONS`), plus the old
+//! versions Kafka 4.0 removed (KIP-896) and 3.9 still served: legacy clients
+//! people still run send them (sarama 1.22 commits with OffsetCommit v1).
+//! The vendored crate decodes those again (vendor/kafka-protocol/SKIFF-PATCH.md);
+//! their handlers follow Kafka 3.9's semantics for each old version.
+//! Produce v0–v2 and Fetch v0–v3 carry the legacy message formats (magic 0
+//! and 1), converted as Kafka 3.x did (`record::legacy`). Kafka 4.x still
+//! advertises Produce from v0 but closes a client that sends v0–v2
+//! (KAFKA-18659: librdkafka before 2.11.1 only enables compression when the
+//! advertised range starts at 0); Skiff serves them.
 
 use kafka_protocol::messages::ApiKey;
 
@@ -20,21 +29,14 @@ const fn api(key: ApiKey, min: i16, max: i16) -> ApiRange {
     ApiRange { key, min, max }
 }
 
-/// Produce v0–v2 are advertised but never served, exactly as Kafka 4.x does
-/// (KAFKA-18659): librdkafka before 2.11.1 only enables compression when the
-/// advertised Produce range starts at 0. Kafka closes the connection of a
-/// client that actually sends one (its Processor throws
-/// UnsupportedVersionException while parsing the header); so does Skiff.
-pub const PRODUCE_FIRST_SERVED_VERSION: i16 = 3;
-
 /// Every API Skiff serves, in API key order.
 pub const SERVED: &[ApiRange] = &[
     api(ApiKey::Produce, 0, 13),
-    api(ApiKey::Fetch, 4, 18),
-    api(ApiKey::ListOffsets, 1, 10),
+    api(ApiKey::Fetch, 0, 18),
+    api(ApiKey::ListOffsets, 0, 10),
     api(ApiKey::Metadata, 0, 13),
-    api(ApiKey::OffsetCommit, 2, 9),
-    api(ApiKey::OffsetFetch, 1, 9),
+    api(ApiKey::OffsetCommit, 0, 9),
+    api(ApiKey::OffsetFetch, 0, 9),
     api(ApiKey::FindCoordinator, 0, 6),
     api(ApiKey::JoinGroup, 0, 9),
     api(ApiKey::Heartbeat, 0, 4),
@@ -43,18 +45,18 @@ pub const SERVED: &[ApiRange] = &[
     api(ApiKey::DescribeGroups, 0, 6),
     api(ApiKey::ListGroups, 0, 5),
     api(ApiKey::ApiVersions, 0, 4),
-    api(ApiKey::CreateTopics, 2, 7),
-    api(ApiKey::DeleteTopics, 1, 6),
+    api(ApiKey::CreateTopics, 0, 7),
+    api(ApiKey::DeleteTopics, 0, 6),
     api(ApiKey::DeleteRecords, 0, 2),
     api(ApiKey::InitProducerId, 0, 5),
     api(ApiKey::AddPartitionsToTxn, 0, 5),
     api(ApiKey::AddOffsetsToTxn, 0, 4),
     api(ApiKey::EndTxn, 0, 5),
     api(ApiKey::TxnOffsetCommit, 0, 5),
-    api(ApiKey::OffsetForLeaderEpoch, 2, 4),
-    api(ApiKey::DescribeConfigs, 1, 4),
+    api(ApiKey::OffsetForLeaderEpoch, 0, 4),
+    api(ApiKey::DescribeConfigs, 0, 4),
     api(ApiKey::AlterConfigs, 0, 2),
-    api(ApiKey::DescribeLogDirs, 1, 4),
+    api(ApiKey::DescribeLogDirs, 0, 4),
     api(ApiKey::CreatePartitions, 0, 3),
     api(ApiKey::DeleteGroups, 0, 2),
     api(ApiKey::IncrementalAlterConfigs, 0, 1),
@@ -67,20 +69,14 @@ pub const SERVED: &[ApiRange] = &[
 ];
 
 /// The served range of `key`, if Skiff serves it at all.
-///
-/// For Produce, `min` is the advertised minimum; [`accepts`] tells what is served.
 pub fn served(key: ApiKey) -> Option<ApiRange> {
     SERVED.iter().copied().find(|r| r.key == key)
 }
 
-/// Whether a request of `key` at `version` is served (not merely advertised).
+/// Whether a request of `key` at `version` is served: every advertised
+/// version is.
 pub fn accepts(range: ApiRange, version: i16) -> bool {
-    let min = if range.key == ApiKey::Produce {
-        PRODUCE_FIRST_SERVED_VERSION
-    } else {
-        range.min
-    };
-    (min..=range.max).contains(&version)
+    (range.min..=range.max).contains(&version)
 }
 
 #[cfg(test)]
@@ -91,13 +87,8 @@ mod tests {
     fn every_range_is_decodable_by_the_codec() {
         for r in SERVED {
             let codec = r.key.valid_versions();
-            let min = if r.key == ApiKey::Produce {
-                PRODUCE_FIRST_SERVED_VERSION
-            } else {
-                r.min
-            };
             assert!(
-                codec.min <= min && r.max <= codec.max,
+                codec.min <= r.min && r.max <= codec.max,
                 "{:?} {}..={} outside codec {}..={}",
                 r.key,
                 r.min,

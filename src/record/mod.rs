@@ -17,6 +17,7 @@
 
 mod batch;
 mod compression;
+mod legacy;
 mod records;
 
 use std::fmt;
@@ -29,6 +30,10 @@ pub use batch::{
     MIN_BATCH_LENGTH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, NO_TIMESTAMP,
 };
 pub use compression::{decompression_limit, Compression, ZSTD_WINDOW_LOG_MAX};
+pub use legacy::{
+    down_convert, encode_message_set, fetch_magic, first_magic, read_message_set, up_convert,
+    DownConverted, LegacyMessage, OwnedMessage, PlainMessage, MAGIC_V0, MAGIC_V1,
+};
 pub use records::{
     first_record_at_or_after, rebuild_batch, BatchBuilder, DecodedBatch, NewRecord, Record,
     RecordIter,
@@ -112,6 +117,27 @@ pub enum RecordError {
     DecompressedTooLarge {
         /// The limit that was hit, in bytes.
         limit: usize,
+    },
+    /// A legacy (magic 0/1) message whose CRC-32 does not match its bytes.
+    #[error("message CRC mismatch: message says {expected:#010x}, computed {computed:#010x}")]
+    LegacyCrc {
+        /// CRC stored in the message.
+        expected: u32,
+        /// CRC-32 (IEEE) computed over magic..end.
+        computed: u32,
+    },
+    /// A legacy message whose sizes or fields do not add up (Kafka's
+    /// CorruptRecordException: answered CORRUPT_MESSAGE).
+    #[error("corrupt message: {0}")]
+    CorruptMessage(&'static str),
+    /// A batch whose codec the requested (legacy) format cannot carry:
+    /// zstd below magic 2 (UNSUPPORTED_COMPRESSION_TYPE).
+    #[error("{codec} batches cannot be converted to magic {magic}")]
+    UnsupportedCompression {
+        /// Codec name.
+        codec: &'static str,
+        /// The magic asked for.
+        magic: i8,
     },
 }
 

@@ -427,6 +427,16 @@ impl LogSegment {
         }
     }
 
+    /// The log file's modification time in ms (Kafka's `LogSegment.lastModified`),
+    /// `None` if the file system cannot tell.
+    pub(crate) fn last_modified_ms(&self) -> Option<i64> {
+        std::fs::metadata(self.log_path.as_path())
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as i64)
+    }
+
     /// Why this segment must roll before taking a batch of `batch_len`
     /// bytes ending at `last_offset`, if it must. An empty segment never
     /// rolls: a batch larger than `segment.bytes` gets a segment of its own.

@@ -371,6 +371,7 @@ fn txn_offsets_become_visible_on_commit_only() {
                     offset,
                     leader_epoch: -1,
                     metadata: None,
+                    commit_timestamp_ms: None,
                 }],
             },
         });

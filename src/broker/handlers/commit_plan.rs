@@ -19,6 +19,8 @@ pub struct RequestedOffset<'a> {
     pub offset: i64,
     pub leader_epoch: i32,
     pub metadata: Option<&'a str>,
+    /// OffsetCommit v1's explicit commit time (`None`: now).
+    pub commit_timestamp_ms: Option<i64>,
 }
 
 /// Per partition, in request order: an answer decided here, or `None`
@@ -52,6 +54,7 @@ pub fn plan<'a>(
             offset: r.offset,
             leader_epoch: r.leader_epoch,
             metadata: r.metadata.map(str::to_string),
+            commit_timestamp_ms: r.commit_timestamp_ms,
         });
     }
     (CommitPlan { slots }, offsets)

@@ -1,6 +1,8 @@
 //! CreateTopics: validated like Kafka (names, partitions, replication factor,
 //! configs, duplicates), created synchronously so the topic is in Metadata
-//! and accepts produce the moment the response leaves.
+//! and accepts produce the moment the response leaves. v0–v1 (removed in
+//! Kafka 4.0 by KIP-896) are served too: v0 has no `validate_only` and its
+//! answer only the name and error code, v1 adds the error message.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -1,4 +1,5 @@
-//! DeleteTopics: by name (v1–v5) or by name or id (v6).
+//! DeleteTopics: by name (v0–v5) or by name or id (v6). v0 (removed in
+//! Kafka 4.0 by KIP-896) is v1 without the throttle time.
 
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse, TopicName};
@@ -43,7 +44,13 @@ pub fn handle(broker: &Broker, req: DeleteTopicsRequest, version: i16) -> Delete
                 .with_name(Some(TopicName(str_bytes(topic.name()))))
                 .with_topic_id(topic.id());
             if !broker.config().delete_topic_enable {
-                return result.with_error_code(ResponseError::TopicDeletionDisabled.code());
+                // TOPIC_DELETION_DISABLED exists from v3; older clients got INVALID_REQUEST.
+                let code = if version >= 3 {
+                    ResponseError::TopicDeletionDisabled
+                } else {
+                    ResponseError::InvalidRequest
+                };
+                return result.with_error_code(code.code());
             }
             if is_internal_topic(topic.name()) {
                 // The coordinator owns it; deleting it would drop every group's offsets.

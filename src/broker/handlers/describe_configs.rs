@@ -1,5 +1,9 @@
 //! DescribeConfigs for topics and this broker: every key with its effective
 //! value, source, type, and (on request) synonyms and documentation.
+//!
+//! v0 (removed in Kafka 4.0 by KIP-896) has no config source; it says
+//! `is_default` instead, true for a key nobody set (source DEFAULT_CONFIG),
+//! which is how Kafka filled it while it hand-wrote that schema (2.x).
 
 use kafka_protocol::messages::describe_configs_response::{
     DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
@@ -75,7 +79,14 @@ pub fn handle(
             let configs = configs
                 .into_iter()
                 .filter(|c| wanted.is_none_or(|keys| keys.iter().any(|k| k.as_str() == c.name)))
-                .map(|c| entry(c, req.include_synonyms, version >= 3 && req.include_documentation))
+                .map(|c| {
+                    entry(
+                        c,
+                        version,
+                        req.include_synonyms,
+                        version >= 3 && req.include_documentation,
+                    )
+                })
                 .collect();
             result.with_configs(configs)
         })
@@ -83,8 +94,14 @@ pub fn handle(
     DescribeConfigsResponse::default().with_results(results)
 }
 
-fn entry(c: DescribedConfig, synonyms: bool, documentation: bool) -> DescribeConfigsResourceResult {
+fn entry(
+    c: DescribedConfig,
+    version: i16,
+    synonyms: bool,
+    documentation: bool,
+) -> DescribeConfigsResourceResult {
     DescribeConfigsResourceResult::default()
+        .with_is_default(version == 0 && c.source == topic_configs::SOURCE_DEFAULT)
         .with_name(str_bytes(c.name))
         .with_value(c.value.map(str_bytes))
         .with_read_only(c.read_only)

@@ -1,7 +1,8 @@
 //! DescribeLogDirs: Skiff has one log dir (`log.dirs`); every partition is
 //! in it. Sizes are the partitions' segment bytes; v4 adds the file
 //! system's total and usable bytes (statvfs). Requested topics or
-//! partitions that do not exist are left out, as Kafka does.
+//! partitions that do not exist are left out, as Kafka does. v0 (removed in
+//! Kafka 4.0 by KIP-896) is v1 without the throttle time.
 
 use kafka_protocol::messages::describe_log_dirs_response::{
     DescribeLogDirsPartition, DescribeLogDirsResult, DescribeLogDirsTopic,

@@ -7,6 +7,14 @@
 //! an append between the read and the wait is not missed) until enough data
 //! arrived or `max_wait_ms` passed. No timers poll the log.
 //!
+//! Fetch v0–3 read legacy message sets: v0–1 magic 0, v2–3 magic 1. The
+//! stored v2 batches are down-converted per partition
+//! (`record::down_convert`, as Kafka 3.x's `RecordsUtil.downConvert`):
+//! control batches dropped, headers lost, compressed batches re-compressed
+//! with their codec, zstd answered UNSUPPORTED_COMPRESSION_TYPE. Sizes
+//! (`min_bytes`, `max_bytes`, `partition_max_bytes`) count converted bytes,
+//! and a partition's message set holds whole messages only.
+//!
 //! Fetch sessions (KIP-227) are declined by always answering session id 0,
 //! which every client treats as "keep sending full fetches".
 
@@ -25,9 +33,11 @@ use kafka_protocol::messages::{FetchRequest, FetchResponse, ProducerId};
 use kafka_protocol::ResponseError;
 use tokio::sync::watch;
 use tokio::time::Instant;
+use tracing::debug;
 
 use crate::broker::{storage_error_code, Broker};
-use crate::storage::{Isolation, Log, StorageError, Topic};
+use crate::record::{decompression_limit, down_convert, fetch_magic, RecordError};
+use crate::storage::{Isolation, Log, ReadResult, StorageError, Topic};
 
 /// Bound on a client-requested wait, so a misbehaving client cannot park a
 /// connection for hours.
@@ -168,16 +178,19 @@ fn read_all(
                     } else {
                         Isolation::ReadUncommitted
                     };
-                    match log.read(p.fetch_offset, limit, min_one, isolation) {
+                    let read = log
+                        .read(p.fetch_offset, limit, min_one, isolation)
+                        .map_err(FetchError::from)
+                        .and_then(|read| {
+                            legacy_read(&log, read, version, p.fetch_offset, limit, min_one)
+                        });
+                    match read {
                         Ok(read) => {
                             total += read.records.len();
                             crate::metrics::global().record_fetch(
                                 topic.name(),
                                 read.records.len(),
-                                crate::record::BatchIter::headers_only(&read.records)
-                                    .flatten()
-                                    .map(|(_, h)| h.record_count.max(0) as u64)
-                                    .sum(),
+                                read.record_count,
                             );
                             let aborted = read_committed.then(|| {
                                 read.aborted
@@ -196,7 +209,13 @@ fn read_all(
                                 .with_aborted_transactions(aborted)
                                 .with_records(Some(read.records))
                         }
-                        Err(e) => {
+                        Err(FetchError::Unconvertible(e)) => {
+                            any_error = true;
+                            debug!(topic = topic.name(), partition = p.partition, error = %e, "down-conversion refused");
+                            watermarks(empty, &log)
+                                .with_error_code(ResponseError::UnsupportedCompressionType.code())
+                        }
+                        Err(FetchError::Storage(e)) => {
                             any_error = true;
                             let code = match e {
                                 StorageError::OffsetOutOfRange { .. } => {
@@ -219,6 +238,77 @@ fn read_all(
         })
         .collect();
     (responses, total, any_error)
+}
+
+/// Why a partition's read failed.
+enum FetchError {
+    /// The log could not be read.
+    Storage(StorageError),
+    /// The data exists but the legacy format cannot carry it (zstd).
+    Unconvertible(RecordError),
+}
+
+impl From<StorageError> for FetchError {
+    fn from(e: StorageError) -> Self {
+        FetchError::Storage(e)
+    }
+}
+
+/// A partition's read as the response carries it.
+struct PartitionRead {
+    records: Bytes,
+    record_count: u64,
+    high_watermark: i64,
+    last_stable_offset: i64,
+    log_start_offset: i64,
+    aborted: Vec<crate::storage::AbortedTxn>,
+}
+
+/// The read as Fetch `version` must return it: the stored v2 batches for
+/// v4+, a down-converted message set of the version's magic for v0–3
+/// (whole messages, at most `limit` bytes unless `min_one`).
+fn legacy_read(
+    log: &Log,
+    read: ReadResult,
+    version: i16,
+    fetch_offset: i64,
+    limit: usize,
+    min_one: bool,
+) -> Result<PartitionRead, FetchError> {
+    let Some(magic) = fetch_magic(version) else {
+        let record_count = crate::record::BatchIter::headers_only(&read.records)
+            .flatten()
+            .map(|(_, h)| h.record_count.max(0) as u64)
+            .sum();
+        return Ok(PartitionRead {
+            records: read.records,
+            record_count,
+            high_watermark: read.high_watermark,
+            last_stable_offset: read.last_stable_offset,
+            log_start_offset: read.log_start_offset,
+            aborted: read.aborted,
+        });
+    };
+    let (records, record_count) = if read.records.is_empty() {
+        (Bytes::new(), 0)
+    } else {
+        let inflate = decompression_limit(log.config().max_message_bytes);
+        match down_convert(&read.records, magic, fetch_offset, limit, min_one, inflate) {
+            Ok(c) => (Bytes::from(c.bytes), c.records),
+            Err(e @ RecordError::UnsupportedCompression { .. }) => {
+                return Err(FetchError::Unconvertible(e))
+            }
+            Err(e) => return Err(FetchError::Storage(StorageError::Record(e))),
+        }
+    };
+    Ok(PartitionRead {
+        records,
+        record_count,
+        high_watermark: read.high_watermark,
+        last_stable_offset: read.last_stable_offset,
+        log_start_offset: read.log_start_offset,
+        aborted: read.aborted,
+    })
 }
 
 fn watermarks(p: PartitionData, log: &Log) -> PartitionData {

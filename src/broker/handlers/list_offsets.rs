@@ -1,6 +1,11 @@
 //! ListOffsets: earliest, latest, max-timestamp and by-timestamp look-ups.
 //! Under `read_committed` (isolation level 1, v2+) nothing at or past the
 //! last stable offset is answered: "latest" is the LSO, as in Kafka.
+//!
+//! v0 (removed in Kafka 4.0 by KIP-896) answers as Kafka 3.9 did: a list of
+//! up to `max_num_offsets` segment-granular offsets (`old_style_offsets`, see
+//! `Log::legacy_offsets_before`) instead of one offset and timestamp; of the
+//! negative timestamps only latest and earliest exist.
 
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
@@ -37,6 +42,16 @@ pub fn handle(broker: &Broker, req: ListOffsetsRequest, version: i16) -> ListOff
                     let Some(log) = log else {
                         return base.with_error_code(ResponseError::UnknownTopicOrPartition.code());
                     };
+                    if version == 0 {
+                        if p.timestamp < EARLIEST {
+                            return base.with_error_code(ResponseError::UnsupportedVersion.code());
+                        }
+                        return base.with_old_style_offsets(log.legacy_offsets_before(
+                            p.timestamp,
+                            p.max_num_offsets,
+                            broker.now_ms(),
+                        ));
+                    }
                     if p.current_leader_epoch > 0 {
                         return base.with_error_code(ResponseError::UnknownLeaderEpoch.code());
                     }

@@ -4,12 +4,19 @@
 //! whose offset a still-open transaction committed answers
 //! UNSTABLE_OFFSET_COMMIT (offset -1) and the client retries; without it the
 //! last committed offset is returned.
+//!
+//! v0 (removed in Kafka 4.0 by KIP-896) answers as Kafka 3.9 did: it read the
+//! offsets v0 commits had stored, and a partition without one (or of an
+//! unknown topic) got UNKNOWN_TOPIC_OR_PARTITION with offset -1 rather than
+//! v1's error-free -1. Skiff has one offset store, so v0 reads what any
+//! OffsetCommit version stored.
 
 use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
     OffsetFetchResponseTopic, OffsetFetchResponseTopics,
 };
 use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse, TopicName};
+use kafka_protocol::ResponseError;
 
 use super::str_bytes;
 use crate::broker::error_code::group_error_code;
@@ -94,6 +101,18 @@ pub fn handle(broker: &Broker, req: OffsetFetchRequest, version: i16) -> OffsetF
                         t.partitions
                             .into_iter()
                             .map(|p| {
+                                if version == 0
+                                    && (p.offset < 0 || broker.logs().topic(&t.topic).is_none())
+                                {
+                                    return OffsetFetchResponsePartition::default()
+                                        .with_partition_index(p.partition)
+                                        .with_committed_offset(-1)
+                                        .with_committed_leader_epoch(-1)
+                                        .with_metadata(Some(str_bytes("")))
+                                        .with_error_code(
+                                            ResponseError::UnknownTopicOrPartition.code(),
+                                        );
+                                }
                                 if pending.contains(&(t.topic.clone(), p.partition)) {
                                     return OffsetFetchResponsePartition::default()
                                         .with_partition_index(p.partition)

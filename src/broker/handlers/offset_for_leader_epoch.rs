@@ -1,5 +1,7 @@
 //! OffsetForLeaderEpoch: every partition has had one leader epoch, 0, since
 //! Skiff is a single broker, so epoch 0 ends at the log end offset.
+//! v0–v1 (removed in Kafka 4.0 by KIP-896) have no current leader epoch;
+//! v0's answer carries only the end offset (the codec leaves the epoch out).
 
 use kafka_protocol::messages::offset_for_leader_epoch_response::{
     EpochEndOffset, OffsetForLeaderTopicResult,

@@ -1,6 +1,12 @@
 //! Produce: one v2 batch per partition, validated and appended by storage
 //! without decoding its records. acks=0 gets no response at all.
 //!
+//! Produce v0–2 carry legacy message sets (magic 0 for v0–1, magic 1 for
+//! v2): they are up-converted to one v2 batch first (`record::up_convert`),
+//! as Kafka 3.x did with message format 3.0, so storage and every fetcher
+//! see v2 only. Kafka never checked that the magic matches the request
+//! version, so a v2 batch in a v0–2 request is appended as is.
+//!
 //! A transactional batch is first verified with the transaction
 //! coordinator (Kafka's transaction verification, KIP-890 part 1): its
 //! partition must have been added to the producer's open transaction, by
@@ -14,7 +20,7 @@ use tracing::debug;
 
 use super::str_bytes;
 use crate::broker::{is_internal_topic, storage_error_code, txn_error_code, Broker};
-use crate::record::{BatchHeader, NO_SEQUENCE};
+use crate::record::{decompression_limit, first_magic, up_convert, BatchHeader, NO_SEQUENCE};
 use crate::storage::{AppendInfo, Log, StorageError};
 use crate::txn::TxnError;
 
@@ -74,6 +80,16 @@ pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<Prod
                     };
                     let Some(records) = p.records else {
                         return fail(ResponseError::InvalidRecord, Some("null records".into()));
+                    };
+                    let records = match legacy_to_v2(&log, records, version) {
+                        Ok(Some(records)) => records,
+                        // No whole message: Kafka appends nothing and
+                        // answers no error (offset -1).
+                        Ok(None) => return base,
+                        Err(e) => {
+                            debug!(topic = topic.name(), partition = p.index, error = %e, "legacy produce rejected");
+                            return fail(storage_error_code(&e), Some(e.to_string()));
+                        }
                     };
                     let header = BatchHeader::parse(&records).ok();
                     let batch_bytes = records.len();
@@ -142,6 +158,17 @@ pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<Prod
         return None;
     }
     Some(ProduceResponse::default().with_responses(responses))
+}
+
+/// The v2 batch to append for a partition's `records`: a Produce v0–2
+/// legacy message set (magic 0/1) up-converted, anything else as sent.
+/// `Ok(None)`: a legacy set without one whole message.
+fn legacy_to_v2(log: &Log, records: Bytes, version: i16) -> Result<Option<Bytes>, StorageError> {
+    if version > 2 || !matches!(first_magic(&records), Some(0 | 1)) {
+        return Ok(Some(records));
+    }
+    let limit = decompression_limit(log.config().max_message_bytes);
+    Ok(up_convert(&records, limit)?.map(Bytes::from))
 }
 
 /// Storage's answer to an append: what was appended and the offset to

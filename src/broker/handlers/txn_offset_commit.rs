@@ -40,6 +40,8 @@ pub fn handle(
                 -1
             },
             metadata: p.committed_metadata.as_ref().map(|m| m.as_str()),
+            // Transactional commits are stamped with the time of the commit, as in Kafka.
+            commit_timestamp_ms: None,
         })
     });
     let (plan, offsets) = commit_plan::plan(broker, requested);
