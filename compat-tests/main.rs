@@ -32,6 +32,7 @@ mod kafka_streams;
 mod kafka_tools;
 mod kcat;
 mod large;
+mod legacy_records;
 mod legacy_versions;
 mod limits;
 mod list_offsets;

@@ -6,8 +6,8 @@
 
 use bytes::Bytes;
 use skiff::record::{
-    complete_batches_prefix, first_record_at_or_after, rebuild_batch, validate_batch, BatchIter,
-    DecodedBatch, RecordIter,
+    complete_batches_prefix, down_convert, first_record_at_or_after, read_message_set,
+    rebuild_batch, up_convert, validate_batch, BatchIter, DecodedBatch, RecordIter,
 };
 
 /// Kafka's default `socket.request.max.bytes`, as the server enforces it.
@@ -81,10 +81,81 @@ fn crc32c(data: &[u8]) -> u32 {
     !crc
 }
 
-/// The record-batch checks on the input as given and with fixed CRCs.
+/// The record-batch checks on the input as given and with fixed CRCs,
+/// then the legacy (magic 0/1) conversions on it.
 pub fn check_batches(data: &[u8]) {
     check_batches_once(data);
     check_batches_once(&fix_crcs(data));
+    check_legacy(data);
+    check_legacy(&fix_legacy_crcs(data));
+}
+
+/// `data` with the CRC-32 of every complete legacy message (offset, size,
+/// crc, magic..) recomputed.
+pub fn fix_legacy_crcs(data: &[u8]) -> Vec<u8> {
+    let mut out = data.to_vec();
+    let mut pos = 0usize;
+    while pos + 17 <= out.len() {
+        let len = i32::from_be_bytes([out[pos + 8], out[pos + 9], out[pos + 10], out[pos + 11]]);
+        if len < 14 {
+            break;
+        }
+        let end = pos + 12 + len as usize;
+        if end > out.len() {
+            break;
+        }
+        let crc = crc32(&out[pos + 16..end]);
+        out[pos + 12..pos + 16].copy_from_slice(&crc.to_be_bytes());
+        pos = end;
+    }
+    out
+}
+
+/// CRC-32 (IEEE), bitwise, like [`crc32c`].
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// Produce v0-2's up-conversion and Fetch v0-3's down-conversion: never a
+/// panic, bounded; an up-converted set is one valid v2 batch whose records
+/// down-convert back to the same keys and values in either magic.
+fn check_legacy(data: &[u8]) {
+    const LIMIT: usize = 1 << 20;
+    let _ = read_message_set(data, LIMIT);
+    for magic in [0, 1] {
+        let _ = down_convert(data, magic, 0, 1 << 16, true, LIMIT);
+    }
+    let Ok(Some(batch)) = up_convert(data, LIMIT) else {
+        return;
+    };
+    let h = validate_batch(&batch).expect("up-converted batch validates");
+    let decoded = DecodedBatch::new(&batch, usize::MAX).expect("up-converted batch decodes");
+    let records: Vec<_> = decoded
+        .records()
+        .map(|r| r.expect("up-converted record decodes"))
+        .collect();
+    assert_eq!(records.len(), h.record_count as usize);
+    for magic in [0, 1] {
+        let down = down_convert(&batch, magic, 0, usize::MAX, true, usize::MAX)
+            .expect("an up-converted batch down-converts");
+        let msgs = read_message_set(&down.bytes, usize::MAX).expect("down-converted set reads");
+        assert_eq!(msgs.len(), records.len());
+        for (m, r) in msgs.iter().zip(&records) {
+            assert_eq!(m.offset, r.offset);
+            assert_eq!((m.key.as_deref(), m.value.as_deref()), (r.key, r.value));
+        }
+    }
 }
 
 fn check_batches_once(data: &[u8]) {

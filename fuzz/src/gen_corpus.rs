@@ -1,7 +1,7 @@
 //! Writes seed inputs: one size-prefixed request frame per served API and
 //! version (default bodies, as a client could send them) into
 //! `seeds/decode_request/`, and a few valid record batches into
-//! `seeds/record_batch/`. Run from `fuzz/`: `cargo run --bin gen_corpus`.
+//! `seeds/record_batch/` (legacy message sets too). Run from `fuzz/`: `cargo run --bin gen_corpus`.
 
 use std::fs;
 
@@ -143,6 +143,23 @@ fn main() {
         all.extend_from_slice(b);
     }
     fs::write(format!("{rec_dir}/batches-concatenated"), &all).unwrap();
+    // Legacy message sets (Produce v0-2): each magic, plain and per codec.
+    let legacy: &[skiff::record::PlainMessage<'_>] = &[
+        (0, 1000, Some(b"k"), Some(b"legacy value")),
+        (1, 1001, None, Some(b"v")),
+        (2, 999, Some(b"k2"), None),
+    ];
+    for magic in [0i8, 1] {
+        for codec in [
+            Compression::None,
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+        ] {
+            let set = skiff::record::encode_message_set(magic, codec, legacy).unwrap();
+            fs::write(format!("{rec_dir}/legacy-{magic}-{}", codec.name()), set).unwrap();
+        }
+    }
     // Sanity: the seeds go through the same checks as the targets.
     for f in fs::read_dir(req_dir).unwrap() {
         for frame in common::frames(&fs::read(f.unwrap().path()).unwrap()) {
