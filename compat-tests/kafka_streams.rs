@@ -52,6 +52,13 @@ const EXPECTED_WARNINGS: &[(&str, &str)] = &[
         "-repartition=UNKNOWN_TOPIC_OR_PARTITION",
         "metadata for the repartition topic before Streams created it",
     ),
+    // Streams warns whenever state.dir lies under java.io.tmpdir (/tmp), as
+    // the test's temp dir does when the checkout itself is under /tmp; it
+    // says nothing about the broker.
+    (
+        "Using an OS temp directory in the state.dir property",
+        "the test's state dir is under /tmp",
+    ),
 ];
 
 fn streams_dir() -> PathBuf {
