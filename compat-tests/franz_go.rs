@@ -49,36 +49,7 @@ fn franz_go() {
         return;
     }
     let dir = go_dir();
-    let dir_s = dir.to_string_lossy().to_string();
-    let bin = dir.join("bin/franzgo");
-    let bin_s = bin.to_string_lossy().to_string();
-
-    let started = Instant::now();
-    // -mod=readonly: the build uses exactly the committed go.sum and fails
-    // rather than silently resolving other versions.
-    let build = run_cmd(
-        "go",
-        &[
-            "-C",
-            &dir_s,
-            "build",
-            "-mod=readonly",
-            "-buildvcs=false",
-            "-o",
-            &bin_s,
-            ".",
-        ],
-        b"",
-        BUILD_LIMIT,
-    );
-    assert!(
-        build.status.success(),
-        "go build of {dir_s} failed ({}):\n{}\n{}",
-        build.status,
-        build.stdout,
-        build.stderr
-    );
-    eprintln!("franz-go: built in {:?}", started.elapsed());
+    let bin_s = build_go_program(&dir, "franzgo", BUILD_LIMIT);
 
     let broker = Broker::start();
     let bootstrap = format!("SKIFF_BOOTSTRAP={}", broker.bootstrap());

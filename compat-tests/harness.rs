@@ -1390,3 +1390,36 @@ pub fn raw_fetch_values(
         })
         .collect()
 }
+
+/// Builds the Go program in `dir` into `dir/bin/<name>` and returns the
+/// binary's path. `-mod=readonly`: the build uses exactly the committed
+/// go.sum and fails rather than silently resolving other versions.
+pub fn build_go_program(dir: &std::path::Path, name: &str, limit: Duration) -> String {
+    let dir_s = dir.to_string_lossy().to_string();
+    let bin_s = dir.join("bin").join(name).to_string_lossy().to_string();
+    let started = std::time::Instant::now();
+    let build = run_cmd(
+        "go",
+        &[
+            "-C",
+            &dir_s,
+            "build",
+            "-mod=readonly",
+            "-buildvcs=false",
+            "-o",
+            &bin_s,
+            ".",
+        ],
+        b"",
+        limit,
+    );
+    assert!(
+        build.status.success(),
+        "go build of {dir_s} failed ({}):\n{}\n{}",
+        build.status,
+        build.stdout,
+        build.stderr
+    );
+    eprintln!("{name}: built in {:?}", started.elapsed());
+    bin_s
+}

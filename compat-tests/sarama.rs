@@ -14,7 +14,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::harness::*;
 
@@ -47,32 +47,7 @@ fn sarama_1_22_commits_with_offset_commit_v1() {
         return;
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("compat-tests/clients/sarama");
-    let dir_s = dir.to_string_lossy().to_string();
-    let bin_s = dir.join("bin/sarama").to_string_lossy().to_string();
-    let started = Instant::now();
-    let build = run_cmd(
-        "go",
-        &[
-            "-C",
-            &dir_s,
-            "build",
-            "-mod=readonly",
-            "-buildvcs=false",
-            "-o",
-            &bin_s,
-            ".",
-        ],
-        b"",
-        BUILD_LIMIT,
-    );
-    assert!(
-        build.status.success(),
-        "go build of {dir_s} failed ({}):\n{}\n{}",
-        build.status,
-        build.stdout,
-        build.stderr
-    );
-    eprintln!("sarama: built in {:?}", started.elapsed());
+    let bin_s = build_go_program(&dir, "sarama", BUILD_LIMIT);
 
     let broker = Broker::start();
     let bootstrap = format!("SKIFF_BOOTSTRAP={}", broker.bootstrap());
