@@ -6,6 +6,7 @@
 
 mod error_code;
 mod handlers;
+mod session;
 pub mod topic_configs;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ use crate::txn::coordinator::ProducerIdSource;
 use crate::txn::{TransactionCoordinator, TxnConfig, TxnError};
 
 pub use error_code::{storage_error_code, txn_error_code};
+pub use session::{KafkaPrincipal, Session};
 
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -185,13 +187,12 @@ impl Broker {
             .collect()
     }
 
-    /// Answers one request from the client at `client_host` (Kafka's "/<ip>"
-    /// form, shown in DescribeGroups). `Ok(None)` means no response is sent
-    /// (acks=0 produce).
+    /// Answers one request from the connection `session`. `Ok(None)` means
+    /// no response is sent (acks=0 produce).
     pub async fn handle(
         &self,
         request: Request,
-        client_host: &str,
+        session: &Session,
     ) -> Result<Option<ResponseKind>, BrokerError> {
         let v = request.version;
         let response = match request.body {
@@ -235,7 +236,7 @@ impl Broker {
             RequestKind::JoinGroup(r) => {
                 let client_id = request.client_id.as_deref().unwrap_or_default();
                 ResponseKind::JoinGroup(
-                    handlers::join_group::handle(self, r, v, client_id, client_host).await,
+                    handlers::join_group::handle(self, r, v, client_id, &session.client_host).await,
                 )
             }
             RequestKind::SyncGroup(r) => {
@@ -541,7 +542,7 @@ mod tests {
                     other => panic!("{other:?}"),
                 };
                 let response = broker
-                    .handle(request, "/127.0.0.1")
+                    .handle(request, &Session::plaintext("/127.0.0.1"))
                     .await
                     .unwrap_or_else(|e| panic!("{:?} v{version}: {e}", range.key));
                 let body =

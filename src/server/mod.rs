@@ -19,7 +19,7 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
-use crate::broker::Broker;
+use crate::broker::{Broker, Session};
 use crate::protocol::{self, Incoming, ResponseBuf};
 pub use connection::{Connection, FrameError};
 
@@ -108,7 +108,7 @@ async fn serve(
     let started = Instant::now();
     crate::metrics::global().connection_opened();
     // How Kafka names a client's address in DescribeGroups.
-    let client_host = format!("/{}", peer.ip());
+    let session = Session::plaintext(format!("/{}", peer.ip()));
     let mut conn = Connection::new(stream, max_frame);
     let mut out = ResponseBuf::new();
     let mut requests: u64 = 0;
@@ -128,7 +128,7 @@ async fn serve(
         requests += 1;
         let answered = tokio::select! {
             _ = stop.changed() => break "broker shutting down".into(),
-            r = answer(&broker, &client_host, frame, &mut out, &mut client) => r,
+            r = answer(&broker, &session, frame, &mut out, &mut client) => r,
         };
         if let Err(reason) = answered {
             // Whatever was answered before the bad frame still goes out.
@@ -157,7 +157,7 @@ async fn serve(
 /// (if any) to `out`. An `Err` closes the connection with that reason.
 async fn answer(
     broker: &Broker,
-    client_host: &str,
+    session: &Session,
     frame: bytes::Bytes,
     out: &mut ResponseBuf,
     client: &mut Option<String>,
@@ -175,7 +175,7 @@ async fn answer(
                 version, correlation_id, "request"
             );
             let handled_at = Instant::now();
-            let handled = broker.handle(request, client_host).await;
+            let handled = broker.handle(request, session).await;
             request_metrics::record(
                 api_key,
                 handled_at,
