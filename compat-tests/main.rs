@@ -21,6 +21,7 @@ mod corruption;
 mod crash;
 mod disk_faults;
 mod durability;
+mod embedded;
 mod fetch;
 mod franz_go;
 mod fuzz_replay;

@@ -26,6 +26,7 @@ pub mod config;
 pub mod coordinator_log;
 pub mod group;
 pub mod http;
+mod launch;
 pub mod meta;
 pub mod metrics;
 pub mod protocol;
@@ -33,3 +34,5 @@ pub mod record;
 pub mod server;
 pub mod storage;
 pub mod txn;
+
+pub use launch::{Broker, BrokerBuilder, LaunchError};

@@ -44,7 +44,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tracing::{debug, info, warn};
 
 use crate::broker::Broker;
@@ -88,6 +88,8 @@ pub(crate) struct AppState {
 pub struct HttpServer {
     addr: Option<SocketAddr>,
     state: Option<Arc<AppState>>,
+    /// Ends the listener thread (an embedded broker shuts down without the process exiting).
+    stop: Arc<Notify>,
 }
 
 impl HttpServer {
@@ -101,6 +103,12 @@ impl HttpServer {
         if let Some(s) = &self.state {
             s.ready.store(false, Ordering::Release);
         }
+    }
+
+    /// Stops accepting and ends the listener thread; requests in flight are dropped.
+    pub fn stop(&self) {
+        self.mark_stopping();
+        self.stop.notify_one();
     }
 }
 
@@ -117,6 +125,7 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
         return Ok(HttpServer {
             addr: None,
             state: None,
+            stop: Arc::new(Notify::new()),
         });
     };
     let explicit = broker
@@ -132,6 +141,7 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
             return Ok(HttpServer {
                 addr: None,
                 state: None,
+                stop: Arc::new(Notify::new()),
             });
         }
         Err(source) => return Err(HttpError::Bind { addr: bind, source }),
@@ -153,6 +163,8 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
         http_addr: Some(addr),
     });
     let router = router(state.clone());
+    let stop = Arc::new(Notify::new());
+    let stopped = stop.clone();
     std::thread::Builder::new()
         .name("skiff-http".into())
         .spawn(move || {
@@ -168,7 +180,10 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
             };
             rt.block_on(async move {
                 match tokio::net::TcpListener::from_std(listener) {
-                    Ok(l) => serve(l, router).await,
+                    Ok(l) => tokio::select! {
+                        _ = serve(l, router) => {}
+                        _ = stopped.notified() => debug!("http listener stopped"),
+                    },
                     Err(e) => warn!(error = %e, "http listener stopped"),
                 }
             });
@@ -178,6 +193,7 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
     Ok(HttpServer {
         addr: Some(addr),
         state: Some(state),
+        stop,
     })
 }
 
