@@ -274,7 +274,11 @@ impl Broker {
         cmd.arg("--listeners")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
-            .arg(&data_dir);
+            .arg(&data_dir)
+            // Off unless a test turns it on with --set (which wins): parallel
+            // brokers must not race for the default port 8092.
+            .arg("--http-listeners")
+            .arg("off");
         for s in &self.sets {
             cmd.arg("--set").arg(s);
         }
