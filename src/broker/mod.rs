@@ -4,6 +4,7 @@
 //! they never touch files or sockets. Storage errors become Kafka error codes
 //! in `error_code.rs` only.
 
+mod authz;
 mod error_code;
 mod handlers;
 mod session;
@@ -19,6 +20,7 @@ use kafka_protocol::protocol::Encodable;
 use kafka_protocol::ResponseError;
 use tracing::info;
 
+use crate::acl::{AclConfig, Authorizer};
 use crate::clock::Clock;
 use crate::config::{BrokerConfig, HostPort};
 use crate::group::{GroupConfig, GroupCoordinator};
@@ -44,6 +46,8 @@ pub enum StartError {
     Groups(#[source] StorageError),
     #[error("cannot load transactions from __transaction_state")]
     Transactions(#[source] StorageError),
+    #[error("cannot load the ACLs")]
+    Acls(#[from] crate::acl::StoreError),
 }
 
 /// A failure that leaves no sensible answer: the connection is closed.
@@ -80,6 +84,9 @@ pub struct Broker {
     producer_ids: Arc<ProducerIdAllocator>,
     groups: Arc<GroupCoordinator>,
     txns: Arc<TransactionCoordinator>,
+    /// Present only when `authorizer.class.name` is set: `None` authorizes
+    /// everything (see `authz.rs`).
+    authorizer: Option<Authorizer>,
 }
 
 impl Broker {
@@ -128,7 +135,19 @@ impl Broker {
             )
             .map_err(StartError::Transactions)?,
         );
+        let authorizer = if config.authorizer_enabled {
+            Some(Authorizer::open(
+                &config.data_dir,
+                AclConfig {
+                    super_users: config.super_users.clone(),
+                    allow_everyone_if_no_acl_found: config.allow_everyone_if_no_acl_found,
+                },
+            )?)
+        } else {
+            None
+        };
         Ok(Broker {
+            authorizer,
             config,
             advertised,
             cluster_id,
@@ -296,6 +315,15 @@ impl Broker {
             }
             RequestKind::ListTransactions(r) => {
                 ResponseKind::ListTransactions(handlers::list_transactions::handle(self, r, v))
+            }
+            RequestKind::CreateAcls(r) => {
+                ResponseKind::CreateAcls(handlers::create_acls::handle(self, r, v, session))
+            }
+            RequestKind::DescribeAcls(r) => {
+                ResponseKind::DescribeAcls(handlers::describe_acls::handle(self, r, v, session))
+            }
+            RequestKind::DeleteAcls(r) => {
+                ResponseKind::DeleteAcls(handlers::delete_acls::handle(self, r, v, session))
             }
             RequestKind::DescribeTopicPartitions(r) => ResponseKind::DescribeTopicPartitions(
                 handlers::describe_topic_partitions::handle(self, r, v),
@@ -509,6 +537,9 @@ mod tests {
             ApiKey::DescribeProducers => {
                 RequestKind::DescribeProducers(DescribeProducersRequest::default())
             }
+            ApiKey::CreateAcls => RequestKind::CreateAcls(CreateAclsRequest::default()),
+            ApiKey::DescribeAcls => RequestKind::DescribeAcls(DescribeAclsRequest::default()),
+            ApiKey::DeleteAcls => RequestKind::DeleteAcls(DeleteAclsRequest::default()),
             other => panic!("{other:?} is served but has no default request in this test"),
         }
     }

@@ -106,7 +106,7 @@ fn entry(
         .with_value(c.value.map(str_bytes))
         .with_read_only(c.read_only)
         .with_config_source(c.source)
-        .with_is_sensitive(false)
+        .with_is_sensitive(c.key_type == crate::config::KeyType::Password)
         .with_config_type(topic_configs::type_code(c.key_type))
         .with_documentation(documentation.then(|| str_bytes(c.doc)))
         .with_synonyms(if synonyms {
