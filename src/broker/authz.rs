@@ -47,6 +47,12 @@ impl Broker {
         self.authorize(session, op, ResourceType::Cluster, CLUSTER_NAME)
     }
 
+    /// READ on the group: what JoinGroup, SyncGroup, Heartbeat, LeaveGroup
+    /// and OffsetCommit need.
+    pub(crate) fn may_read_group(&self, session: &Session, group: &str) -> bool {
+        self.authorize(session, AclOperation::Read, ResourceType::Group, group)
+    }
+
     /// Whether `session` may do `op` on at least one resource of the type.
     pub(crate) fn authorize_by_resource_type(
         &self,
