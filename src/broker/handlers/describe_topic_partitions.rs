@@ -246,7 +246,12 @@ mod tests {
         b.create_topic("a", 2, BTreeMap::new(), false).unwrap();
 
         // Sorted by name; the limit cuts inside "b" and the cursor resumes there.
-        let r = handle(&b, request(&["b", "a"], 3, None), 0, &crate::broker::Session::plaintext("/127.0.0.1"));
+        let r = handle(
+            &b,
+            request(&["b", "a"], 3, None),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         assert_eq!(
             summary(&r),
             (
@@ -254,18 +259,33 @@ mod tests {
                 Some(("b".into(), 1))
             )
         );
-        let r = handle(&b, request(&["b", "a"], 3, Some(("b", 1))), 0, &crate::broker::Session::plaintext("/127.0.0.1"));
+        let r = handle(
+            &b,
+            request(&["b", "a"], 3, Some(("b", 1))),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         assert_eq!(summary(&r), (vec![("b".into(), vec![1, 2], 0)], None));
 
         // A limit that ends exactly at a topic's end points at the next topic.
-        let r = handle(&b, request(&["a", "b"], 2, None), 0, &crate::broker::Session::plaintext("/127.0.0.1"));
+        let r = handle(
+            &b,
+            request(&["a", "b"], 2, None),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         assert_eq!(
             summary(&r),
             (vec![("a".into(), vec![0, 1], 0)], Some(("b".into(), 0)))
         );
 
         // Unknown names get their error; all topics (empty list) skip nothing real.
-        let r = handle(&b, request(&["a", "zz"], 100, None), 0, &crate::broker::Session::plaintext("/127.0.0.1"));
+        let r = handle(
+            &b,
+            request(&["a", "zz"], 100, None),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         assert_eq!(
             summary(&r).0,
             vec![
@@ -277,7 +297,12 @@ mod tests {
                 )
             ]
         );
-        let r = handle(&b, request(&[], 100, None), 0, &crate::broker::Session::plaintext("/127.0.0.1"));
+        let r = handle(
+            &b,
+            request(&[], 100, None),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         let names: Vec<String> = summary(&r).0.into_iter().map(|t| t.0).collect();
         assert!(
             names.starts_with(&["__consumer_offsets".to_string(), "a".into(), "b".into()]),
@@ -285,13 +310,23 @@ mod tests {
         );
 
         // A cursor outside the requested topics is an invalid request.
-        let r = handle(&b, request(&["a"], 100, Some(("b", 0))), 0, &crate::broker::Session::plaintext("/127.0.0.1"));
+        let r = handle(
+            &b,
+            request(&["a"], 100, Some(("b", 0))),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         assert_eq!(
             summary(&r).0,
             vec![("a".into(), vec![], ResponseError::InvalidRequest.code())]
         );
         // ELR lists are present and empty: one broker is always the whole ISR.
-        let r = handle(&b, request(&["a"], 100, None), 0, &crate::broker::Session::plaintext("/127.0.0.1"));
+        let r = handle(
+            &b,
+            request(&["a"], 100, None),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         let p = &r.topics[0].partitions[0];
         assert_eq!(p.eligible_leader_replicas, Some(vec![]));
         assert_eq!(p.last_known_elr, Some(vec![]));
