@@ -313,6 +313,28 @@ fn unauthorized_clients_are_refused_until_acls_allow_them() {
             assert_eq!(resp.cluster_authorized_operations, (1 << 7) | (1 << 8));
         }
 
+        let cv = raw.pick_version(ApiKey::DescribeCluster, 1);
+        let cluster = raw.call(
+            &kafka_protocol::messages::DescribeClusterRequest::default()
+                .with_include_cluster_authorized_operations(true)
+                .with_endpoint_type(1),
+            cv,
+        );
+        assert_eq!(cluster.cluster_authorized_operations, (1 << 7) | (1 << 8));
+        let gv = raw.pick_version(ApiKey::DescribeGroups, 5);
+        let groups = raw.call(
+            &kafka_protocol::messages::DescribeGroupsRequest::default()
+                .with_groups(vec![
+                    kafka_protocol::messages::GroupId(s(&group)),
+                    kafka_protocol::messages::GroupId(s("acl-not-granted")),
+                ])
+                .with_include_authorized_operations(true),
+            gv,
+        );
+        assert_eq!(groups.groups[0].error_code, 0, "{groups:?}");
+        assert_eq!(groups.groups[0].authorized_operations, (1 << 3) | (1 << 8));
+        assert_eq!(groups.groups[1].error_code, GROUP_AUTHORIZATION_FAILED);
+
         // DENY beats ALLOW.
         grant(&broker, vec![acl(TOPIC, &topic, LITERAL, WRITE, DENY)]);
         assert_eq!(
