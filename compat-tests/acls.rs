@@ -619,3 +619,78 @@ fn http_console_basic_auth() {
             .any(|l| !l.starts_with("[harness]") && l.contains("s3cret")));
     });
 }
+
+// ---------------------------------------------------------------------------
+// Idempotent and transactional producers
+// ---------------------------------------------------------------------------
+
+const CLUSTER_AUTHORIZATION_FAILED: i16 = 31;
+const TRANSACTIONAL_ID: i8 = 5;
+
+/// InitProducerId (no transactional id): its error code.
+fn raw_init_producer_id(broker: &Broker) -> i16 {
+    let mut raw = RawClient::connect(&broker.bootstrap());
+    let v = raw.pick_version(ApiKey::InitProducerId, 4);
+    let req = kafka_protocol::messages::InitProducerIdRequest::default()
+        .with_transactional_id(None)
+        .with_transaction_timeout_ms(-1)
+        .with_producer_id(kafka_protocol::messages::ProducerId(-1))
+        .with_producer_epoch(-1);
+    raw.call(&req, v).error_code
+}
+
+#[test]
+fn idempotent_and_transactional_producers_need_their_acls() {
+    run(async {
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+        let topic = unique_topic("acl-txn-topic");
+        let Some(broker) = locked_down_broker(&topic).await else {
+            return;
+        };
+        // An idempotent producer needs IDEMPOTENT_WRITE on the cluster or
+        // WRITE on some topic (KIP-679).
+        assert_eq!(raw_init_producer_id(&broker), CLUSTER_AUTHORIZATION_FAILED);
+        grant(&broker, vec![acl(TOPIC, &topic, LITERAL, WRITE, ALLOW)]);
+        assert_eq!(raw_init_producer_id(&broker), 0);
+        let p = future_producer(&broker, &[("enable.idempotence", "true")]);
+        let r = p
+            .send(FutureRecord::<(), _>::to(&topic).payload("idem"), T)
+            .await;
+        assert!(r.is_ok(), "idempotent produce: {:?}", r.err());
+
+        // A transactional producer needs WRITE on its transactional id.
+        let txn_id = unique_topic("acl-tx-");
+        let producer = |id: &str| -> BaseProducer {
+            producer_config(&broker, &[("transactional.id", id)])
+                .create()
+                .expect("create transactional producer")
+        };
+        let p = producer(&txn_id);
+        let err = p
+            .init_transactions(T)
+            .expect_err("init_transactions without WRITE on the transactional id");
+        assert_eq!(
+            err.rdkafka_error_code(),
+            Some(RDKafkaErrorCode::TransactionalIdAuthorizationFailed),
+            "{err}"
+        );
+        drop(p);
+        grant(
+            &broker,
+            vec![acl(TRANSACTIONAL_ID, "acl-tx-", PREFIXED, WRITE, ALLOW)],
+        );
+        let p = producer(&txn_id);
+        p.init_transactions(T)
+            .unwrap_or_else(|e| broker.fail(&format!("init_transactions: {e}")));
+        p.begin_transaction().expect("begin");
+        if let Err((e, _)) = p.send(
+            BaseRecord::<(), _>::to(&topic)
+                .partition(0)
+                .payload("in-txn"),
+        ) {
+            broker.fail(&format!("send: {e}"));
+        }
+        p.commit_transaction(T)
+            .unwrap_or_else(|e| broker.fail(&format!("commit: {e}")));
+    });
+}
