@@ -390,6 +390,14 @@ impl Broker {
             .push(format!("[harness] SIGKILL -> {status}"));
     }
 
+    /// Restarts (as [`Broker::restart`]) with `KEY=VALUE` settings added
+    /// after the current ones, so they win: a key changed between two runs.
+    pub fn restart_with(&mut self, sets: &[(&str, &str)]) {
+        self.sets
+            .extend(sets.iter().map(|(k, v)| format!("{k}={v}")));
+        self.restart();
+    }
+
     /// Starts the broker again on the same data dir, on the same port when
     /// that port can be bound again (else on a new ephemeral port: clients
     /// must be rebuilt from [`Broker::bootstrap`] after a restart anyway).

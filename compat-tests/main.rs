@@ -9,6 +9,7 @@
 
 mod harness;
 
+mod acls;
 mod admin;
 mod api_versions;
 mod auto_create;

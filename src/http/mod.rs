@@ -29,6 +29,7 @@
 
 mod api;
 mod assets;
+mod basic_auth;
 mod messages;
 mod prometheus;
 
@@ -211,6 +212,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             api::ApiError::new(StatusCode::NOT_FOUND, "no such page").into_response()
         })
         .layer(middleware::from_fn_with_state(state.clone(), guard))
+        // Outside `guard`: credentials are checked before anything else.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            basic_auth::require,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
