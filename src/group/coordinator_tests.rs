@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 use super::*;
 use crate::clock::ManualClock;
 use crate::group::consumer_protocol::encode_subscription;
+use crate::group::member::Protocol;
 use crate::storage::LogConfig;
 
 const SESSION: i32 = 10_000;
