@@ -52,7 +52,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tracing::warn;
 
-use super::GroupConfig;
+use super::config::GroupConfig;
 use crate::coordinator_log::{CoordinatorLog, CoordinatorLogConfig, ReplayItem, ReplayStats};
 use crate::storage::{Log, LogManager, StorageError};
 
