@@ -62,6 +62,7 @@ use super::fault::FaultPlan;
 use super::file_names::{CLEANER_CHECKPOINT, LOG_START_CHECKPOINT};
 use super::fs_util::{create_dir_durable, fsync_dir, write_atomically};
 use super::log_config::{LogConfig, TimestampType};
+use super::partition_files::{self, read_checkpoint};
 use super::producer_state::{ProducerStateManager, PRODUCER_ID_EXPIRATION_MS};
 use super::recovery;
 use super::segment::{LogSegment, SegmentReader};
@@ -256,13 +257,6 @@ pub fn flush_logs(pending: &[(Arc<Log>, i64)], now_ms: i64) -> Vec<Result<()>> {
 /// offset moves (Kafka's `log.flush.offset.checkpoint.interval.ms`).
 const RECOVERY_POINT_INTERVAL_MS: i64 = 60_000;
 
-/// Reads a checkpoint file holding one decimal offset; `None` if missing
-/// or unreadable (checkpoints only ever move offsets forward, so losing
-/// one is safe).
-fn read_checkpoint(path: &Path) -> Option<i64> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
-}
-
 impl Log {
     /// Opens (recovering if needed) the partition directory `dir`,
     /// creating it if missing. Logs one `info` line with the outcome.
@@ -338,7 +332,7 @@ impl Log {
         // stale higher value would make the next open trust whatever is
         // appended there next) or was missing.
         if loaded.recovery_point != Some(flushed_offset) && !empty {
-            recovery::write_recovery_point(dir, flushed_offset, true)?;
+            partition_files::write_recovery_point(dir, flushed_offset, true)?;
         }
         let max_timestamp = sealed
             .values()
@@ -618,7 +612,7 @@ impl Log {
         // The snapshot only shortens replay on the next open; failing to
         // write it costs time then, not correctness now.
         let snapshot = inner.producers.encode_snapshot();
-        if let Err(e) = recovery::write_snapshot(&self.dir, new_base, &snapshot, false) {
+        if let Err(e) = partition_files::write_snapshot(&self.dir, new_base, &snapshot, false) {
             warn!(partition = %self.tp, error = %e, "could not write producer snapshot");
         }
         Ok(())
@@ -1021,7 +1015,7 @@ impl Log {
                 return;
             }
         }
-        match recovery::write_recovery_point(&self.dir, flushed, durable) {
+        match partition_files::write_recovery_point(&self.dir, flushed, durable) {
             // A shutdown write does not restart the interval.
             Ok(()) => *last = (flushed, if durable { last.1 } else { now_ms }),
             Err(e) => warn!(partition = %self.tp, error = %e, "could not write the recovery point"),
@@ -1038,7 +1032,7 @@ impl Log {
         };
         // Written outside the lock: this one is fsynced. An append racing
         // with shutdown is simply replayed from the log on the next open.
-        recovery::write_snapshot(&self.dir, offset, &snapshot, true)?;
+        partition_files::write_snapshot(&self.dir, offset, &snapshot, true)?;
         // Everything is flushed: the next open trusts all of it (indexes
         // included) after a sanity check instead of rescanning.
         self.checkpoint_recovery_point(0, true);
@@ -1127,7 +1121,7 @@ impl Log {
             "deleted old segments");
         // In-flight reads hold their own descriptors (see module docs).
         drop(removed);
-        recovery::delete_segments(&self.dir, &bases)?;
+        partition_files::delete_segments(&self.dir, &bases)?;
         Ok(bases.len())
     }
 

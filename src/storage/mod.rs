@@ -29,6 +29,7 @@
 //! file is opened through `file_cache`, which caps the descriptors storage
 //! keeps open (lazy open, least recently used closed first).
 
+mod batch_scan;
 mod cleaner;
 mod error;
 mod fault;
@@ -40,6 +41,7 @@ mod log;
 mod log_config;
 mod log_manager;
 mod offset_index;
+mod partition_files;
 mod producer_state;
 mod recovery;
 mod segment;

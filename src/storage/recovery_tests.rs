@@ -7,7 +7,7 @@ use std::os::unix::fs::FileExt;
 
 use super::file_names::{offset_file_path, FileKind, RECOVERY_POINT_CHECKPOINT};
 use super::log_config::LogConfig;
-use super::recovery::{read_recovery_point, write_recovery_point};
+use super::partition_files::{read_recovery_point, write_recovery_point};
 use super::test_util::*;
 use super::Log;
 
