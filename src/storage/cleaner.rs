@@ -149,7 +149,7 @@ impl Log {
         };
         // Batches of aborted transactions are dropped and never mapped: an
         // aborted record must not shadow a committed one.
-        let aborted = AbortedBatches::new(self.lock().aborted.entries());
+        let aborted = AbortedBatches::new(self.lock().txn.aborted_entries());
         let dirty: Vec<&Cleanable> = segments.iter().filter(|s| s.end > first_dirty).collect();
         if dirty.is_empty() {
             return Ok(None);

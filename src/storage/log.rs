@@ -48,7 +48,6 @@
 //! offset is the greater of the first segment's base and the value
 //! DeleteRecords set, which is checkpointed in `log-start-offset`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -59,15 +58,16 @@ use tracing::{debug, info, warn};
 
 use super::error::{io_err, Result, StorageError};
 use super::fault::FaultPlan;
-use super::file_names::{CLEANER_CHECKPOINT, LOG_START_CHECKPOINT};
-use super::fs_util::{create_dir_durable, fsync_dir, write_atomically};
+use super::file_names::LOG_START_CHECKPOINT;
+use super::fs_util::{fsync_dir, write_atomically};
+use super::local_log::{self, LocalLog};
 use super::log_config::{LogConfig, TimestampType};
-use super::partition_files::{self, read_checkpoint};
-use super::producer_state::{ProducerStateManager, PRODUCER_ID_EXPIRATION_MS};
+use super::partition_files;
+use super::producer_state::PRODUCER_ID_EXPIRATION_MS;
 use super::recovery;
 use super::segment::{LogSegment, SegmentReader};
-use super::txn::Isolation;
-use super::txn_index::{AbortedTxn, AbortedTxns};
+use super::txn_index::AbortedTxn;
+use super::txn_state::{self, Isolation};
 use crate::record::{
     first_record_at_or_after, header_copy, log_append_time_header, set_base_offset,
     set_partition_leader_epoch, validate_batch, TopicPartition, ATTR_LOG_APPEND_TIME,
@@ -113,7 +113,7 @@ pub struct ReadResult {
 pub struct Log {
     pub(super) tp: TopicPartition,
     pub(super) dir: PathBuf,
-    pub(super) inner: Mutex<LogInner>,
+    pub(super) inner: Mutex<LocalLog>,
     /// Serializes segment removal: retention, DeleteRecords, compaction
     /// swaps (see module docs). Taken before `inner`.
     pub(super) maintenance: Mutex<()>,
@@ -130,75 +130,10 @@ pub struct Log {
     recovery_checkpoint: Mutex<(i64, i64)>,
     /// Publishes the high watermark after every append.
     hw_tx: watch::Sender<i64>,
-    /// Mirrors `LogInner::log_start_offset` for lock-free reads.
+    /// Mirrors `LocalLog::log_start_offset` for lock-free reads.
     log_start_offset: AtomicI64,
     /// Set when the topic is deleted: later appends fail.
     pub(super) deleted: AtomicBool,
-}
-
-#[derive(Debug)]
-pub(super) struct LogInner {
-    pub(super) config: LogConfig,
-    /// Every segment but the active one, by base offset.
-    pub(super) sealed: BTreeMap<i64, LogSegment>,
-    /// The segment appends go to; its base is above every sealed one.
-    pub(super) active: LogSegment,
-    /// Log end offset.
-    pub(super) next_offset: i64,
-    pub(super) log_start_offset: i64,
-    /// Bytes in sealed segments (the active one's size is added on demand).
-    pub(super) sealed_bytes: u64,
-    /// Largest timestamp in the log and the base offset of its batch.
-    pub(super) max_timestamp: Option<(i64, i64)>,
-    pub(super) producers: ProducerStateManager,
-    /// A segment file was created since the last flush: the partition
-    /// directory needs an fsync for its entry to be durable.
-    pub(super) dir_dirty: bool,
-    /// Offsets below this have been compacted (Kafka's cleaner checkpoint).
-    pub(super) first_dirty_offset: i64,
-    /// Aborted transactions whose markers are in the log (see `txn_index`).
-    pub(super) aborted: AbortedTxns,
-    /// `.txnindex` files written since the last flush (fsynced by it).
-    pub(super) txn_index_unsynced: Vec<PathBuf>,
-}
-
-impl LogInner {
-    /// The segment that holds `offset` (the one with the greatest base
-    /// offset `<= offset`).
-    fn segment_for(&self, offset: i64) -> Option<&LogSegment> {
-        if offset >= self.active.base_offset() {
-            return Some(&self.active);
-        }
-        self.sealed.range(..=offset).next_back().map(|(_, s)| s)
-    }
-
-    /// The first segment after the one based at `base`.
-    fn segment_after(&self, base: i64) -> Option<&LogSegment> {
-        if base >= self.active.base_offset() {
-            return None;
-        }
-        self.sealed
-            .range(base + 1..)
-            .next()
-            .map(|(_, s)| s)
-            .or(Some(&self.active))
-    }
-
-    fn segments(&self) -> impl Iterator<Item = &LogSegment> {
-        self.sealed.values().chain(std::iter::once(&self.active))
-    }
-
-    /// Recomputes the log's max timestamp after segments were removed or
-    /// replaced.
-    pub(super) fn recompute_max_timestamp(&mut self) {
-        self.max_timestamp =
-            self.segments()
-                .filter_map(|s| s.max_timestamp())
-                .fold(None::<(i64, i64)>, |acc, m| match acc {
-                    Some((_, ts)) if ts >= m.timestamp => acc,
-                    _ => Some((m.offset, m.timestamp)),
-                });
-    }
 }
 
 /// At most this many threads fsync at once in [`flush_logs`].
@@ -272,135 +207,27 @@ impl Log {
         now_ms: i64,
         faults: Arc<FaultPlan>,
     ) -> Result<Log> {
-        if !dir.exists() {
-            create_dir_durable(dir)?;
-        }
-        let name = tp.to_string();
-        let loaded = recovery::load_segments(dir, &name, &config, now_ms)?;
-        let active = loaded.active;
-        let sealed = loaded.sealed;
-        let next_offset = active.next_offset();
-        let first_base = sealed
-            .keys()
-            .next()
-            .copied()
-            .unwrap_or(active.base_offset());
-        // DeleteRecords may have moved the start into the first segment.
-        let log_start_offset = read_checkpoint(&dir.join(LOG_START_CHECKPOINT))
-            .map_or(first_base, |c| c.clamp(first_base, next_offset));
-        let first_dirty_offset = read_checkpoint(&dir.join(CLEANER_CHECKPOINT))
-            .map_or(log_start_offset, |c| c.clamp(log_start_offset, next_offset));
-        let rebuilt = recovery::rebuild_producer_state(
-            dir,
-            &name,
-            &sealed,
-            &active,
-            log_start_offset,
-            next_offset,
-        )?;
-        let producers = rebuilt.state;
-        let segment_ranges: Vec<(i64, i64)> = sealed
-            .values()
-            .chain(std::iter::once(&active))
-            .map(|s| (s.base_offset(), s.next_offset()))
-            .collect();
-        let aborted = super::txn_index::load(
-            dir,
-            &name,
-            &segment_ranges,
-            rebuilt.replayed_from,
-            &rebuilt.aborted,
-        )?;
-        // Offsets below the recovery point were fsynced before the crash or
-        // clean shutdown; the rest is as durable as the flush policy made
-        // it, and the next flush covers it. Without a checkpoint (a data dir
-        // from before recovery points) the active segment is made durable
-        // once instead, so that `flushed_offset` can start at the log end.
-        // A new, empty partition has nothing to flush or recover.
-        let empty = sealed.is_empty() && active.size() == 0;
-        let flushed_offset = match loaded.recovery_point {
-            Some(rp) => rp.min(next_offset),
-            None if empty => next_offset,
-            None => {
-                for (file, path) in active.sync_handles()? {
-                    file.sync_data().map_err(io_err("fsync", &path))?;
-                }
-                next_offset
-            }
-        };
-        // Rewritten durably when it moved down (a truncation below it: a
-        // stale higher value would make the next open trust whatever is
-        // appended there next) or was missing.
-        if loaded.recovery_point != Some(flushed_offset) && !empty {
-            partition_files::write_recovery_point(dir, flushed_offset, true)?;
-        }
-        let max_timestamp = sealed
-            .values()
-            .chain(std::iter::once(&active))
-            .filter_map(|s| s.max_timestamp())
-            .fold(None::<(i64, i64)>, |acc, m| match acc {
-                Some((_, ts)) if ts >= m.timestamp => acc,
-                _ => Some((m.offset, m.timestamp)),
-            });
-        info!(
-            partition = %name,
-            log_start_offset,
-            log_end_offset = next_offset,
-            segments = sealed.len() + 1,
-            producers = producers.len(),
-            truncated_bytes = loaded.truncated_bytes,
-            deleted_segments = loaded.deleted_segments,
-            "loaded partition"
-        );
-        let (hw_tx, _) = watch::channel(next_offset);
+        let loaded = recovery::load_log(dir, &tp, config, now_ms)?;
+        let (hw_tx, _) = watch::channel(loaded.local.next_offset);
         Ok(Log {
             tp,
             dir: dir.to_path_buf(),
             maintenance: Mutex::new(()),
             faults,
             flush_lock: Mutex::new(()),
-            flushed_offset: AtomicI64::new(flushed_offset),
+            flushed_offset: AtomicI64::new(loaded.flushed_offset),
             last_flush_ms: AtomicI64::new(now_ms),
-            // Without a checkpoint file (a new partition) the first one is
-            // due at the first flush, not a whole interval later.
-            recovery_checkpoint: Mutex::new((
-                flushed_offset,
-                if loaded.recovery_point.is_some() || !empty {
-                    now_ms
-                } else {
-                    i64::MIN
-                },
-            )),
+            recovery_checkpoint: Mutex::new(loaded.recovery_checkpoint),
             hw_tx,
-            log_start_offset: AtomicI64::new(log_start_offset),
+            log_start_offset: AtomicI64::new(loaded.local.log_start_offset),
             deleted: AtomicBool::new(false),
-            inner: Mutex::new(LogInner {
-                config,
-                sealed_bytes: sealed.values().map(LogSegment::size).sum(),
-                sealed,
-                active,
-                next_offset,
-                log_start_offset,
-                max_timestamp,
-                producers,
-                dir_dirty: false,
-                first_dirty_offset,
-                txn_index_unsynced: super::txn_index::unsynced_files(
-                    dir,
-                    &segment_ranges,
-                    &aborted,
-                    flushed_offset,
-                ),
-                aborted,
-            }),
+            inner: Mutex::new(loaded.local),
         })
     }
 
-    /// A poisoned lock only means another thread panicked mid-operation;
-    /// the state it protects is still the last consistent one written
-    /// (every mutation is committed after its I/O succeeds), so carry on.
-    pub(super) fn lock(&self) -> MutexGuard<'_, LogInner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The partition lock (see `local_log::lock` on poisoning).
+    pub(super) fn lock(&self) -> MutexGuard<'_, LocalLog> {
+        local_log::lock(&self.inner)
     }
 
     pub(super) fn lock_maintenance(&self) -> MutexGuard<'_, ()> {
@@ -552,7 +379,7 @@ impl Log {
     /// entry is written there first, see `txn`).
     pub(super) fn prepare_append(
         &self,
-        inner: &mut LogInner,
+        inner: &mut LocalLog,
         batch_len: usize,
         last_offset: i64,
         now_ms: i64,
@@ -575,24 +402,13 @@ impl Log {
     /// Returns whether `flush.messages` asks for a flush.
     pub(super) fn commit_append(
         &self,
-        inner: &mut LogInner,
+        inner: &mut LocalLog,
         head: &[u8; BATCH_HEADER_LEN],
         batch: &[u8],
         header: &crate::record::BatchHeader,
         now_ms: i64,
     ) -> Result<bool> {
-        let interval = inner.config.index_interval_bytes;
-        inner
-            .active
-            .append(head, &batch[BATCH_HEADER_LEN..], header, interval, now_ms)?;
-        inner.producers.update(header);
-        inner.next_offset = header.next_offset();
-        if inner
-            .max_timestamp
-            .is_none_or(|(_, ts)| header.max_timestamp > ts)
-        {
-            inner.max_timestamp = Some((header.base_offset, header.max_timestamp));
-        }
+        inner.append_batch(head, batch, header, now_ms)?;
         self.hw_tx.send_replace(inner.next_offset);
         let unflushed = inner.next_offset - self.flushed_offset.load(Ordering::Acquire);
         Ok(unflushed >= inner.config.flush_messages)
@@ -600,22 +416,9 @@ impl Log {
 
     /// Seals the active segment and starts a new one at the log end offset.
     /// Called with the lock held; does no fsync (see module docs).
-    pub(super) fn roll(&self, inner: &mut LogInner) -> Result<()> {
+    pub(super) fn roll(&self, inner: &mut LocalLog) -> Result<()> {
         self.faults.check("create segment in", &self.dir)?;
-        let new_base = inner.next_offset;
-        let new_seg = LogSegment::create(&self.dir, new_base, &inner.config)?;
-        inner.active.seal()?;
-        let old = std::mem::replace(&mut inner.active, new_seg);
-        inner.sealed_bytes += old.size();
-        inner.sealed.insert(old.base_offset(), old);
-        inner.dir_dirty = true;
-        // The snapshot only shortens replay on the next open; failing to
-        // write it costs time then, not correctness now.
-        let snapshot = inner.producers.encode_snapshot();
-        if let Err(e) = partition_files::write_snapshot(&self.dir, new_base, &snapshot, false) {
-            warn!(partition = %self.tp, error = %e, "could not write producer snapshot");
-        }
-        Ok(())
+        inner.roll(&self.dir, &self.tp)
     }
 
     /// Reads whole batches starting with the one containing `fetch_offset`,
@@ -652,13 +455,7 @@ impl Log {
             let inner = self.lock();
             let (log_start, log_end) = (inner.log_start_offset, inner.next_offset);
             let lso = inner.last_stable_offset();
-            if fetch_offset < log_start || fetch_offset > log_end {
-                return Err(StorageError::OffsetOutOfRange {
-                    requested: fetch_offset,
-                    log_start,
-                    log_end,
-                });
-            }
+            inner.check_fetch_offset(fetch_offset)?;
             let empty = ReadResult {
                 records: Bytes::new(),
                 high_watermark: log_end,
@@ -669,16 +466,10 @@ impl Log {
             if fetch_offset == log_end {
                 return Ok(empty);
             }
-            let Some(seg) = inner.segment_for(fetch_offset) else {
+            let Some(start) = inner.start_read(fetch_offset)? else {
                 return Ok(empty);
             };
-            (
-                seg.reader()?,
-                seg.lookup(fetch_offset)?.position,
-                log_end,
-                log_start,
-                lso,
-            )
+            (start.reader, start.position, log_end, log_start, lso)
         };
         loop {
             if let Some((at, h)) = reader.find_batch(pos, fetch_offset)? {
@@ -854,8 +645,7 @@ impl Log {
 
     /// Bytes of all segment files.
     pub fn size_bytes(&self) -> u64 {
-        let inner = self.lock();
-        inner.sealed_bytes + inner.active.size()
+        self.lock().size_bytes()
     }
 
     /// Number of segments (at least 1).
@@ -899,17 +689,13 @@ impl Log {
             // nothing else relies on them surviving a crash. One fsync per
             // segment instead of three is what flush.messages=1 costs.
             files.push(inner.active.log_sync_handle()?);
-            (
-                files,
-                inner.next_offset,
-                std::mem::take(&mut inner.dir_dirty),
-                std::mem::take(&mut inner.txn_index_unsynced),
-            )
+            let (dir_dirty, txn_files) = inner.take_unsynced();
+            (files, inner.next_offset, dir_dirty, txn_files)
         };
         let synced = files
             .iter()
             .try_for_each(|(f, path)| f.sync_data().map_err(io_err("fsync", path)))
-            .and_then(|()| super::txn::sync_txn_indexes(&txn_files))
+            .and_then(|()| txn_state::sync_txn_indexes(&txn_files))
             .and_then(|()| {
                 if dir_dirty {
                     fsync_dir(&self.dir)
@@ -918,11 +704,7 @@ impl Log {
                 }
             });
         if let Err(e) = synced {
-            let mut inner = self.lock();
-            if dir_dirty {
-                inner.dir_dirty = true;
-            }
-            inner.txn_index_unsynced.extend(txn_files);
+            self.lock().restore_unsynced(dir_dirty, txn_files);
             return Err(e);
         }
         self.flushed_offset.fetch_max(end, Ordering::AcqRel);
@@ -1091,28 +873,9 @@ impl Log {
                 debug!(partition = %self.tp, "rolling segment (retention removes the active one)");
                 self.roll(&mut inner)?;
             }
-            let bases: Vec<i64> = inner.sealed.keys().take(count).copied().collect();
-            let mut removed = Vec::with_capacity(bases.len());
-            for b in bases {
-                if let Some(seg) = inner.sealed.remove(&b) {
-                    inner.sealed_bytes -= seg.size();
-                    removed.push(seg);
-                }
-            }
-            let first = inner
-                .sealed
-                .keys()
-                .next()
-                .copied()
-                .unwrap_or(inner.active.base_offset());
-            if first > inner.log_start_offset {
-                inner.log_start_offset = first;
-                self.log_start_offset.store(first, Ordering::Release);
-            }
-            inner.first_dirty_offset = inner.first_dirty_offset.max(inner.log_start_offset);
-            inner.recompute_max_timestamp();
-            // Their `.txnindex` files go with them (`delete_segments`).
-            inner.aborted.remove_below(first);
+            let removed = inner.remove_oldest(count);
+            self.log_start_offset
+                .store(inner.log_start_offset, Ordering::Release);
             removed
         };
         let bases: Vec<i64> = removed.iter().map(LogSegment::base_offset).collect();

@@ -37,6 +37,7 @@ pub mod file_cache;
 mod file_names;
 mod fs_util;
 mod index_file;
+mod local_log;
 mod log;
 mod log_config;
 mod log_manager;
@@ -49,6 +50,7 @@ mod time_index;
 mod topic_store;
 mod txn;
 mod txn_index;
+mod txn_state;
 
 #[cfg(test)]
 mod recovery_tests;
@@ -62,5 +64,5 @@ pub use log::{flush_logs, AppendInfo, Log, ReadResult};
 pub use log_config::{LogConfig, TimestampType};
 pub use log_manager::{LogManager, RetentionSchedule, Topic, CLEANER_MAP_BYTES};
 pub use producer_state::ProducerSummary;
-pub use txn::Isolation;
 pub use txn_index::AbortedTxn;
+pub use txn_state::Isolation;

@@ -47,19 +47,24 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use tracing::warn;
+use tracing::{info, warn};
 
 use super::error::{io_err, Result};
 use super::file_names::{
-    offset_file_path, parse_offset_file, parse_swap_file, FileKind, CLEANER_SCRATCH_DIR, TMP_SUFFIX,
+    offset_file_path, parse_offset_file, parse_swap_file, FileKind, CLEANER_CHECKPOINT,
+    CLEANER_SCRATCH_DIR, LOG_START_CHECKPOINT, TMP_SUFFIX,
 };
-use super::fs_util::fsync_dir;
+use super::fs_util::{create_dir_durable, fsync_dir};
+use super::local_log::{max_timestamp_of, LocalLog};
 use super::log_config::LogConfig;
-use super::partition_files::{delete_segments, list_snapshots, read_recovery_point};
+use super::partition_files::{
+    delete_segments, list_snapshots, read_checkpoint, read_recovery_point, write_recovery_point,
+};
 use super::producer_state::ProducerStateManager;
 use super::segment::LogSegment;
-use super::txn;
 use super::txn_index::{self, AbortedTxnEntry};
+use super::txn_state::{self, TxnState};
+use crate::record::TopicPartition;
 
 /// The segments of a loaded partition.
 #[derive(Debug)]
@@ -322,7 +327,7 @@ pub(crate) fn rebuild_producer_state(
         while let Some(h) = reader.header_at(pos)? {
             if h.base_offset >= from {
                 if h.is_control() {
-                    txn::replay_marker(&mut state, &reader, pos, &h, &mut aborted)?;
+                    txn_state::replay_marker(&mut state, &reader, pos, &h, &mut aborted)?;
                 } else {
                     state.update(&h);
                 }
@@ -334,5 +339,121 @@ pub(crate) fn rebuild_producer_state(
         state,
         replayed_from: from,
         aborted,
+    })
+}
+
+/// A partition loaded from its directory, ready to be wrapped in a `Log`.
+#[derive(Debug)]
+pub(super) struct LoadedLog {
+    pub(super) local: LocalLog,
+    /// Every offset below this is on stable storage.
+    pub(super) flushed_offset: i64,
+    /// The recovery point on disk and when it was written: `now_ms`, or
+    /// `i64::MIN` for a new partition (its first checkpoint is due at the
+    /// first flush, not a whole interval later).
+    pub(super) recovery_checkpoint: (i64, i64),
+}
+
+/// Loads (recovering if needed, see the module docs) the partition
+/// directory `dir` of `tp`, creating it if missing, and builds its
+/// `LocalLog`. Logs one `info` line with the outcome.
+pub(super) fn load_log(
+    dir: &Path,
+    tp: &TopicPartition,
+    config: LogConfig,
+    now_ms: i64,
+) -> Result<LoadedLog> {
+    if !dir.exists() {
+        create_dir_durable(dir)?;
+    }
+    let name = tp.to_string();
+    let loaded = load_segments(dir, &name, &config, now_ms)?;
+    let active = loaded.active;
+    let sealed = loaded.sealed;
+    let next_offset = active.next_offset();
+    let first_base = sealed
+        .keys()
+        .next()
+        .copied()
+        .unwrap_or(active.base_offset());
+    // DeleteRecords may have moved the start into the first segment.
+    let log_start_offset = read_checkpoint(&dir.join(LOG_START_CHECKPOINT))
+        .map_or(first_base, |c| c.clamp(first_base, next_offset));
+    let first_dirty_offset = read_checkpoint(&dir.join(CLEANER_CHECKPOINT))
+        .map_or(log_start_offset, |c| c.clamp(log_start_offset, next_offset));
+    let rebuilt =
+        rebuild_producer_state(dir, &name, &sealed, &active, log_start_offset, next_offset)?;
+    let producers = rebuilt.state;
+    let segment_ranges: Vec<(i64, i64)> = sealed
+        .values()
+        .chain(std::iter::once(&active))
+        .map(|s| (s.base_offset(), s.next_offset()))
+        .collect();
+    let aborted = txn_index::load(
+        dir,
+        &name,
+        &segment_ranges,
+        rebuilt.replayed_from,
+        &rebuilt.aborted,
+    )?;
+    // Offsets below the recovery point were fsynced before the crash or
+    // clean shutdown; the rest is as durable as the flush policy made
+    // it, and the next flush covers it. Without a checkpoint (a data dir
+    // from before recovery points) the active segment is made durable
+    // once instead, so that `flushed_offset` can start at the log end.
+    // A new, empty partition has nothing to flush or recover.
+    let empty = sealed.is_empty() && active.size() == 0;
+    let flushed_offset = match loaded.recovery_point {
+        Some(rp) => rp.min(next_offset),
+        None if empty => next_offset,
+        None => {
+            for (file, path) in active.sync_handles()? {
+                file.sync_data().map_err(io_err("fsync", &path))?;
+            }
+            next_offset
+        }
+    };
+    // Rewritten durably when it moved down (a truncation below it: a
+    // stale higher value would make the next open trust whatever is
+    // appended there next) or was missing.
+    if loaded.recovery_point != Some(flushed_offset) && !empty {
+        write_recovery_point(dir, flushed_offset, true)?;
+    }
+    let max_timestamp = max_timestamp_of(sealed.values().chain(std::iter::once(&active)));
+    info!(
+        partition = %name,
+        log_start_offset,
+        log_end_offset = next_offset,
+        segments = sealed.len() + 1,
+        producers = producers.len(),
+        truncated_bytes = loaded.truncated_bytes,
+        deleted_segments = loaded.deleted_segments,
+        "loaded partition"
+    );
+    let unsynced = txn_index::unsynced_files(dir, &segment_ranges, &aborted, flushed_offset);
+    let recovery_checkpoint = (
+        flushed_offset,
+        if loaded.recovery_point.is_some() || !empty {
+            now_ms
+        } else {
+            i64::MIN
+        },
+    );
+    Ok(LoadedLog {
+        local: LocalLog {
+            config,
+            sealed_bytes: sealed.values().map(LogSegment::size).sum(),
+            sealed,
+            active,
+            next_offset,
+            log_start_offset,
+            max_timestamp,
+            producers,
+            dir_dirty: false,
+            first_dirty_offset,
+            txn: TxnState::new(aborted, unsynced),
+        },
+        flushed_offset,
+        recovery_checkpoint,
     })
 }

@@ -1,177 +1,28 @@
-//! The per-partition storage side of transactions (Kafka's
-//! `ProducerStateManager` transaction tracking, `UnifiedLog`'s last stable
-//! offset and `collectAbortedTransactions`): transaction markers, the last
-//! stable offset (LSO), `read_committed` reads, and replaying markers on
-//! open. The transaction coordinator (outside storage) decides *when* a
-//! transaction ends; this module writes what that means into the log.
+//! The transactional operations of a `Log` (Kafka's `UnifiedLog` side of
+//! transactions): writing COMMIT/ABORT markers ([`Log::write_txn_marker`]),
+//! the last stable offset and ongoing transactions as the broker asks for
+//! them, and `read_committed` fetches ([`Log::read`]). The transaction
+//! coordinator (outside storage) decides *when* a transaction ends; this
+//! module writes what that means into the log. The state itself (marker
+//! format, LSO rule, aborted transactions and their `.txnindex` files) is
+//! `txn_state`'s, reached through `LocalLog::txn`.
 //!
 //! * A transactional batch from a producer with no ongoing transaction here
 //!   starts one at its base offset (`producer_state`).
-//! * [`Log::write_txn_marker`] appends a COMMIT or ABORT control batch in
-//!   Kafka's format and ends the producer's transaction. On ABORT of an
-//!   ongoing transaction it also records `{producer, first offset, marker
-//!   offset, LSO}` in the active segment's `.txnindex` (`txn_index`),
-//!   written before the marker itself so the marker is never in the log
-//!   without its entry while the broker runs.
-//! * LSO = first offset of the earliest ongoing transaction, else the high
-//!   watermark. A `read_committed` read returns only whole batches below
-//!   it, plus the aborted transactions overlapping what it returns, which
-//!   the client uses to drop aborted batches (the broker never filters).
-//! * On open, the replay of batch headers after the producer snapshot reads
-//!   each marker's type from its (always uncompressed) body, so ongoing
-//!   transactions, epochs and the aborted entries of the replayed range are
-//!   rebuilt exactly as they were written.
+//! * A `read_committed` read returns only whole batches below the LSO, plus
+//!   the aborted transactions overlapping what it returns, which the client
+//!   uses to drop aborted batches (the broker never filters).
 
-use std::fs::File;
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use tracing::debug;
 
-use super::error::{io_err, Result, StorageError};
-use super::log::{AppendInfo, Log, LogInner, ReadResult};
+use super::error::{Result, StorageError};
+use super::log::{AppendInfo, Log, ReadResult};
 use super::log_config::TimestampType;
-use super::producer_state::ProducerStateManager;
-use super::segment::SegmentReader;
-use super::txn_index::{self, AbortedTxnEntry};
-use crate::record::{
-    header_copy, validate_batch, BatchBuilder, BatchHeader, BatchIter, NewRecord, RecordIter,
-    ATTR_CONTROL, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, NO_SEQUENCE,
-};
-
-/// Which records a read may return (Kafka's `IsolationLevel`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Isolation {
-    /// Everything up to the high watermark.
-    ReadUncommitted,
-    /// Only batches below the last stable offset, with the aborted
-    /// transactions among them listed.
-    ReadCommitted,
-}
-
-/// Control record type of an ABORT marker (Kafka's `ControlRecordType`).
-const CONTROL_ABORT: i16 = 0;
-/// Control record type of a COMMIT marker.
-const CONTROL_COMMIT: i16 = 1;
-
-/// The COMMIT/ABORT control batch Kafka's `EndTransactionMarker` writes:
-/// one record, key = version 0 + type, value = version 0 + coordinator
-/// epoch.
-fn marker_batch(
-    base_offset: i64,
-    producer_id: i64,
-    producer_epoch: i16,
-    commit: bool,
-    coordinator_epoch: i32,
-    now_ms: i64,
-    log_append_time: bool,
-) -> Vec<u8> {
-    let kind = if commit {
-        CONTROL_COMMIT
-    } else {
-        CONTROL_ABORT
-    };
-    let mut key = 0i16.to_be_bytes().to_vec();
-    key.extend_from_slice(&kind.to_be_bytes());
-    let mut value = 0i16.to_be_bytes().to_vec();
-    value.extend_from_slice(&coordinator_epoch.to_be_bytes());
-    let mut b =
-        BatchBuilder::new(base_offset, now_ms).producer(producer_id, producer_epoch, NO_SEQUENCE);
-    b.attributes = ATTR_TRANSACTIONAL | ATTR_CONTROL;
-    if log_append_time {
-        b.attributes |= ATTR_LOG_APPEND_TIME;
-    }
-    b.build(&[NewRecord {
-        timestamp: now_ms,
-        key: Some(key),
-        value: Some(value),
-        headers: Vec::new(),
-    }])
-}
-
-/// `Some(true)` for a COMMIT marker, `Some(false)` for ABORT, `None` for
-/// any other (unknown, damaged) control batch, which Kafka ignores too.
-pub(crate) fn marker_is_commit(batch: &[u8]) -> Option<bool> {
-    let first = RecordIter::new(batch).ok()?.next()?.ok()?;
-    let key = first.key?;
-    match i16::from_be_bytes([*key.get(2)?, *key.get(3)?]) {
-        CONTROL_COMMIT => Some(true),
-        CONTROL_ABORT => Some(false),
-        _ => None,
-    }
-}
-
-/// The entry an ABORT of `pid`'s transaction starting at `first_offset`,
-/// with its marker at `marker_offset`, leaves in the index: the LSO right
-/// after it is the earliest *other* ongoing transaction's first offset
-/// (Kafka's `ProducerStateManager.lastStableOffset(completedTxn)`).
-fn aborted_entry(
-    state: &ProducerStateManager,
-    pid: i64,
-    first_offset: i64,
-    marker_offset: i64,
-) -> AbortedTxnEntry {
-    AbortedTxnEntry {
-        producer_id: pid,
-        first_offset,
-        last_offset: marker_offset,
-        last_stable_offset: state
-            .first_unstable_offset(Some(pid))
-            .unwrap_or(marker_offset + 1),
-    }
-}
-
-/// Replays the control batch `h` at `pos` on open (see the module docs),
-/// adding the entry of an aborted transaction to `aborted`.
-pub(crate) fn replay_marker(
-    state: &mut ProducerStateManager,
-    reader: &SegmentReader,
-    pos: u64,
-    h: &BatchHeader,
-    aborted: &mut Vec<AbortedTxnEntry>,
-) -> Result<()> {
-    if !h.has_producer_id() {
-        return Ok(());
-    }
-    let batch = reader.read_batch(pos, h)?;
-    let Some(commit) = marker_is_commit(&batch) else {
-        return Ok(());
-    };
-    let first = state.txn_first_offset(h.producer_id);
-    let entry = first
-        .filter(|_| !commit)
-        .map(|f| aborted_entry(state, h.producer_id, f, h.base_offset));
-    state.end_txn(h.producer_id, h.producer_epoch, h.max_timestamp);
-    aborted.extend(entry);
-    Ok(())
-}
-
-/// fsyncs `.txnindex` files written since the last flush; one that is gone
-/// meanwhile belonged to a deleted segment.
-pub(crate) fn sync_txn_indexes(paths: &[PathBuf]) -> Result<()> {
-    for p in paths {
-        match File::open(p) {
-            Ok(f) => f.sync_data().map_err(io_err("fsync", p))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err("open", p)(e)),
-        }
-    }
-    Ok(())
-}
-
-impl LogInner {
-    /// See [`Log::last_stable_offset`]. Never below the log start offset
-    /// (as in Kafka): retention or DeleteRecords may have removed the start
-    /// of a transaction that is still open.
-    pub(super) fn last_stable_offset(&self) -> i64 {
-        self.producers
-            .first_unstable_offset(None)
-            .map_or(self.next_offset, |f| {
-                f.max(self.log_start_offset).min(self.next_offset)
-            })
-    }
-}
+use super::txn_state::{aborted_entry, marker_batch, Isolation, TxnState};
+use crate::record::{header_copy, validate_batch, BatchIter};
 
 impl Log {
     /// Appends a COMMIT (`commit`) or ABORT marker ending `producer_id`'s
@@ -218,30 +69,25 @@ impl Log {
                 .txn_first_offset(producer_id)
                 .filter(|_| !commit)
                 .map(|f| aborted_entry(&inner.producers, producer_id, f, base));
-            // The index entry goes first (module docs), at the place the
-            // active segment's entries end.
+            // The index entry goes first (module docs), at the end of the
+            // active segment's entries.
             let segment = inner.active.base_offset();
-            let n = inner.aborted.count_from(segment);
-            let written = match &entry {
-                Some(e) => Some(txn_index::append(&self.dir, segment, n, e)?),
+            let pending = match entry {
+                Some(e) => Some(inner.txn.write_abort(&self.dir, segment, e)?),
                 None => None,
             };
             let flush = match self.commit_append(&mut inner, &head, &batch, &header, now_ms) {
                 Ok(flush) => flush,
                 Err(e) => {
-                    if written.is_some() {
-                        txn_index::truncate(&self.dir, segment, n);
+                    if let Some(p) = &pending {
+                        TxnState::undo_abort(&self.dir, p);
                     }
                     return Err(e);
                 }
             };
             inner.producers.end_txn(producer_id, producer_epoch, now_ms);
-            if let (Some(e), Some((path, created))) = (entry, written) {
-                inner.aborted.push(e);
-                if !inner.txn_index_unsynced.contains(&path) {
-                    inner.txn_index_unsynced.push(path);
-                }
-                if created {
+            if let Some(p) = pending {
+                if inner.txn.commit_abort(p) {
                     inner.dir_dirty = true;
                 }
             }
@@ -299,7 +145,7 @@ impl Log {
             let end = inner.next_offset;
             let lso = inner.last_stable_offset();
             let candidates = if fetch_offset < lso {
-                inner.aborted.collect(fetch_offset, lso)
+                inner.txn.aborted_between(fetch_offset, lso)
             } else {
                 Vec::new()
             };
@@ -353,8 +199,12 @@ mod tests {
     use std::fs;
 
     use super::*;
-    use crate::record::BATCH_HEADER_LEN;
+    use crate::record::{
+        BatchBuilder, BatchHeader, NewRecord, RecordIter, ATTR_CONTROL, ATTR_TRANSACTIONAL,
+    };
     use crate::storage::test_util::*;
+    use crate::storage::txn_index::{self, AbortedTxnEntry};
+    use crate::storage::txn_state::marker_is_commit;
     use crate::storage::{AbortedTxn, LogConfig, StorageError};
 
     const RC: Isolation = Isolation::ReadCommitted;
@@ -385,7 +235,7 @@ mod tests {
     }
 
     fn entries(log: &Log) -> Vec<AbortedTxnEntry> {
-        log.lock().aborted.entries().to_vec()
+        log.lock().txn.aborted_entries().to_vec()
     }
 
     fn pids(v: &[AbortedTxn]) -> Vec<(i64, i64)> {
@@ -439,24 +289,6 @@ mod tests {
             }
         }
         out
-    }
-
-    #[test]
-    fn marker_batch_is_kafkas_format() {
-        let b = marker_batch(7, 42, 3, true, 9, 1234, false);
-        let h = validate_batch(&b).unwrap();
-        assert!(h.is_control() && h.is_transactional());
-        assert_eq!((h.producer_id, h.producer_epoch), (42, 3));
-        assert_eq!((h.base_sequence, h.record_count, h.base_offset), (-1, 1, 7));
-        assert_eq!(h.total_len(), b.len());
-        assert!(b.len() > BATCH_HEADER_LEN);
-        let r = RecordIter::new(&b).unwrap().next().unwrap().unwrap();
-        assert_eq!(r.key.unwrap(), &[0, 0, 0, 1]);
-        assert_eq!(r.value.unwrap(), &[0, 0, 0, 0, 0, 9]);
-        assert_eq!(marker_is_commit(&b), Some(true));
-        let a = marker_batch(0, 42, 3, false, 9, 1234, true);
-        assert_eq!(marker_is_commit(&a), Some(false));
-        assert!(validate_batch(&a).unwrap().timestamp_type_is_log_append());
     }
 
     #[test]
@@ -838,7 +670,7 @@ mod tests {
                 let inner = log.lock();
                 let mut bases: Vec<i64> = inner.sealed.keys().copied().collect();
                 bases.push(inner.active.base_offset());
-                (inner.aborted.entries().to_vec(), bases)
+                (inner.txn.aborted_entries().to_vec(), bases)
             };
             // A swap replacing two sealed segments that both hold aborts
             // with their concatenation (what a pass removing nothing
