@@ -233,3 +233,206 @@ impl LocalLog {
         self.txn.restore_unsynced(txn_files);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use bytes::Bytes;
+
+    use crate::record::{validate_batches, BatchBuilder, BatchIter};
+    use crate::storage::test_util::*;
+    use crate::storage::{Isolation, LogConfig, StorageError};
+
+    #[test]
+    fn append_assigns_contiguous_offsets_and_reads_whole_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), LogConfig::default());
+        let mut expected = 0;
+        for n in 1..=10 {
+            let info = log.append(batch(n, 1000 + n as i64), 5).unwrap();
+            assert_eq!(info.base_offset, expected);
+            assert_eq!(info.log_append_time_ms, -1);
+            assert!(!info.duplicate);
+            expected += n as i64;
+        }
+        assert_eq!(log.high_watermark(), expected);
+        assert_eq!(log.log_end_offset(), expected);
+        // Every offset reads back the batch containing it first, CRC intact,
+        // offsets rewritten on disk.
+        for offset in 0..expected {
+            let r = log
+                .read(offset, 1 << 20, true, Isolation::ReadUncommitted)
+                .unwrap();
+            let hs = validate_batches(&r.records).unwrap();
+            assert!(hs[0].base_offset <= offset && offset <= hs[0].last_offset());
+            assert_eq!(hs.last().unwrap().next_offset(), expected);
+            assert_eq!((r.high_watermark, r.log_start_offset), (expected, 0));
+            assert!(hs.iter().all(|h| h.partition_leader_epoch == 0));
+        }
+        // At the log end: empty. Past it or before the start: out of range.
+        assert!(log
+            .read(expected, 100, true, Isolation::ReadUncommitted)
+            .unwrap()
+            .records
+            .is_empty());
+        assert!(matches!(
+            log.read(expected + 1, 100, true, Isolation::ReadUncommitted),
+            Err(StorageError::OffsetOutOfRange { requested, log_start: 0, log_end })
+                if requested == expected + 1 && log_end == expected
+        ));
+        assert!(matches!(
+            log.read(-1, 100, true, Isolation::ReadUncommitted),
+            Err(StorageError::OffsetOutOfRange { .. })
+        ));
+        // max_bytes: whole batches only; KIP-74 for the first one.
+        let all = log
+            .read(0, 1 << 20, true, Isolation::ReadUncommitted)
+            .unwrap()
+            .records;
+        let first_len = BatchIter::new(&all).next().unwrap().unwrap().1.total_len();
+        assert_eq!(
+            log.read(0, first_len, true, Isolation::ReadUncommitted)
+                .unwrap()
+                .records
+                .len(),
+            first_len
+        );
+        assert_eq!(
+            log.read(0, first_len + 10, true, Isolation::ReadUncommitted)
+                .unwrap()
+                .records
+                .len(),
+            first_len
+        );
+        assert_eq!(
+            log.read(0, 1, true, Isolation::ReadUncommitted)
+                .unwrap()
+                .records
+                .len(),
+            first_len
+        );
+        assert!(log
+            .read(0, 1, false, Isolation::ReadUncommitted)
+            .unwrap()
+            .records
+            .is_empty());
+        assert!(log
+            .read(0, 0, false, Isolation::ReadUncommitted)
+            .unwrap()
+            .records
+            .is_empty());
+    }
+
+    #[test]
+    fn rolls_by_size_and_reads_across_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), small());
+        for i in 0..60 {
+            log.append(batch(3, i * 10), i).unwrap();
+        }
+        assert!(log.segment_count() > 5, "{}", log.segment_count());
+        let hs = read_all(&log);
+        assert_eq!(hs.len(), 60);
+        assert!(hs
+            .windows(2)
+            .all(|w| w[0].next_offset() == w[1].base_offset));
+        let logs = files_with_ext(&pdir(dir.path()), "log");
+        let on_disk: u64 = logs.iter().map(|p| fs::metadata(p).unwrap().len()).sum();
+        assert_eq!(log.size_bytes(), on_disk);
+        assert!(logs.iter().all(|f| fs::metadata(f).unwrap().len() <= 1024));
+        // Segment files are named by the base offset of their first batch.
+        assert_eq!(logs.len(), log.segment_count());
+        for p in &logs {
+            let base: i64 = p.file_stem().unwrap().to_str().unwrap().parse().unwrap();
+            assert!(hs.iter().any(|h| h.base_offset == base));
+        }
+        // A batch larger than segment.bytes still goes in (alone).
+        let huge = Bytes::from(BatchBuilder::new(0, 0).build(&records(1, 0, 2000)));
+        log.append(huge, 100).unwrap();
+        log.append(batch(1, 0), 100).unwrap();
+        assert_eq!(read_all(&log).len(), 62);
+    }
+
+    #[test]
+    fn rolls_by_time_and_by_full_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(
+            dir.path(),
+            LogConfig {
+                segment_ms: 100,
+                ..LogConfig::default()
+            },
+        );
+        log.append(batch(1, 0), 1_000).unwrap();
+        log.append(batch(1, 0), 1_050).unwrap();
+        assert_eq!(log.segment_count(), 1);
+        log.append(batch(1, 0), 1_100).unwrap();
+        assert_eq!(log.segment_count(), 2);
+        // run_periodic rolls a non-empty segment whose time is up, never an
+        // empty one.
+        log.run_periodic(1_150, true).unwrap();
+        assert_eq!(log.segment_count(), 2);
+        log.run_periodic(1_200, true).unwrap();
+        assert_eq!(log.segment_count(), 3);
+        log.run_periodic(5_000, true).unwrap();
+        assert_eq!(log.segment_count(), 3);
+        assert_eq!(read_all(&log).len(), 3);
+
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(
+            dir.path(),
+            LogConfig {
+                index_interval_bytes: 0,
+                segment_index_bytes: 16, // two offset index entries
+                ..LogConfig::default()
+            },
+        );
+        for _ in 0..10 {
+            log.append(batch(1, 0), 0).unwrap();
+        }
+        assert!(log.segment_count() >= 3, "{}", log.segment_count());
+        assert_eq!(read_all(&log).len(), 10);
+    }
+
+    #[test]
+    fn reopen_keeps_everything_and_continues_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = {
+            let log = open(dir.path(), small());
+            for i in 0..40 {
+                log.append(batch(2, i), i).unwrap();
+            }
+            read_all(&log)
+            // Dropped without a flush: like SIGKILL (the page cache survives).
+        };
+        let log = open(dir.path(), small());
+        assert_eq!(read_all(&log), before);
+        assert_eq!(log.high_watermark(), 80);
+        assert_eq!(log.append(batch(1, 0), 0).unwrap().base_offset, 80);
+        // Sealed segments' indexes were trusted, the active one's rebuilt:
+        // every lookup still lands on the right batch.
+        for o in 0..81 {
+            let r = log.read(o, 100, true, Isolation::ReadUncommitted).unwrap();
+            let (_, h) = BatchIter::new(&r.records).next().unwrap().unwrap();
+            assert!(h.base_offset <= o && o <= h.last_offset());
+        }
+    }
+
+    #[test]
+    fn empty_partition_dir_is_a_fresh_log() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(pdir(dir.path())).unwrap();
+        let log = open(dir.path(), small());
+        assert_eq!(
+            (
+                log.log_start_offset(),
+                log.high_watermark(),
+                log.segment_count()
+            ),
+            (0, 0, 1)
+        );
+        assert_eq!(log.max_timestamp(), None);
+        assert_eq!(log.offset_for_timestamp(0).unwrap(), None);
+    }
+}
