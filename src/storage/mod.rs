@@ -31,6 +31,7 @@
 
 mod batch_scan;
 mod cleaner;
+mod cleaner_rewrite;
 mod error;
 mod fault;
 pub mod file_cache;
