@@ -25,27 +25,6 @@ use super::txn_state::{aborted_entry, marker_batch, Isolation, TxnState};
 use crate::record::{header_copy, validate_batch, BatchIter};
 
 impl Log {
-    /// Reads whole batches starting with the one containing `fetch_offset`,
-    /// up to `max_bytes` (but at least one whole batch if `min_one_batch`,
-    /// KIP-74). `OffsetOutOfRange` outside `[log_start, log_end]`; at the
-    /// log end, empty records. The caller caps `max_bytes` (this maps, or
-    /// for small reads allocates, up to `min(max_bytes, rest of the
-    /// segment)`). A read never spans two segments: the next fetch
-    /// continues in the next one.
-    ///
-    /// `ReadCommitted` returns only the batches entirely below the last
-    /// stable offset (possibly none, which is not an error) and the aborted
-    /// transactions overlapping them (see the module docs).
-    pub fn read(
-        &self,
-        fetch_offset: i64,
-        max_bytes: usize,
-        min_one_batch: bool,
-        isolation: Isolation,
-    ) -> Result<ReadResult> {
-        self.read_isolated(fetch_offset, max_bytes, min_one_batch, isolation)
-    }
-
     /// Appends a COMMIT (`commit`) or ABORT marker ending `producer_id`'s
     /// transaction on this partition (Kafka's format: see `marker_batch`),
     /// flushed per the log's flush policy like any append. The epoch may be
@@ -145,11 +124,23 @@ impl Log {
         self.lock().producers.summaries()
     }
 
-    /// [`Log::read`]. The LSO and the candidate aborted transactions are
+    /// Reads whole batches starting with the one containing `fetch_offset`,
+    /// up to `max_bytes` (but at least one whole batch if `min_one_batch`,
+    /// KIP-74). `OffsetOutOfRange` outside `[log_start, log_end]`; at the
+    /// log end, empty records. The caller caps `max_bytes` (this maps, or
+    /// for small reads allocates, up to `min(max_bytes, rest of the
+    /// segment)`). A read never spans two segments: the next fetch
+    /// continues in the next one.
+    ///
+    /// `ReadCommitted` returns only the batches entirely below the last
+    /// stable offset (possibly none, which is not an error) and the aborted
+    /// transactions overlapping them (see the module docs).
+    ///
+    /// The LSO and the candidate aborted transactions are
     /// taken before the batches are read: a stale LSO only hides batches
     /// that were not stable yet, and every transaction aborted below it
     /// already has its entry.
-    pub(super) fn read_isolated(
+    pub fn read(
         &self,
         fetch_offset: i64,
         max_bytes: usize,
@@ -170,16 +161,12 @@ impl Log {
             } else {
                 Vec::new()
             };
+            if fetch_offset >= lso {
+                inner.check_fetch_offset(fetch_offset)?;
+            }
             (lso, candidates, inner.log_start_offset, end)
         };
         if fetch_offset >= lso {
-            if fetch_offset < log_start || fetch_offset > log_end {
-                return Err(StorageError::OffsetOutOfRange {
-                    requested: fetch_offset,
-                    log_start,
-                    log_end,
-                });
-            }
             return Ok(ReadResult {
                 records: Bytes::new(),
                 high_watermark: log_end,
