@@ -202,24 +202,23 @@ impl Log {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::collections::HashSet;
-    use std::fs;
 
     use super::*;
     use crate::record::{
         BatchBuilder, BatchHeader, NewRecord, RecordIter, ATTR_CONTROL, ATTR_TRANSACTIONAL,
     };
     use crate::storage::test_util::*;
-    use crate::storage::txn_index::{self, AbortedTxnEntry};
+    use crate::storage::txn_index::AbortedTxnEntry;
     use crate::storage::txn_state::marker_is_commit;
     use crate::storage::{AbortedTxn, LogConfig, StorageError};
 
-    const RC: Isolation = Isolation::ReadCommitted;
-    const RU: Isolation = Isolation::ReadUncommitted;
+    pub(crate) const RC: Isolation = Isolation::ReadCommitted;
+    pub(crate) const RU: Isolation = Isolation::ReadUncommitted;
 
     /// A transactional batch of `n` keyed records `key=value`.
-    fn txn(pid: i64, epoch: i16, seq: i32, n: usize, key: &str, value: &str) -> Bytes {
+    pub(crate) fn txn(pid: i64, epoch: i16, seq: i32, n: usize, key: &str, value: &str) -> Bytes {
         let mut b = BatchBuilder::new(0, 1000).producer(pid, epoch, seq);
         b.attributes = ATTR_TRANSACTIONAL;
         let recs: Vec<NewRecord> = (0..n)
@@ -233,7 +232,7 @@ mod tests {
         Bytes::from(b.build(&recs))
     }
 
-    fn plain(key: &str, value: &str) -> Bytes {
+    pub(crate) fn plain(key: &str, value: &str) -> Bytes {
         Bytes::from(BatchBuilder::new(0, 1000).build(&[NewRecord {
             timestamp: 1000,
             key: Some(key.as_bytes().to_vec()),
@@ -242,15 +241,15 @@ mod tests {
         }]))
     }
 
-    fn entries(log: &Log) -> Vec<AbortedTxnEntry> {
+    pub(crate) fn entries(log: &Log) -> Vec<AbortedTxnEntry> {
         log.lock().txn.aborted_entries().to_vec()
     }
 
-    fn pids(v: &[AbortedTxn]) -> Vec<(i64, i64)> {
+    pub(crate) fn pids(v: &[AbortedTxn]) -> Vec<(i64, i64)> {
         v.iter().map(|a| (a.producer_id, a.first_offset)).collect()
     }
 
-    fn headers(records: &[u8]) -> Vec<BatchHeader> {
+    pub(crate) fn headers(records: &[u8]) -> Vec<BatchHeader> {
         BatchIter::new(records).map(|i| i.unwrap().1).collect()
     }
 
@@ -258,7 +257,7 @@ mod tests {
     /// reads the whole log with `ReadCommitted`, drops the batches of the
     /// aborted transactions reported and every control batch. Returns
     /// `(offset, key, value)` of the records kept.
-    fn committed_view(log: &Log) -> Vec<(i64, String, String)> {
+    pub(crate) fn committed_view(log: &Log) -> Vec<(i64, String, String)> {
         let mut out = Vec::new();
         let mut offset = log.log_start_offset();
         let mut aborted: Vec<AbortedTxn> = Vec::new();
@@ -500,252 +499,6 @@ mod tests {
         assert!(log.append(txn(1, 4, 0, 1, "k", "v"), 0).unwrap().duplicate);
         log.write_txn_marker(1, 4, true, 0, 0).unwrap();
         assert_eq!(log.last_stable_offset(), log.high_watermark());
-    }
-
-    /// A log with aborted transactions spread over several segments, the
-    /// last one in the active segment and one transaction left open.
-    /// Also returns the values a read_committed client must see, in order.
-    fn txn_log(root: &std::path::Path) -> (Log, Vec<String>) {
-        let log = open(root, small());
-        let mut seq = [0i32; 4];
-        // Values in offset order; `None` once known aborted.
-        let mut values: Vec<Option<String>> = Vec::new();
-        let mut pending: [Vec<usize>; 4] = Default::default();
-        let end = |pid: i64,
-                   commit: bool,
-                   values: &mut Vec<Option<String>>,
-                   pending: &mut [Vec<usize>; 4]| {
-            log.write_txn_marker(pid, 0, commit, 0, 0).unwrap();
-            for i in pending[pid as usize].drain(..) {
-                if !commit {
-                    values[i] = None;
-                }
-            }
-        };
-        for i in 0..40i64 {
-            let pid = 1 + i % 3;
-            let s = &mut seq[pid as usize];
-            let v = format!("{pid}-{i}");
-            log.append(txn(pid, 0, *s, 2, "k", &v), 0).unwrap();
-            *s += 2;
-            for _ in 0..2 {
-                pending[pid as usize].push(values.len());
-                values.push(Some(v.clone()));
-            }
-            log.append(batch(1, 0), 0).unwrap();
-            values.push(Some("v".repeat(20)));
-            if i % 4 == 3 {
-                end(pid, i % 8 == 3, &mut values, &mut pending);
-            }
-        }
-        // One left open (beyond the LSO, never seen), then every other
-        // transaction ended, aborting the last one: the last write is an
-        // abort, so the active segment has an entry.
-        log.append(txn(4, 0, 0, 1, "k", "open"), 0).unwrap();
-        for pid in 1..=3 {
-            end(pid, pid != 3, &mut values, &mut pending);
-        }
-        assert!(log.segment_count() > 3);
-        (log, values.into_iter().flatten().collect())
-    }
-
-    #[test]
-    fn txn_index_survives_reopen_and_is_rebuilt_after_a_crash() {
-        let dir = tempfile::tempdir().unwrap();
-        let pd = pdir(dir.path());
-        let (want, ongoing, lso, view) = {
-            let (log, visible) = txn_log(dir.path());
-            let seen: Vec<String> = committed_view(&log)
-                .into_iter()
-                .map(|(_, _, v)| v)
-                .collect();
-            assert_eq!(seen, visible);
-            let e = entries(&log);
-            assert!(e.len() >= 5, "{e:?}");
-            let first_base = log.lock().sealed.keys().next().copied().unwrap();
-            assert!(
-                files_with_ext(&pd, "txnindex").len() > 1,
-                "entries in several segments"
-            );
-            assert!(e
-                .iter()
-                .any(|x| x.last_offset >= log.lock().active.base_offset()));
-            assert_eq!(first_base, 0);
-            (
-                e,
-                log.ongoing_transactions(),
-                log.last_stable_offset(),
-                committed_view(&log),
-            )
-        };
-        assert_eq!(ongoing.len(), 1);
-        let check = |log: &Log, what: &str| {
-            assert_eq!(entries(log), want, "{what}");
-            assert_eq!(log.ongoing_transactions(), ongoing, "{what}");
-            assert_eq!(log.last_stable_offset(), lso, "{what}");
-            assert_eq!(committed_view(log), view, "{what}");
-        };
-        // SIGKILL-style: dropped without a checkpoint.
-        check(&open(dir.path(), small()), "reopen after a crash");
-        // Clean shutdown: everything from the snapshot at the log end.
-        {
-            let log = open(dir.path(), small());
-            log.checkpoint().unwrap();
-        }
-        check(&open(dir.path(), small()), "reopen after a checkpoint");
-        // A torn tail on every file: cut, nothing lost.
-        let idx = files_with_ext(&pd, "txnindex");
-        for f in &idx {
-            let mut b = fs::read(f).unwrap();
-            b.extend_from_slice(&[7u8; 20]);
-            fs::write(f, b).unwrap();
-        }
-        check(&open(dir.path(), small()), "torn tails");
-        for f in &idx {
-            assert_eq!(fs::metadata(f).unwrap().len() % 34, 0, "{f:?} repaired");
-        }
-        // No snapshots and no index files: a full replay regenerates them.
-        for f in files_with_ext(&pd, "snapshot").iter().chain(&idx) {
-            fs::remove_file(f).unwrap();
-        }
-        check(&open(dir.path(), small()), "full replay");
-        assert_eq!(files_with_ext(&pd, "txnindex"), idx);
-    }
-
-    #[test]
-    fn an_abort_lost_with_the_log_tail_is_dropped_from_the_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let pd = pdir(dir.path());
-        let (active_log, before, marker_len) = {
-            let log = open(dir.path(), LogConfig::default());
-            log.append(txn(1, 0, 0, 1, "k", "a"), 0).unwrap(); // 0
-            log.write_txn_marker(1, 0, false, 0, 0).unwrap(); // 1
-            log.append(txn(2, 0, 0, 1, "k", "b"), 0).unwrap(); // 2
-            log.write_txn_marker(2, 0, false, 0, 0).unwrap(); // 3
-            let marker = log.read(3, 1 << 20, true, RU).unwrap().records.len();
-            log.checkpoint().unwrap(); // a snapshot *past* the lost marker
-            (files_with_ext(&pd, "log")[0].clone(), entries(&log), marker)
-        };
-        assert_eq!(before.len(), 2);
-        // The last marker is torn (never fully written).
-        let len = fs::metadata(&active_log).unwrap().len();
-        let f = fs::OpenOptions::new()
-            .write(true)
-            .open(&active_log)
-            .unwrap();
-        f.set_len(len - marker_len as u64 + 10).unwrap();
-        drop(f);
-        let log = open(dir.path(), LogConfig::default());
-        assert_eq!(log.log_end_offset(), 3);
-        assert_eq!(entries(&log), before[..1].to_vec());
-        assert_eq!(log.ongoing_transactions(), vec![(2, 2)]);
-        assert_eq!(log.last_stable_offset(), 2);
-        assert_eq!(
-            fs::metadata(files_with_ext(&pd, "txnindex")[0].clone())
-                .unwrap()
-                .len(),
-            34
-        );
-        // The coordinator writes the marker again.
-        log.write_txn_marker(2, 0, false, 0, 0).unwrap();
-        assert_eq!(entries(&log), before);
-    }
-
-    #[test]
-    fn a_missing_active_txn_index_is_regenerated() {
-        let dir = tempfile::tempdir().unwrap();
-        let want = {
-            let (log, _) = txn_log(dir.path());
-            entries(&log)
-        };
-        let pd = pdir(dir.path());
-        let last = files_with_ext(&pd, "txnindex").pop().unwrap();
-        fs::remove_file(&last).unwrap();
-        let log = open(dir.path(), small());
-        assert_eq!(entries(&log), want);
-        assert!(last.exists());
-    }
-
-    #[test]
-    fn an_interrupted_compaction_swap_keeps_the_aborted_transactions() {
-        use crate::storage::file_names::{offset_file_path, swap_file_name, FileKind};
-        for partial in [false, true] {
-            let dir = tempfile::tempdir().unwrap();
-            let pd = pdir(dir.path());
-            let (want, bases) = {
-                let (log, _) = txn_log(dir.path());
-                log.checkpoint().unwrap();
-                let inner = log.lock();
-                let mut bases: Vec<i64> = inner.sealed.keys().copied().collect();
-                bases.push(inner.active.base_offset());
-                (inner.txn.aborted_entries().to_vec(), bases)
-            };
-            // A swap replacing two sealed segments that both hold aborts
-            // with their concatenation (what a pass removing nothing
-            // writes).
-            let holds =
-                |from: i64, to: i64| want.iter().any(|e| (from..to).contains(&e.last_offset));
-            let i = (0..bases.len() - 2)
-                .find(|&i| holds(bases[i], bases[i + 1]) && holds(bases[i + 1], bases[i + 2]))
-                .unwrap();
-            let (b0, b1, b2) = (bases[i], bases[i + 1], bases[i + 2]);
-            let logs: Vec<u8> = [b0, b1]
-                .iter()
-                .flat_map(|&b| fs::read(offset_file_path(&pd, b, FileKind::Log)).unwrap())
-                .collect();
-            fs::write(pd.join(swap_file_name(b0, b2)), logs).unwrap();
-            let in_group = want
-                .iter()
-                .filter(|e| (b0..b2).contains(&e.last_offset))
-                .count();
-            if partial {
-                // The cleaner wrote the merged index, committed, and removed
-                // the second segment before the crash.
-                let merged = txn_index::merged(&pd, &[b0, b1]).unwrap();
-                txn_index::write_entries(&pd, b0, &merged).unwrap();
-                for kind in [
-                    FileKind::Log,
-                    FileKind::Index,
-                    FileKind::TimeIndex,
-                    FileKind::TxnIndex,
-                ] {
-                    let _ = fs::remove_file(offset_file_path(&pd, b1, kind));
-                }
-            }
-            let log = open(dir.path(), small());
-            assert_eq!(entries(&log), want, "partial={partial}");
-            assert!(!offset_file_path(&pd, b1, FileKind::TxnIndex).exists());
-            assert_eq!(
-                fs::metadata(offset_file_path(&pd, b0, FileKind::TxnIndex))
-                    .unwrap()
-                    .len(),
-                (in_group * 34) as u64
-            );
-        }
-    }
-
-    #[test]
-    fn segment_deletion_takes_its_txn_index_along() {
-        let dir = tempfile::tempdir().unwrap();
-        let pd = pdir(dir.path());
-        let (log, _) = txn_log(dir.path());
-        let before = entries(&log);
-        let idx = files_with_ext(&pd, "txnindex");
-        let second_base = log.lock().sealed.keys().nth(2).copied().unwrap();
-        log.delete_records(second_base).unwrap();
-        let after = entries(&log);
-        assert!(after.len() < before.len());
-        assert!(after.iter().all(|e| e.last_offset >= second_base));
-        let now = files_with_ext(&pd, "txnindex");
-        assert!(now.len() < idx.len());
-        // Every remaining file belongs to a remaining segment.
-        let logs: Vec<_> = files_with_ext(&pd, "log")
-            .iter()
-            .map(|p| p.with_extension(""))
-            .collect();
-        assert!(now.iter().all(|p| logs.contains(&p.with_extension(""))));
-        drop(log);
-        assert_eq!(entries(&open(dir.path(), small())), after);
     }
 
     /// Random interleavings of transactional producers, plain appends,
