@@ -1,4 +1,8 @@
-//! Loading a partition directory at startup (Kafka's `LogLoader`).
+//! Loading a partition directory at startup (Kafka's `LogLoader`):
+//! [`load_log`] recovers the directory, builds its `LocalLog` (segments,
+//! offsets, producer and transaction state) and the flushed offset, and
+//! hands them to `Log::open`; nothing calls back into this module after
+//! that (segments validate themselves through `batch_scan`).
 //!
 //! Unclean shutdown is the normal case, so every open is a recovery, bounded
 //! by the *recovery point* (Kafka's recovery-point-offset-checkpoint): the
