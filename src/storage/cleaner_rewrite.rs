@@ -196,7 +196,7 @@ mod tests {
     use crate::record::{BatchBuilder, NewRecord};
     use crate::storage::cleaner::tests::{compacted, contents, keyed, latest, CLEANER_TEST_MAP};
     use crate::storage::test_util::*;
-    use crate::storage::{Log, LogConfig};
+    use crate::storage::LogConfig;
 
     const CODECS: [Compression; 4] = [
         Compression::Gzip,
@@ -234,29 +234,6 @@ mod tests {
         let crc = crc32c::crc32c(&b[CRC_START..]);
         b[17..21].copy_from_slice(&crc.to_be_bytes());
         Bytes::from(b)
-    }
-
-    /// Headers of every batch in the log, through `Log::read`.
-    fn batch_headers(log: &Log) -> Vec<BatchHeader> {
-        let mut out = Vec::new();
-        let mut offset = log.log_start_offset();
-        while offset < log.high_watermark() {
-            let r = log
-                .read(
-                    offset,
-                    1 << 20,
-                    true,
-                    crate::storage::Isolation::ReadUncommitted,
-                )
-                .unwrap();
-            if r.records.is_empty() {
-                break;
-            }
-            let hs = validate_batches(&r.records).unwrap(); // CRCs checked
-            offset = hs.last().unwrap().next_offset();
-            out.extend(hs);
-        }
-        out
     }
 
     #[test]
@@ -316,7 +293,7 @@ mod tests {
             // is compressed with the producer's codec.
             let key_records = after.iter().filter(|r| r.1.starts_with("key-")).count();
             assert_eq!(key_records, 7, "{}: {after:?}", codec.name());
-            let headers = batch_headers(&log);
+            let headers = read_all(&log);
             let compressed: Vec<_> = headers.iter().filter(|h| h.compression() != 0).collect();
             assert!(compressed.len() >= 3, "{headers:?}");
             assert!(compressed.iter().all(|h| h.compression() == codec.id()));
@@ -444,7 +421,7 @@ mod tests {
                 .unwrap();
         }
         log.clean(10_000, CLEANER_TEST_MAP).unwrap().unwrap();
-        let headers = batch_headers(&log);
+        let headers = read_all(&log);
         let of_producer: Vec<_> = headers.iter().filter(|h| h.producer_id == 9).collect();
         assert_eq!(of_producer.len(), 1, "{of_producer:?}");
         let h = of_producer[0];
