@@ -21,6 +21,9 @@ use skiff::config::{BrokerConfig, RawConfig, Source, BROKER_KEYS};
 #[derive(Debug, Parser)]
 #[command(name = "skiff", version, after_long_help = config_keys_help())]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// TOML config file with Kafka key names (see configs/skiff.toml).
     #[arg(long, env = "SKIFF_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -48,6 +51,48 @@ struct Cli {
     /// Log filter (tracing EnvFilter syntax), e.g. info or skiff=debug.
     #[arg(long, env = "SKIFF_LOG", default_value = "info", value_name = "FILTER")]
     log: String,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Write a local CA (ca.crt), a broker keystore (broker.pem) and a client
+    /// certificate (client.crt/client.key/client.pem) into DIR, for TLS in one step.
+    DevCerts {
+        /// Directory to write the PEM files into (created if missing).
+        dir: PathBuf,
+        /// Host names or IP addresses the broker certificate is valid for (repeatable).
+        #[arg(long = "host", default_values_t = ["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()])]
+        hosts: Vec<String>,
+    },
+}
+
+/// `skiff dev-certs DIR`: writes the files and prints how to use them.
+fn dev_certs(dir: &std::path::Path, hosts: &[String]) -> ExitCode {
+    match skiff::security::dev_certs::write(dir, hosts) {
+        Ok(c) => {
+            println!(
+                "Wrote a development CA and certificates to {dir}.\n\n\
+                 Broker (config file):\n\
+                 \x20 listeners = \"PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093\"\n\
+                 \x20 ssl.keystore.location = \"{ks}\"\n\
+                 \x20 # for mTLS: ssl.client.auth = \"required\" and ssl.truststore.location = \"{ca}\"\n\n\
+                 Clients: security.protocol=SSL, ssl.ca.location={ca}\n\
+                 \x20 (Java: ssl.truststore.type=PEM, ssl.truststore.location={ca});\n\
+                 \x20 mTLS client certificate: {cc} with key {ck} (or {cp}).",
+                dir = dir.display(),
+                ks = c.broker_keystore.display(),
+                ca = c.ca_cert.display(),
+                cc = c.client_cert.display(),
+                ck = c.client_key.display(),
+                cp = c.client_keystore.display(),
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("skiff dev-certs: {e}: {:?}", std::error::Error::source(&e));
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn config_keys_help() -> String {
@@ -92,6 +137,9 @@ fn load_config(cli: &Cli) -> Result<BrokerConfig, Box<dyn std::error::Error>> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::DevCerts { dir, hosts }) = &cli.command {
+        return dev_certs(dir, hosts);
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -121,25 +169,89 @@ fn main() -> ExitCode {
     runtime.block_on(run(config))
 }
 
+/// A listener bound but not yet serving.
+struct Bound {
+    listener: skiff::security::Listener,
+    tcp: tokio::net::TcpListener,
+    addr: std::net::SocketAddr,
+}
+
+async fn bind_all(config: &BrokerConfig) -> Result<Vec<Bound>, String> {
+    let mut out = Vec::new();
+    for l in &config.listeners {
+        let bind = format!("{}:{}", l.bind.host, l.bind.port);
+        let tcp = tokio::net::TcpListener::bind(&bind)
+            .await
+            .map_err(|e| format!("cannot listen on {bind} (listener {}): {e}", l.name))?;
+        let addr = tcp
+            .local_addr()
+            .map_err(|e| format!("cannot read the bound address of {bind}: {e}"))?;
+        out.push(Bound {
+            listener: l.clone(),
+            tcp,
+            addr,
+        });
+    }
+    Ok(out)
+}
+
+/// Adds TLS acceptors and SASL contexts to the bound listeners.
+fn secure(bound: Vec<Bound>, broker: &Broker) -> Result<Vec<skiff::server::BoundListener>, String> {
+    use skiff::security::sasl::{oauthbearer::Validator, SaslContext};
+    let sasl_settings = &broker.config().sasl;
+    let ctx = Arc::new(SaslContext {
+        store: broker.scram().clone(),
+        oauth: Validator::from_settings(sasl_settings)
+            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e)))?,
+        max_reauth_ms: sasl_settings.max_reauth_ms,
+    });
+    let timeout = Duration::from_millis(sasl_settings.authentication_timeout_ms);
+    bound
+        .into_iter()
+        .map(|b| {
+            let tls = match &b.listener.tls {
+                None => None,
+                Some(settings) => {
+                    let config = skiff::security::tls::server_config(settings).map_err(|e| {
+                        format!(
+                            "listener {}: {e}: {:?}",
+                            b.listener.name,
+                            std::error::Error::source(&e)
+                        )
+                    })?;
+                    Some(tokio_rustls::TlsAcceptor::from(config))
+                }
+            };
+            let sasl = b
+                .listener
+                .protocol
+                .uses_sasl()
+                .then(|| (Arc::new(b.listener.sasl_mechanisms.clone()), ctx.clone()));
+            Ok(skiff::server::BoundListener {
+                name: b.listener.name.clone(),
+                protocol: b.listener.protocol,
+                tcp: b.tcp,
+                tls,
+                sasl,
+                authentication_timeout: timeout,
+            })
+        })
+        .collect()
+}
+
 async fn run(config: BrokerConfig) -> ExitCode {
-    let bind = format!("{}:{}", config.listener.host, config.listener.port);
-    let listener = match tokio::net::TcpListener::bind(&bind).await {
-        Ok(l) => l,
+    let bound = match bind_all(&config).await {
+        Ok(b) => b,
         Err(e) => {
-            error!("cannot listen on {bind}: {e}");
+            error!("{e}");
             return ExitCode::FAILURE;
         }
     };
-    let addr = match listener.local_addr() {
-        Ok(a) => a,
-        Err(e) => {
-            error!("cannot read the bound address: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let addr = bound[0].addr;
+    let ports: Vec<u16> = bound.iter().map(|b| b.addr.port()).collect();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let data_dir = config.data_dir.clone();
-    let broker = match Broker::open(config, clock.clone(), addr.port()) {
+    let broker = match Broker::open(config, clock.clone(), &ports) {
         Ok(b) => Arc::new(b),
         Err(e) => {
             error!(
@@ -150,6 +262,34 @@ async fn run(config: BrokerConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+
+    // Certificates and JWKS are read now: a broken TLS setup fails start-up.
+    let addrs: Vec<(String, String, std::net::SocketAddr)> = bound
+        .iter()
+        .map(|b| {
+            (
+                b.listener.name.clone(),
+                b.listener.protocol.to_string(),
+                b.addr,
+            )
+        })
+        .collect();
+    let listeners = match secure(bound, &broker) {
+        Ok(l) => l,
+        Err(e) => {
+            error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for (name, protocol, bound_addr) in &addrs {
+        info!(
+            name = %name,
+            protocol = %protocol,
+            addr = %bound_addr,
+            advertised = %broker.advertised_for(name),
+            "listener ready"
+        );
+    }
 
     // Time-based flushes and segment rolls.
     let periodic = {
@@ -185,7 +325,7 @@ async fn run(config: BrokerConfig) -> ExitCode {
         version = env!("CARGO_PKG_VERSION"),
         "broker ready"
     );
-    skiff::server::run(listener, broker.clone(), async {
+    skiff::server::run(listeners, broker.clone(), async {
         shutdown_signal().await;
         http.mark_stopping();
     })

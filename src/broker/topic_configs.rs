@@ -297,6 +297,7 @@ pub fn type_code(t: KeyType) -> i8 {
         KeyType::Long => 5,
         KeyType::Double => 6,
         KeyType::List => 7,
+        KeyType::Password => 9,
     }
 }
 
@@ -307,7 +308,7 @@ fn type_ok(t: KeyType, v: &str) -> bool {
         KeyType::Short => v.parse::<i16>().is_ok(),
         KeyType::Long => v.parse::<i64>().is_ok(),
         KeyType::Double => v.parse::<f64>().is_ok(),
-        KeyType::String | KeyType::List => true,
+        KeyType::String | KeyType::List | KeyType::Password => true,
     }
 }
 

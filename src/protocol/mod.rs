@@ -82,6 +82,10 @@ fn api_name(key: ApiKey) -> &'static str {
         ApiKey::ListTransactions => "ListTransactions",
         ApiKey::DescribeProducers => "DescribeProducers",
         ApiKey::DescribeTopicPartitions => "DescribeTopicPartitions",
+        ApiKey::SaslHandshake => "SaslHandshake",
+        ApiKey::SaslAuthenticate => "SaslAuthenticate",
+        ApiKey::DescribeUserScramCredentials => "DescribeUserScramCredentials",
+        ApiKey::AlterUserScramCredentials => "AlterUserScramCredentials",
         _ => "other",
     }
 }

@@ -6,6 +6,7 @@ use kafka_protocol::ResponseError;
 
 use super::{str_bytes, ALL_CLUSTER_OPERATIONS, AUTHORIZED_OPERATIONS_OMITTED};
 use crate::broker::Broker;
+use crate::config::HostPort;
 
 const ENDPOINT_TYPE_BROKER: i8 = 1;
 const ENDPOINT_TYPE_CONTROLLER: i8 = 2;
@@ -14,6 +15,7 @@ pub fn handle(
     broker: &Broker,
     req: DescribeClusterRequest,
     version: i16,
+    advertised: &HostPort,
 ) -> DescribeClusterResponse {
     let response = DescribeClusterResponse::default()
         .with_endpoint_type(ENDPOINT_TYPE_BROKER)
@@ -38,7 +40,6 @@ pub fn handle(
                 req.endpoint_type
             ))));
     }
-    let advertised = broker.advertised();
     response
         .with_brokers(vec![DescribeClusterBroker::default()
             .with_broker_id(BrokerId(broker.node_id()))

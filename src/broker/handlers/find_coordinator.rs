@@ -8,6 +8,7 @@ use kafka_protocol::ResponseError;
 
 use super::str_bytes;
 use crate::broker::Broker;
+use crate::config::HostPort;
 
 const GROUP: i8 = 0;
 const TRANSACTION: i8 = 1;
@@ -26,9 +27,10 @@ pub fn handle(
     broker: &Broker,
     req: FindCoordinatorRequest,
     version: i16,
+    advertised: &HostPort,
 ) -> FindCoordinatorResponse {
-    let host = str_bytes(broker.advertised().host.clone());
-    let port = i32::from(broker.advertised().port);
+    let host = str_bytes(advertised.host.clone());
+    let port = i32::from(advertised.port);
     let node = BrokerId(broker.node_id());
     if version >= 4 {
         let coordinators = req

@@ -15,9 +15,15 @@ use super::{
     str_bytes, ALL_CLUSTER_OPERATIONS, ALL_TOPIC_OPERATIONS, AUTHORIZED_OPERATIONS_OMITTED,
 };
 use crate::broker::{is_internal_topic, validate_topic_name, Broker};
+use crate::config::HostPort;
 use crate::storage::Topic;
 
-pub fn handle(broker: &Broker, req: MetadataRequest, version: i16) -> MetadataResponse {
+pub fn handle(
+    broker: &Broker,
+    req: MetadataRequest,
+    version: i16,
+    advertised: &HostPort,
+) -> MetadataResponse {
     let topic_ops = if req.include_topic_authorized_operations {
         ALL_TOPIC_OPERATIONS
     } else {
@@ -49,7 +55,6 @@ pub fn handle(broker: &Broker, req: MetadataRequest, version: i16) -> MetadataRe
             .collect(),
     };
 
-    let advertised = broker.advertised();
     MetadataResponse::default()
         .with_brokers(vec![MetadataResponseBroker::default()
             .with_node_id(BrokerId(broker.node_id()))
