@@ -353,6 +353,9 @@ impl Broker {
             RequestKind::DescribeTopicPartitions(r) => ResponseKind::DescribeTopicPartitions(
                 handlers::describe_topic_partitions::handle(self, r, v),
             ),
+            RequestKind::DescribeClientQuotas(r) => {
+                ResponseKind::DescribeClientQuotas(handlers::describe_client_quotas::handle(r))
+            }
             RequestKind::SaslHandshake(r) => {
                 ResponseKind::SaslHandshake(handlers::sasl::handshake(r))
             }
@@ -577,6 +580,9 @@ mod tests {
                 RequestKind::DescribeProducers(DescribeProducersRequest::default())
             }
             ApiKey::SaslHandshake => RequestKind::SaslHandshake(SaslHandshakeRequest::default()),
+            ApiKey::DescribeClientQuotas => {
+                RequestKind::DescribeClientQuotas(DescribeClientQuotasRequest::default())
+            }
             ApiKey::SaslAuthenticate => {
                 RequestKind::SaslAuthenticate(SaslAuthenticateRequest::default())
             }

@@ -83,6 +83,7 @@ fn api_name(key: ApiKey) -> &'static str {
         ApiKey::DescribeProducers => "DescribeProducers",
         ApiKey::DescribeTopicPartitions => "DescribeTopicPartitions",
         ApiKey::SaslHandshake => "SaslHandshake",
+        ApiKey::DescribeClientQuotas => "DescribeClientQuotas",
         ApiKey::SaslAuthenticate => "SaslAuthenticate",
         ApiKey::DescribeUserScramCredentials => "DescribeUserScramCredentials",
         ApiKey::AlterUserScramCredentials => "AlterUserScramCredentials",

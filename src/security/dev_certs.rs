@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
 };
 
 /// Why the certificates could not be written.
@@ -80,6 +80,8 @@ pub fn write(dir: &Path, hosts: &[String]) -> Result<DevCerts, DevCertsError> {
 
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // CertificateParams::new starts with a CN of its own: the subject is ours alone.
+    ca.distinguished_name = DistinguishedName::new();
     ca.distinguished_name
         .push(DnType::OrganizationName, "Skiff");
     ca.distinguished_name
@@ -94,6 +96,7 @@ pub fn write(dir: &Path, hosts: &[String]) -> Result<DevCerts, DevCertsError> {
     let ca_cert = ca.self_signed(&ca_key)?;
 
     let mut broker = CertificateParams::new(hosts.to_vec())?;
+    broker.distinguished_name = DistinguishedName::new();
     broker
         .distinguished_name
         .push(DnType::OrganizationName, "Skiff");
@@ -111,6 +114,7 @@ pub fn write(dir: &Path, hosts: &[String]) -> Result<DevCerts, DevCertsError> {
     let broker_cert = broker.signed_by(&broker_key, &ca_cert, &ca_key)?;
 
     let mut client = CertificateParams::new(Vec::<String>::new())?;
+    client.distinguished_name = DistinguishedName::new();
     client
         .distinguished_name
         .push(DnType::OrganizationName, "Skiff");
