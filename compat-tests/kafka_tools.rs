@@ -60,7 +60,7 @@ fn probe_ok(program: &str, arg: &str) -> bool {
 
 /// The Kafka tools' classpath, or None (after printing SKIP) when java or
 /// Maven is missing outside CI. Under CI=true a missing toolchain fails.
-fn classpath() -> Option<&'static str> {
+pub(crate) fn classpath() -> Option<&'static str> {
     static CP: OnceLock<Result<String, String>> = OnceLock::new();
     let cp = CP.get_or_init(|| {
         if !probe_ok("java", "-version") {
@@ -103,7 +103,7 @@ fn classpath() -> Option<&'static str> {
 }
 
 /// `java` arguments running `main_class` from the tools' classpath.
-fn java_args(cp: &str, main_class: &str, args: &[&str]) -> Vec<String> {
+pub(crate) fn java_args(cp: &str, main_class: &str, args: &[&str]) -> Vec<String> {
     let log4j = compat_dir().join("clients/kafka-tools/log4j2.properties");
     let mut v: Vec<String> = [
         // Short-lived tools: a small heap and the quick JIT tier start fastest.

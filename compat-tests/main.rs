@@ -44,5 +44,6 @@ mod produce_consume;
 mod protocol_edges;
 mod retention;
 mod sarama;
+mod security;
 mod segments;
 mod transactions;

@@ -10,6 +10,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::security::listeners::{self, Listener};
+use crate::security::settings::{self, SaslSettings};
+
 /// Where a config value came from, in the order later sources override earlier ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -64,8 +67,31 @@ const fn key(
 /// Every broker key Skiff reads, with Kafka's defaults except where local
 /// development wants otherwise (listeners on loopback, data in ./data).
 pub const BROKER_KEYS: &[BrokerKey] = &[
-    key("listeners", Some("127.0.0.1:9092"), KeyType::List, "Address the Kafka listener binds, HOST:PORT (a PLAINTEXT:// prefix is accepted). Port 0 picks a free port."),
-    key("advertised.listeners", None, KeyType::List, "Address clients are told to connect to, HOST:PORT. Defaults to the bound listener address."),
+    key("listeners", Some("127.0.0.1:9092"), KeyType::List, "Listeners to bind, NAME://HOST:PORT,... (a bare HOST:PORT is the PLAINTEXT listener). The name's protocol comes from listener.security.protocol.map. Port 0 picks a free port."),
+    key("advertised.listeners", None, KeyType::List, "Addresses clients of each listener are told to connect to, NAME://HOST:PORT,... (a bare HOST:PORT with one listener names it). Unset listeners advertise their bound address."),
+    key("listener.security.protocol.map", Some("PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"), KeyType::List, "Security protocol of each listener name, NAME:PROTOCOL,... (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)."),
+    key("inter.broker.listener.name", None, KeyType::String, "Accepted for compatibility (Skiff is a single broker); must name one of the listeners."),
+    key("security.inter.broker.protocol", Some("PLAINTEXT"), KeyType::String, "Accepted for compatibility (Skiff is a single broker)."),
+    key("ssl.keystore.type", Some("PEM"), KeyType::String, "Only PEM: ssl.keystore.location is a PEM file with the private key and the certificate chain, or ssl.keystore.certificate.chain + ssl.keystore.key hold them inline."),
+    key("ssl.keystore.location", None, KeyType::String, "PEM file with the listener's private key (unencrypted) and certificate chain (`skiff dev-certs DIR` writes one)."),
+    key("ssl.keystore.certificate.chain", None, KeyType::Password, "The listener's certificate chain as inline PEM (with ssl.keystore.key)."),
+    key("ssl.keystore.key", None, KeyType::Password, "The listener's private key as inline unencrypted PEM (PKCS#8, PKCS#1 or SEC1)."),
+    key("ssl.key.password", None, KeyType::Password, "Encrypted keys are not supported: leave unset."),
+    key("ssl.truststore.type", Some("PEM"), KeyType::String, "Only PEM."),
+    key("ssl.truststore.location", None, KeyType::String, "PEM file of the CA certificates client certificates must chain to (ssl.client.auth)."),
+    key("ssl.truststore.certificates", None, KeyType::Password, "The trusted client CA certificates as inline PEM."),
+    key("ssl.client.auth", Some("none"), KeyType::String, "none, requested or required: whether TLS clients must present a certificate. Its subject DN (RFC 2253) is the principal, as Kafka's default principal builder gives it."),
+    key("ssl.enabled.protocols", Some("TLSv1.2,TLSv1.3"), KeyType::List, "TLS versions offered (TLSv1.2, TLSv1.3)."),
+    key("ssl.principal.mapping.rules", Some("DEFAULT"), KeyType::String, "Only DEFAULT: the principal is the full subject DN."),
+    key("sasl.enabled.mechanisms", Some("PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"), KeyType::List, "Mechanisms SASL listeners offer: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER."),
+    key("sasl.users", None, KeyType::Password, "Skiff's user list, USER:PASSWORD,... : PLAIN logins and SCRAM-SHA-256/512 credentials (salted and hashed in memory at start; kafka-configs' SCRAM credentials are stored in the data dir and take precedence)."),
+    key("sasl.oauthbearer.jwks.endpoint.url", None, KeyType::String, "A local JWKS file (file:///path or a path): OAUTHBEARER tokens must be signed (RS256/384/512, ES256/384) by one of its keys. Unset: unsecured JWS tokens (alg none) are accepted, as Kafka's default validator does."),
+    key("sasl.oauthbearer.expected.audience", None, KeyType::List, "With a JWKS: the token's aud must contain one of these."),
+    key("sasl.oauthbearer.expected.issuer", None, KeyType::String, "With a JWKS: the token's iss must equal this."),
+    key("sasl.oauthbearer.sub.claim.name", Some("sub"), KeyType::String, "The token claim that names the principal."),
+    key("sasl.oauthbearer.clock.skew.seconds", Some("30"), KeyType::Int, "With a JWKS: allowed clock difference when checking exp/iat/nbf."),
+    key("connections.max.reauth.ms", Some("0"), KeyType::Long, "SASL sessions last at most this long (KIP-368): clients re-authenticate in time, others are closed. 0 = no limit."),
+    key("skiff.authentication.timeout.ms", Some("30000"), KeyType::Long, "A connection must finish its TLS handshake and SASL authentication within this long, or it is closed."),
     key("log.dirs", Some("./data"), KeyType::String, "Directory holding all partition data and broker metadata."),
     key("node.id", Some("1"), KeyType::Int, "The broker's id, reported in Metadata."),
     key("num.partitions", Some("1"), KeyType::Int, "Partitions of an auto-created topic, and of CreateTopics with num_partitions = -1."),
@@ -211,7 +237,8 @@ impl RawConfig {
     pub fn unknown_keys(&self) -> Vec<String> {
         self.values
             .keys()
-            .filter(|k| broker_key(k).is_none())
+            // Per-listener overrides (`listener.name.sasl_ssl.ssl.client.auth`) are read by name.
+            .filter(|k| broker_key(k).is_none() && !k.starts_with("listener.name."))
             .cloned()
             .collect()
     }
@@ -288,8 +315,10 @@ pub fn parse_host_port(key: &str, value: &str) -> Result<HostPort, ConfigError> 
 /// The resolved broker configuration.
 #[derive(Debug, Clone)]
 pub struct BrokerConfig {
-    pub listener: HostPort,
-    pub advertised_listener: Option<HostPort>,
+    /// Every listener, first one first (the `broker ready` line names its address).
+    pub listeners: Vec<Listener>,
+    /// Broker-wide SASL settings.
+    pub sasl: SaslSettings,
     pub data_dir: PathBuf,
     pub node_id: i32,
     pub num_partitions: i32,
@@ -414,10 +443,60 @@ impl BrokerConfig {
                 Ok(v)
             }
         };
-        let listener = parse_host_port("listeners", &get("listeners").unwrap_or_default())?;
-        let advertised_listener = match get("advertised.listeners") {
-            Some(v) if !v.trim().is_empty() => Some(parse_host_port("advertised.listeners", &v)?),
-            _ => None,
+        let mut listeners = listeners::resolve(
+            &get("listeners").unwrap_or_default(),
+            get("advertised.listeners").as_deref(),
+            &get("listener.security.protocol.map").unwrap_or_default(),
+            get("inter.broker.listener.name").as_deref(),
+        )?;
+        for l in &mut listeners {
+            let prefix = format!("listener.name.{}.", l.name.to_ascii_lowercase());
+            let lookup = |k: &str| -> Option<String> {
+                raw.get(&format!("{prefix}{k}"))
+                    .map(str::to_string)
+                    .or_else(|| get(k))
+            };
+            if l.protocol.uses_tls() {
+                l.tls = Some(settings::resolve_tls(&l.name, &lookup)?);
+            }
+            if l.protocol.uses_sasl() {
+                l.sasl_mechanisms = settings::resolve_mechanisms(&lookup)?;
+            }
+        }
+        if get("ssl.principal.mapping.rules").as_deref().map(str::trim) != Some("DEFAULT") {
+            return Err(ConfigError::Invalid {
+                key: "ssl.principal.mapping.rules".into(),
+                message: "only DEFAULT is supported".into(),
+            });
+        }
+        let sasl = SaslSettings {
+            users: settings::parse_users(&get("sasl.users").unwrap_or_default())?,
+            oauth_jwks_file: get("sasl.oauthbearer.jwks.endpoint.url")
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(|v| PathBuf::from(v.strip_prefix("file://").unwrap_or(&v))),
+            oauth_expected_audience: get("sasl.oauthbearer.expected.audience")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_string)
+                .collect(),
+            oauth_expected_issuer: get("sasl.oauthbearer.expected.issuer")
+                .filter(|v| !v.trim().is_empty()),
+            oauth_sub_claim: get("sasl.oauthbearer.sub.claim.name").unwrap_or_else(|| "sub".into()),
+            oauth_clock_skew_ms: non_negative(
+                "sasl.oauthbearer.clock.skew.seconds",
+                num("sasl.oauthbearer.clock.skew.seconds")?,
+            )? * 1000,
+            max_reauth_ms: non_negative(
+                "connections.max.reauth.ms",
+                num("connections.max.reauth.ms")?,
+            )?,
+            authentication_timeout_ms: positive(
+                "skiff.authentication.timeout.ms",
+                num("skiff.authentication.timeout.ms")?,
+            )? as u64,
         };
         let hours = |name: &str| -> Result<i64, ConfigError> { Ok(num(name)? * 3_600_000) };
         let log_roll_ms = match opt_num("log.roll.ms")? {
@@ -456,8 +535,8 @@ impl BrokerConfig {
             })
         };
         Ok(BrokerConfig {
-            listener,
-            advertised_listener,
+            listeners,
+            sasl,
             data_dir: PathBuf::from(get("log.dirs").unwrap_or_else(|| "./data".into())),
             node_id: as_i32("node.id", num("node.id")?)?,
             num_partitions: as_i32(
@@ -611,22 +690,10 @@ impl BrokerConfig {
         })
     }
 
-    /// The address clients are told to use: advertised, or else the bound one.
-    pub fn advertised(&self, bound_port: u16) -> HostPort {
-        match &self.advertised_listener {
-            Some(a) => a.clone(),
-            None => {
-                let host = match self.listener.host.as_str() {
-                    // Telling clients to connect to 0.0.0.0 works on Linux but not everywhere.
-                    "0.0.0.0" | "::" => "localhost".to_string(),
-                    h => h.to_string(),
-                };
-                HostPort {
-                    host,
-                    port: bound_port,
-                }
-            }
-        }
+    /// The first listener: the one the `broker ready` line names.
+    pub fn first_listener(&self) -> &Listener {
+        // `listeners::resolve` refuses an empty list.
+        &self.listeners[0]
     }
 }
 
@@ -698,8 +765,8 @@ mod tests {
     #[test]
     fn defaults_resolve() {
         let c = BrokerConfig::resolve(&RawConfig::default()).unwrap();
-        assert_eq!(c.listener.port, 9092);
-        assert_eq!(c.listener.host, "127.0.0.1");
+        assert_eq!(c.first_listener().bind.port, 9092);
+        assert_eq!(c.first_listener().bind.host, "127.0.0.1");
         assert!(c.auto_create_topics_enable);
         assert_eq!(c.num_partitions, 1);
         assert_eq!(c.log_roll_ms, 168 * 3_600_000);

@@ -53,6 +53,16 @@ pub enum LaunchError {
         #[source]
         source: BoxError,
     },
+    #[error("no listener configured (listeners is empty)")]
+    NoListener,
+    #[error("listener {listener}: cannot set up TLS")]
+    Tls {
+        listener: String,
+        #[source]
+        source: BoxError,
+    },
+    #[error("cannot set up SASL")]
+    Security(#[source] BoxError),
     #[error("cannot start the HTTP listener")]
     Http(#[source] BoxError),
     #[error("flush on shutdown failed")]
@@ -199,27 +209,120 @@ impl Drop for Broker {
     }
 }
 
+/// A listener bound but not yet serving.
+struct Bound {
+    listener: crate::security::Listener,
+    tcp: tokio::net::TcpListener,
+    addr: SocketAddr,
+}
+
+/// Binds every configured listener, in configuration order.
+async fn bind_all(config: &BrokerConfig) -> Result<Vec<Bound>, LaunchError> {
+    let mut out = Vec::new();
+    for l in &config.listeners {
+        let bind = format!("{}:{}", l.bind.host, l.bind.port);
+        let bind_error = |source| LaunchError::Bind {
+            addr: format!("{bind} (listener {})", l.name),
+            source,
+        };
+        let tcp = tokio::net::TcpListener::bind(&bind)
+            .await
+            .map_err(bind_error)?;
+        let addr = tcp.local_addr().map_err(bind_error)?;
+        out.push(Bound {
+            listener: l.clone(),
+            tcp,
+            addr,
+        });
+    }
+    Ok(out)
+}
+
+/// Adds TLS acceptors and SASL contexts to the bound listeners. Certificates
+/// and JWKS are read here, so a broken TLS setup fails start-up.
+fn secure(
+    bound: Vec<Bound>,
+    state: &broker::Broker,
+) -> Result<Vec<crate::server::BoundListener>, LaunchError> {
+    use crate::security::sasl::{oauthbearer::Validator, SaslContext};
+    let sasl_settings = &state.config().sasl;
+    let ctx = Arc::new(SaslContext {
+        store: state.scram().clone(),
+        oauth: Validator::from_settings(sasl_settings)
+            .map_err(|e| LaunchError::Security(Box::new(e)))?,
+        max_reauth_ms: sasl_settings.max_reauth_ms,
+    });
+    let timeout = Duration::from_millis(sasl_settings.authentication_timeout_ms);
+    bound
+        .into_iter()
+        .map(|b| {
+            let tls = match &b.listener.tls {
+                None => None,
+                Some(settings) => {
+                    let config = crate::security::tls::server_config(settings).map_err(|e| {
+                        LaunchError::Tls {
+                            listener: b.listener.name.clone(),
+                            source: Box::new(e),
+                        }
+                    })?;
+                    Some(tokio_rustls::TlsAcceptor::from(config))
+                }
+            };
+            let sasl = b
+                .listener
+                .protocol
+                .uses_sasl()
+                .then(|| (Arc::new(b.listener.sasl_mechanisms.clone()), ctx.clone()));
+            Ok(crate::server::BoundListener {
+                name: b.listener.name.clone(),
+                protocol: b.listener.protocol,
+                tcp: b.tcp,
+                tls,
+                sasl,
+                authentication_timeout: timeout,
+            })
+        })
+        .collect()
+}
+
 async fn start(
     config: BrokerConfig,
     clock: Arc<dyn Clock>,
     temp: Option<tempfile::TempDir>,
 ) -> Result<Broker, LaunchError> {
-    let bind = format!("{}:{}", config.listener.host, config.listener.port);
-    let bind_error = |source| LaunchError::Bind {
-        addr: bind.clone(),
-        source,
+    let bound = bind_all(&config).await?;
+    let Some(first) = bound.first() else {
+        return Err(LaunchError::NoListener);
     };
-    let listener = tokio::net::TcpListener::bind(&bind)
-        .await
-        .map_err(bind_error)?;
-    let addr = listener.local_addr().map_err(bind_error)?;
+    let addr = first.addr;
+    let ports: Vec<u16> = bound.iter().map(|b| b.addr.port()).collect();
     let data_dir = config.data_dir.clone();
-    let state = broker::Broker::open(config, clock, addr.port())
+    let state = broker::Broker::open(config, clock, &ports)
         .map(Arc::new)
         .map_err(|e| LaunchError::Open {
             dir: data_dir.clone(),
             source: Box::new(e),
         })?;
+    let names: Vec<(String, String, SocketAddr)> = bound
+        .iter()
+        .map(|b| {
+            (
+                b.listener.name.clone(),
+                b.listener.protocol.to_string(),
+                b.addr,
+            )
+        })
+        .collect();
+    let listeners = secure(bound, &state)?;
+    for (name, protocol, bound_addr) in &names {
+        info!(
+            name = %name,
+            protocol = %protocol,
+            addr = %bound_addr,
+            advertised = %state.advertised_for(name),
+            "listener ready"
+        );
+    }
 
     // Time-based flushes and segment rolls.
     let periodic = {
@@ -259,7 +362,7 @@ async fn start(
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        crate::server::run(listener, state.clone(), async {
+        crate::server::run(listeners, state.clone(), async {
             // A dropped handle stops the broker as a shutdown call does.
             let _ = stop_rx.await;
             http.mark_stopping();

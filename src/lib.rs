@@ -19,6 +19,8 @@
 //! - [`http`]: the web console, its JSON API, `/metrics` and health checks, on
 //!   their own small runtime thread.
 //! - [`metrics`]: a leaf: lock-free counters and histograms anyone may record into.
+//! - [`security`]: listeners, TLS, SASL authentication and SCRAM credentials;
+//!   yields the principal of a connection (authorization is the broker's).
 //! - [`config`], [`clock`], [`meta`]: leaves: configuration, injected time,
 //!   broker metadata files.
 
@@ -34,6 +36,7 @@ pub mod meta;
 pub mod metrics;
 pub mod protocol;
 pub mod record;
+pub mod security;
 pub mod server;
 pub mod storage;
 pub mod txn;

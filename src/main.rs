@@ -17,6 +17,9 @@ use skiff::config::{BrokerConfig, RawConfig, Source, BROKER_KEYS};
 #[derive(Debug, Parser)]
 #[command(name = "skiff", version, after_long_help = config_keys_help())]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// TOML config file with Kafka key names (see configs/skiff.toml).
     #[arg(long, env = "SKIFF_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -44,6 +47,48 @@ struct Cli {
     /// Log filter (tracing EnvFilter syntax), e.g. info or skiff=debug.
     #[arg(long, env = "SKIFF_LOG", default_value = "info", value_name = "FILTER")]
     log: String,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Write a local CA (ca.crt), a broker keystore (broker.pem) and a client
+    /// certificate (client.crt/client.key/client.pem) into DIR, for TLS in one step.
+    DevCerts {
+        /// Directory to write the PEM files into (created if missing).
+        dir: PathBuf,
+        /// Host names or IP addresses the broker certificate is valid for (repeatable).
+        #[arg(long = "host", default_values_t = ["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()])]
+        hosts: Vec<String>,
+    },
+}
+
+/// `skiff dev-certs DIR`: writes the files and prints how to use them.
+fn dev_certs(dir: &std::path::Path, hosts: &[String]) -> ExitCode {
+    match skiff::security::dev_certs::write(dir, hosts) {
+        Ok(c) => {
+            println!(
+                "Wrote a development CA and certificates to {dir}.\n\n\
+                 Broker (config file):\n\
+                 \x20 listeners = \"PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093\"\n\
+                 \x20 ssl.keystore.location = \"{ks}\"\n\
+                 \x20 # for mTLS: ssl.client.auth = \"required\" and ssl.truststore.location = \"{ca}\"\n\n\
+                 Clients: security.protocol=SSL, ssl.ca.location={ca}\n\
+                 \x20 (Java: ssl.truststore.type=PEM, ssl.truststore.location={ca});\n\
+                 \x20 mTLS client certificate: {cc} with key {ck} (or {cp}).",
+                dir = dir.display(),
+                ks = c.broker_keystore.display(),
+                ca = c.ca_cert.display(),
+                cc = c.client_cert.display(),
+                ck = c.client_key.display(),
+                cp = c.client_keystore.display(),
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("skiff dev-certs: {e}: {:?}", std::error::Error::source(&e));
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn config_keys_help() -> String {
@@ -90,6 +135,9 @@ fn load_config(cli: &Cli) -> Result<RawConfig, Box<dyn std::error::Error>> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::DevCerts { dir, hosts }) = &cli.command {
+        return dev_certs(dir, hosts);
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())

@@ -26,6 +26,7 @@ use crate::config::{BrokerConfig, HostPort};
 use crate::group::{GroupConfig, GroupCoordinator};
 use crate::meta::{self, MetaError, ProducerIdAllocator};
 use crate::protocol::{self, Request};
+use crate::security::scram_store::ScramStore;
 use crate::storage::{
     LogConfig, LogManager, RetentionSchedule, StorageError, TimestampType, Topic,
 };
@@ -48,6 +49,8 @@ pub enum StartError {
     Transactions(#[source] StorageError),
     #[error("cannot load the ACLs")]
     Acls(#[from] crate::acl::StoreError),
+    #[error("cannot load SCRAM credentials")]
+    Scram(#[from] crate::security::scram_store::StoreError),
 }
 
 /// A failure that leaves no sensible answer: the connection is closed.
@@ -77,7 +80,9 @@ impl TopicError {
 #[derive(Debug)]
 pub struct Broker {
     config: BrokerConfig,
-    advertised: HostPort,
+    /// Each listener's name and the address its clients are told to use.
+    advertised: Vec<(String, HostPort)>,
+    scram: Arc<ScramStore>,
     cluster_id: String,
     logs: Arc<LogManager>,
     clock: Arc<dyn Clock>,
@@ -90,12 +95,13 @@ pub struct Broker {
 }
 
 impl Broker {
-    /// Opens (and recovers) the data dir. `bound_port` is the listener's real
-    /// port, advertised when no advertised listener is configured.
+    /// Opens (and recovers) the data dir. `bound_ports` are the listeners'
+    /// real ports in `config.listeners` order, advertised when no advertised
+    /// address is configured (a missing entry: the configured port).
     pub fn open(
         config: BrokerConfig,
         clock: Arc<dyn Clock>,
-        bound_port: u16,
+        bound_ports: &[u16],
     ) -> Result<Broker, StartError> {
         let cluster_id = meta::load_or_create_cluster_id(&config.data_dir)?;
         let producer_ids = Arc::new(ProducerIdAllocator::open(&config.data_dir)?);
@@ -112,7 +118,19 @@ impl Broker {
         if config.testing_fault_injection {
             logs.enable_fault_injection_file();
         }
-        let advertised = config.advertised(bound_port);
+        let advertised = config
+            .listeners
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let port = bound_ports.get(i).copied().unwrap_or(l.bind.port);
+                (l.name.clone(), l.advertised_address(port))
+            })
+            .collect();
+        let scram = Arc::new(ScramStore::open(
+            Some(&config.data_dir),
+            &config.sasl.users,
+        )?);
         let groups = Arc::new(
             GroupCoordinator::open(GroupConfig::from_broker(&config), &logs, clock.clone())
                 .map_err(StartError::Groups)?,
@@ -150,6 +168,7 @@ impl Broker {
             authorizer,
             config,
             advertised,
+            scram,
             cluster_id,
             logs,
             clock,
@@ -185,8 +204,29 @@ impl Broker {
         self.config.node_id
     }
 
+    /// The first listener's advertised address (the one logs and the HTTP API show).
     pub fn advertised(&self) -> &HostPort {
+        // BrokerConfig always has at least one listener.
+        &self.advertised[0].1
+    }
+
+    /// The advertised address of `listener`: what Metadata, DescribeCluster
+    /// and FindCoordinator tell a client that connected through it.
+    pub fn advertised_for(&self, listener: &str) -> &HostPort {
+        self.advertised
+            .iter()
+            .find(|(name, _)| name == listener)
+            .map_or_else(|| self.advertised(), |(_, a)| a)
+    }
+
+    /// Every listener and its advertised address.
+    pub fn advertised_listeners(&self) -> &[(String, HostPort)] {
         &self.advertised
+    }
+
+    /// SASL users and SCRAM credentials.
+    pub fn scram(&self) -> &Arc<ScramStore> {
+        &self.scram
     }
 
     pub fn cluster_id(&self) -> &str {
@@ -356,6 +396,46 @@ impl Broker {
             }
             RequestKind::DescribeTopicPartitions(r) => ResponseKind::DescribeTopicPartitions(
                 handlers::describe_topic_partitions::handle(self, r, v, session),
+            ),
+            // As Kafka: quotas need DESCRIBE_CONFIGS on the cluster, SCRAM
+            // credentials DESCRIBE to list and ALTER to change.
+            RequestKind::DescribeClientQuotas(_)
+                if !self.authorize_cluster(session, crate::acl::AclOperation::DescribeConfigs) =>
+            {
+                ResponseKind::DescribeClientQuotas(
+                    kafka_protocol::messages::DescribeClientQuotasResponse::default()
+                        .with_error_code(ResponseError::ClusterAuthorizationFailed.code()),
+                )
+            }
+            RequestKind::DescribeUserScramCredentials(_)
+                if !self.authorize_cluster(session, crate::acl::AclOperation::Describe) =>
+            {
+                ResponseKind::DescribeUserScramCredentials(
+                    kafka_protocol::messages::DescribeUserScramCredentialsResponse::default()
+                        .with_error_code(ResponseError::ClusterAuthorizationFailed.code()),
+                )
+            }
+            RequestKind::AlterUserScramCredentials(r)
+                if !self.authorize_cluster(session, crate::acl::AclOperation::Alter) =>
+            {
+                ResponseKind::AlterUserScramCredentials(handlers::user_scram_credentials::refuse(r))
+            }
+            RequestKind::DescribeClientQuotas(r) => {
+                ResponseKind::DescribeClientQuotas(handlers::describe_client_quotas::handle(r))
+            }
+            RequestKind::SaslHandshake(r) => {
+                ResponseKind::SaslHandshake(handlers::sasl::handshake(r))
+            }
+            RequestKind::SaslAuthenticate(r) => {
+                ResponseKind::SaslAuthenticate(handlers::sasl::authenticate(r))
+            }
+            RequestKind::DescribeUserScramCredentials(r) => {
+                ResponseKind::DescribeUserScramCredentials(
+                    handlers::user_scram_credentials::describe(self, r),
+                )
+            }
+            RequestKind::AlterUserScramCredentials(r) => ResponseKind::AlterUserScramCredentials(
+                handlers::user_scram_credentials::alter(self, r),
             ),
             _ => return Err(BrokerError::Unhandled(protocol::name_of(request.api_key))),
         };
@@ -569,6 +649,19 @@ mod tests {
             ApiKey::CreateAcls => RequestKind::CreateAcls(CreateAclsRequest::default()),
             ApiKey::DescribeAcls => RequestKind::DescribeAcls(DescribeAclsRequest::default()),
             ApiKey::DeleteAcls => RequestKind::DeleteAcls(DeleteAclsRequest::default()),
+            ApiKey::SaslHandshake => RequestKind::SaslHandshake(SaslHandshakeRequest::default()),
+            ApiKey::DescribeClientQuotas => {
+                RequestKind::DescribeClientQuotas(DescribeClientQuotasRequest::default())
+            }
+            ApiKey::SaslAuthenticate => {
+                RequestKind::SaslAuthenticate(SaslAuthenticateRequest::default())
+            }
+            ApiKey::DescribeUserScramCredentials => RequestKind::DescribeUserScramCredentials(
+                DescribeUserScramCredentialsRequest::default(),
+            ),
+            ApiKey::AlterUserScramCredentials => {
+                RequestKind::AlterUserScramCredentials(AlterUserScramCredentialsRequest::default())
+            }
             other => panic!("{other:?} is served but has no default request in this test"),
         }
     }
@@ -580,7 +673,7 @@ mod tests {
         raw.merge_set(&format!("log.dirs={}", dir.path().display()))
             .unwrap();
         let config = BrokerConfig::resolve(&raw).unwrap();
-        let broker = Broker::open(config, Arc::new(SystemClock), 9092).unwrap();
+        let broker = Broker::open(config, Arc::new(SystemClock), &[9092]).unwrap();
         for range in protocol::SERVED {
             for version in range.min..=range.max {
                 if !protocol::versions::accepts(*range, version) {

@@ -119,7 +119,7 @@ async fn broker_info(State(s): State<Arc<AppState>>) -> ApiResult {
         "log_bytes": log_bytes,
         "disk_total_bytes": disk.map(|d| d.0),
         "disk_free_bytes": disk.map(|d| d.1),
-        "listener": c.listener.to_string(),
+        "listener": c.first_listener().bind.to_string(),
         "advertised_listener": b.advertised().to_string(),
         "http_listener": s.http_addr.map(|a| a.to_string()),
         "read_only": s.read_only,
@@ -127,8 +127,8 @@ async fn broker_info(State(s): State<Arc<AppState>>) -> ApiResult {
         "group_count": b.groups().group_count(),
         "config": c.entries.iter().map(|e| json!({
             "name": e.key.name,
-            // Passwords (http.auth.users) are never shown.
-            "value": if e.key.key_type == crate::config::KeyType::Password { None } else { e.value.as_deref() },
+            // Secrets (ssl.keystore.key, sasl.users, ...) are never shown.
+            "value": if e.key.key_type == crate::config::KeyType::Password { None } else { e.value.clone() },
             "default": e.key.default,
             "source": source_name(e.source),
             "doc": e.key.doc,

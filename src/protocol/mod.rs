@@ -95,6 +95,7 @@ fn api_name(key: ApiKey) -> &'static str {
         ApiKey::ShareGroupDescribe => "ShareGroupDescribe",
         ApiKey::ShareFetch => "ShareFetch",
         ApiKey::ShareAcknowledge => "ShareAcknowledge",
+        ApiKey::DescribeClientQuotas => "DescribeClientQuotas",
         _ => "other",
     }
 }

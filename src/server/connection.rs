@@ -2,7 +2,7 @@
 //! size-prefixed frames and writes response frames. Nothing else sees raw bytes.
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::protocol::ResponseBuf;
@@ -26,20 +26,27 @@ pub enum FrameError {
     Io(#[from] std::io::Error),
 }
 
+/// A client connection over plain TCP or TLS.
 #[derive(Debug)]
-pub struct Connection {
-    stream: TcpStream,
+pub struct Connection<S = TcpStream> {
+    stream: S,
     buffer: BytesMut,
     max_frame: usize,
 }
 
-impl Connection {
-    pub fn new(stream: TcpStream, max_frame: usize) -> Connection {
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    pub fn new(stream: S, max_frame: usize) -> Connection<S> {
         Connection {
             stream,
             buffer: BytesMut::with_capacity(4096),
             max_frame,
         }
+    }
+
+    /// Changes the largest frame accepted (smaller before SASL authentication,
+    /// as Kafka's `sasl.server.max.receive.size`).
+    pub fn set_max_frame(&mut self, max_frame: usize) {
+        self.max_frame = max_frame;
     }
 
     /// Reads the next frame's body (without its size prefix). `Ok(None)` when
@@ -95,7 +102,9 @@ impl Connection {
 
     /// Writes one or more complete response frames.
     pub async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.stream.write_all(bytes).await
+        self.stream.write_all(bytes).await?;
+        // TLS keeps encrypted bytes it could not send yet; plain TCP: a no-op.
+        self.stream.flush().await
     }
 
     /// Writes and empties `out` with vectored writes, so record data it
@@ -112,7 +121,8 @@ impl Connection {
             }
             out.consume(n);
         }
-        Ok(())
+        // TLS keeps encrypted bytes it could not send yet; plain TCP: a no-op.
+        self.stream.flush().await
     }
 
     /// Whether a whole further request is already buffered: the caller may

@@ -40,7 +40,7 @@ pub fn handle(
                 req.endpoint_type
             ))));
     }
-    let advertised = broker.advertised();
+    let advertised = broker.advertised_for(&session.listener);
     response
         .with_brokers(vec![DescribeClusterBroker::default()
             .with_broker_id(BrokerId(broker.node_id()))

@@ -111,13 +111,16 @@ fn entry(
     synonyms: bool,
     documentation: bool,
 ) -> DescribeConfigsResourceResult {
+    // As Kafka: a password-type value is reported as null and sensitive.
+    let sensitive = c.key_type == crate::config::KeyType::Password;
+    let value = if sensitive { None } else { c.value };
     DescribeConfigsResourceResult::default()
         .with_is_default(version == 0 && c.source == topic_configs::SOURCE_DEFAULT)
         .with_name(str_bytes(c.name))
-        .with_value(c.value.map(str_bytes))
+        .with_value(value.map(str_bytes))
         .with_read_only(c.read_only)
         .with_config_source(c.source)
-        .with_is_sensitive(c.key_type == crate::config::KeyType::Password)
+        .with_is_sensitive(sensitive)
         .with_config_type(topic_configs::type_code(c.key_type))
         .with_documentation(documentation.then(|| str_bytes(c.doc)))
         .with_synonyms(if synonyms {
@@ -126,7 +129,11 @@ fn entry(
                 .map(|(name, value, source)| {
                     DescribeConfigsSynonym::default()
                         .with_name(str_bytes(name))
-                        .with_value(value.map(str_bytes))
+                        .with_value(if sensitive {
+                            None
+                        } else {
+                            value.map(str_bytes)
+                        })
                         .with_source(source)
                 })
                 .collect()

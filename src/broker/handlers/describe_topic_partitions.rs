@@ -192,7 +192,7 @@ mod tests {
         raw.merge_set(&format!("log.dirs={}", dir.display()))
             .unwrap();
         let config = BrokerConfig::resolve(&raw).unwrap();
-        Broker::open(config, Arc::new(SystemClock), 9092).unwrap()
+        Broker::open(config, Arc::new(SystemClock), &[9092]).unwrap()
     }
 
     fn request(

@@ -43,8 +43,9 @@ pub fn handle(
     version: i16,
     session: &Session,
 ) -> FindCoordinatorResponse {
-    let host = str_bytes(broker.advertised().host.clone());
-    let port = i32::from(broker.advertised().port);
+    let advertised = broker.advertised_for(&session.listener);
+    let host = str_bytes(advertised.host.clone());
+    let port = i32::from(advertised.port);
     let node = BrokerId(broker.node_id());
     if version >= 4 {
         let coordinators = req

@@ -92,7 +92,7 @@ pub fn handle(
             .collect(),
     };
 
-    let advertised = broker.advertised();
+    let advertised = broker.advertised_for(&session.listener);
     MetadataResponse::default()
         .with_brokers(vec![MetadataResponseBroker::default()
             .with_node_id(BrokerId(broker.node_id()))
