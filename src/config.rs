@@ -104,6 +104,8 @@ pub const BROKER_KEYS: &[BrokerKey] = &[
     key("transaction.abort.timed.out.transaction.cleanup.interval.ms", Some("10000"), KeyType::Int, "How often transactions older than their transaction.timeout.ms are looked for and aborted."),
     key("transactional.id.expiration.ms", Some("604800000"), KeyType::Int, "A transactional id with no transaction in progress and no activity for this long is forgotten."),
     key("http.listeners", Some("127.0.0.1:8092"), KeyType::List, "Address of the HTTP listener (web console, JSON API, /metrics, /healthz, /readyz), HOST:PORT; empty or \"off\" disables it. Port 0 picks a free port (the \"http ready\" log line names it)."),
+    key("schema.registry.listeners", Some("127.0.0.1:8081"), KeyType::List, "Address of the built-in Confluent-compatible Schema Registry REST API, HOST:PORT; empty or \"off\" disables it. Port 0 picks a free port (the \"schema registry ready\" log line names it)."),
+    key("schema.registry.max.schema.bytes", Some("1048576"), KeyType::Int, "Largest request body (and so schema) the Schema Registry accepts; larger: 413."),
     key("http.read.only", Some("false"), KeyType::Boolean, "When true the HTTP console and API refuse state-changing actions (produce, create and delete topic)."),
     key("skiff.max.open.segment.files", Some("0"), KeyType::Int, "Most segment and index files kept open at once (least recently used are closed and reopened on demand); 0 = half the process's open-file limit, which Skiff raises to its hard limit at start."),
     key("skiff.testing.fault.injection", Some("false"), KeyType::Boolean, "Testing only: when true, the file <log.dirs>/.skiff/fault-injection (contents enospc or eio) makes every partition write fail with that error until it is removed. Never enable in production."),
@@ -328,6 +330,10 @@ pub struct BrokerConfig {
     pub http_listener: Option<HostPort>,
     /// `http.read.only`: the HTTP API refuses produce, create and delete.
     pub http_read_only: bool,
+    /// `schema.registry.listeners`: the Schema Registry listener; `None` when disabled.
+    pub schema_registry_listener: Option<HostPort>,
+    /// `schema.registry.max.schema.bytes`: largest registry request body.
+    pub schema_registry_max_bytes: usize,
     /// Every known key with its effective value and source, for DescribeConfigs.
     pub entries: Vec<ConfigEntry>,
 }
@@ -580,6 +586,16 @@ impl BrokerConfig {
                 _ => None,
             },
             http_read_only: get("http.read.only").as_deref() == Some("true"),
+            schema_registry_listener: match get("schema.registry.listeners") {
+                Some(v) if !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("off") => {
+                    Some(parse_host_port("schema.registry.listeners", &v)?)
+                }
+                _ => None,
+            },
+            schema_registry_max_bytes: positive(
+                "schema.registry.max.schema.bytes",
+                num("schema.registry.max.schema.bytes")?,
+            )? as usize,
             entries,
         })
     }

@@ -16,6 +16,8 @@
 //! - [`record`]: the Kafka v2 record batch format (validation, CRC, in-place offsets).
 //! - [`http`]: the web console, its JSON API, `/metrics` and health checks, on
 //!   their own small runtime thread.
+//! - [`schema_registry`]: a Confluent-compatible Schema Registry (REST API on
+//!   its own listener, schemas in the internal `_schemas` topic).
 //! - [`metrics`]: a leaf: lock-free counters and histograms anyone may record into.
 //! - [`config`], [`clock`], [`meta`]: leaves: configuration, injected time,
 //!   broker metadata files.
@@ -30,6 +32,7 @@ pub mod meta;
 pub mod metrics;
 pub mod protocol;
 pub mod record;
+pub mod schema_registry;
 pub mod server;
 pub mod storage;
 pub mod txn;

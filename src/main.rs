@@ -178,6 +178,23 @@ async fn run(config: BrokerConfig) -> ExitCode {
         }
     };
 
+    // The Schema Registry REST API (own thread, own listener).
+    let registry = match skiff::schema_registry::Registry::open(
+        broker.logs().clone(),
+        clock.clone(),
+        broker.config().clone(),
+    ) {
+        Ok(r) => Arc::new(r),
+        Err(e) => {
+            error!("cannot load the schema registry: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = skiff::schema_registry::start(registry) {
+        error!("{e}: {:?}", std::error::Error::source(&e));
+        return ExitCode::FAILURE;
+    }
+
     info!(
         %addr,
         advertised = %broker.advertised(),
