@@ -42,5 +42,6 @@ mod produce_consume;
 mod protocol_edges;
 mod retention;
 mod sarama;
+mod schema_registry;
 mod segments;
 mod transactions;

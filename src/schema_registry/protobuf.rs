@@ -27,10 +27,38 @@ struct Sources(HashMap<String, String>);
 impl FileResolver for Sources {
     fn open_file(&self, name: &str) -> Result<File, protox::Error> {
         match self.0.get(name) {
-            Some(src) => File::from_source(name, src),
+            Some(src) => match descriptor_from_base64(name, src) {
+                Some(fd) => Ok(File::from_file_descriptor_proto(fd)),
+                None => File::from_source(name, src),
+            },
             None => Err(protox::Error::file_not_found(name)),
         }
     }
+}
+
+/// Confluent also accepts a schema as a base64 `FileDescriptorProto`
+/// (confluent-kafka Python's ProtobufSerializer registers that form).
+fn descriptor_from_base64(name: &str, text: &str) -> Option<prost_types::FileDescriptorProto> {
+    use base64::Engine as _;
+    use prost::Message as _;
+    let t = text.trim();
+    // .proto text always has a space or a semicolon; base64 never does.
+    if t.is_empty() || t.contains([' ', ';', '\n']) {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(t).ok()?;
+    let mut fd = prost_types::FileDescriptorProto::decode(bytes.as_slice()).ok()?;
+    fd.name = Some(name.to_string());
+    Some(fd)
+}
+
+/// The schema as a base64 `FileDescriptorProto` (`?format=serialized`).
+pub fn serialized(schema: &ProtoSchema) -> Option<String> {
+    use base64::Engine as _;
+    use prost::Message as _;
+    let file = schema.pool.get_file_by_name(MAIN_FILE)?;
+    let bytes = file.file_descriptor_proto().encode_to_vec();
+    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 /// Compiles `text` with its references (import name -> text). The stored
@@ -241,6 +269,16 @@ mod tests {
         assert_eq!(can_read(&changed, &v1).len(), 1);
         let renamed = proto("syntax = \"proto3\"; message N { string a = 1; }");
         assert!(!can_read(&renamed, &v1).is_empty());
+    }
+
+    #[test]
+    fn base64_descriptors_parse_like_text() {
+        let s = proto("syntax = \"proto3\"; package p; message M { string a = 1; }");
+        let b64 = serialized(&s).unwrap();
+        let again = proto(&b64);
+        assert_eq!(again.messages[0].full_name(), "p.M");
+        assert!(can_read(&again, &s).is_empty());
+        assert!(parse("bm90IGEgZGVzY3JpcHRvcg==", &[], false).is_err());
     }
 
     #[test]

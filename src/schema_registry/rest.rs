@@ -139,28 +139,43 @@ fn schema_request(body: Body) -> Result<SchemaRequest, RegistryError> {
 
 /// The fields every schema answer carries: schemaType unless AVRO,
 /// references when any, then schema.
-fn schema_fields(m: &mut Map<String, Value>, s: &StoredSchema) {
+fn schema_fields(m: &mut Map<String, Value>, r: &Registry, s: &StoredSchema, fmt: Fmt<'_>) {
     if s.schema_type != SchemaType::Avro {
         m.insert("schemaType".into(), s.schema_type.name().into());
     }
     if !s.references.is_empty() {
         m.insert("references".into(), references_json(&s.references));
     }
-    m.insert("schema".into(), s.schema.as_str().into());
+    m.insert("schema".into(), schema_text(r, s, fmt).into());
 }
 
-fn version_json(v: &SubjectVersion) -> Value {
+/// `?format=`: `serialized` renders a Protobuf schema as a base64
+/// FileDescriptorProto (what confluent-kafka Python's deserializer asks for).
+type Fmt<'a> = Option<&'a String>;
+
+fn schema_text(r: &Registry, s: &StoredSchema, fmt: Fmt<'_>) -> String {
+    if s.schema_type == SchemaType::Protobuf && fmt.is_some_and(|f| f == "serialized") {
+        if let Ok(super::format::Parsed::Protobuf(p)) = r.parsed(s) {
+            if let Some(b64) = super::protobuf::serialized(p) {
+                return b64;
+            }
+        }
+    }
+    s.schema.clone()
+}
+
+fn version_json(r: &Registry, v: &SubjectVersion, fmt: Fmt<'_>) -> Value {
     let mut m = Map::new();
     m.insert("subject".into(), v.subject.as_str().into());
     m.insert("version".into(), v.version.into());
     m.insert("id".into(), v.schema.id.into());
-    schema_fields(&mut m, &v.schema);
+    schema_fields(&mut m, r, &v.schema, fmt);
     Value::Object(m)
 }
 
 /// A stored schema's own text as the body (`.../schema` endpoints).
-fn raw_schema(s: &StoredSchema) -> Response {
-    let mut r = (StatusCode::OK, s.schema.clone()).into_response();
+fn raw_schema(reg: &Registry, s: &StoredSchema, fmt: Fmt<'_>) -> Response {
+    let mut r = (StatusCode::OK, schema_text(reg, s, fmt)).into_response();
     r.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
         axum::http::HeaderValue::from_static(super::error::CONTENT_TYPE),
@@ -189,7 +204,7 @@ async fn register(
     let mut m = Map::new();
     m.insert("id".into(), id.into());
     m.insert("version".into(), version.into());
-    schema_fields(&mut m, &v.schema);
+    schema_fields(&mut m, &r, &v.schema, q.get("format"));
     Ok(ok(Value::Object(m)))
 }
 
@@ -201,7 +216,7 @@ async fn lookup(
 ) -> Answer {
     let req = schema_request(body)?;
     let v = r.lookup(&subject, &req, flag(&q, "normalize"), flag(&q, "deleted"))?;
-    Ok(ok(version_json(&v)))
+    Ok(ok(version_json(&r, &v, q.get("format"))))
 }
 
 async fn get_version(
@@ -210,7 +225,7 @@ async fn get_version(
     Query(q): Params,
 ) -> Answer {
     let v = r.version(&subject, VersionSpec::parse(&version)?, flag(&q, "deleted"))?;
-    Ok(ok(version_json(&v)))
+    Ok(ok(version_json(&r, &v, q.get("format"))))
 }
 
 async fn get_version_schema(
@@ -219,7 +234,7 @@ async fn get_version_schema(
     Query(q): Params,
 ) -> Answer {
     let v = r.version(&subject, VersionSpec::parse(&version)?, flag(&q, "deleted"))?;
-    Ok(raw_schema(&v.schema))
+    Ok(raw_schema(&r, &v.schema, q.get("format")))
 }
 
 async fn referenced_by(State(r): Reg, Path((subject, version)): Path<(String, String)>) -> Answer {
@@ -258,16 +273,16 @@ fn stored(r: &Registry, id: &str) -> Result<Arc<StoredSchema>, RegistryError> {
         .ok_or(RegistryError::SchemaIdNotFound(id))
 }
 
-async fn schema_by_id(State(r): Reg, Path(id): Path<String>) -> Answer {
+async fn schema_by_id(State(r): Reg, Path(id): Path<String>, Query(q): Params) -> Answer {
     let s = stored(&r, &id)?;
     let mut m = Map::new();
-    schema_fields(&mut m, &s);
+    schema_fields(&mut m, &r, &s, q.get("format"));
     Ok(ok(Value::Object(m)))
 }
 
-async fn schema_text_by_id(State(r): Reg, Path(id): Path<String>) -> Answer {
+async fn schema_text_by_id(State(r): Reg, Path(id): Path<String>, Query(q): Params) -> Answer {
     let s = stored(&r, &id)?;
-    Ok(raw_schema(&s))
+    Ok(raw_schema(&r, &s, q.get("format")))
 }
 
 async fn id_subjects(State(r): Reg, Path(id): Path<String>, Query(q): Params) -> Answer {
