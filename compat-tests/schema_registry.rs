@@ -414,7 +414,10 @@ fn compatibility_levels_and_config() {
         );
         let s1 = avro(&[("a", "string", None)]);
         // s3 drops `a`: fine for s2's readers (it has a default there), not for s1's.
-        let s2 = avro(&[("a", "string", Some(json!(""))), ("b", "int", Some(json!(1)))]);
+        let s2 = avro(&[
+            ("a", "string", Some(json!(""))),
+            ("b", "int", Some(json!(1))),
+        ]);
         let s3 = avro(&[("b", "int", Some(json!(1)))]);
         assert_eq!(register(a, &t, s1).0, 200);
         assert_eq!(register(a, &t, s2).0, 200);
@@ -812,6 +815,122 @@ fn bad_input_is_answered_not_panicked() {
         assert!(
             !broker.log_lines().iter().any(|l| l.contains("panicked")),
             "a handler panicked"
+        );
+    });
+}
+
+/// The console's JSON API: the Schemas view's data, and the message
+/// browser decoding Confluent-framed Avro and Protobuf values and keys.
+#[test]
+fn console_lists_schemas_and_decodes_framed_messages() {
+    harness::run(async {
+        if harness::skip_if_external("the console is Skiff's own") {
+            return;
+        }
+        let broker = Broker::start_with(&[
+            ("schema.registry.listeners", "127.0.0.1:0"),
+            ("http.listeners", "127.0.0.1:0"),
+        ]);
+        let reg = registry_addr(&broker, 1);
+        let console = harness::wait_for("http ready line", Duration::from_secs(10), || {
+            broker
+                .log_lines()
+                .iter()
+                .find(|l| l.contains("http ready"))
+                .and_then(|l| harness::parse_ready_addr(l))
+        });
+        let topic = harness::unique_topic("sr-console");
+        let subject = format!("{topic}-value");
+        let (_, r) = register(
+            &reg,
+            &subject,
+            avro(&[("name", "string", None), ("n", "long", None)]),
+        );
+        let avro_id = r["id"].as_i64().unwrap() as i32;
+        register(
+            &reg,
+            &subject,
+            avro(&[
+                ("name", "string", None),
+                ("n", "long", None),
+                ("x", "int", Some(json!(7))),
+            ]),
+        );
+        let proto = json!({"schemaType": "PROTOBUF", "schema": "syntax = \"proto3\"; message K { string id = 1; }"});
+        let (_, r) = register(&reg, &format!("{topic}-key"), proto);
+        let proto_id = r["id"].as_i64().unwrap() as i32;
+
+        // Avro datum {"name": "ab", "n": 3}: string (zigzag len 2 = 4) "ab", long 3 = 6.
+        let mut value = vec![0];
+        value.extend_from_slice(&avro_id.to_be_bytes());
+        value.extend_from_slice(&[4, b'a', b'b', 6]);
+        // Protobuf key: message index [0] (a single 0), then field 1 = "k1".
+        let mut key = vec![0];
+        key.extend_from_slice(&proto_id.to_be_bytes());
+        key.extend_from_slice(&[0, 0x0a, 2, b'k', b'1']);
+        // An id nobody registered: shown as before (hex).
+        let unknown = [0u8, 0, 0, 0x7f, 0x7f, 1, 2];
+        let producer = harness::future_producer(&broker, &[]);
+        for (k, v) in [(&key[..], &value[..]), (&key[..], &unknown[..])] {
+            producer
+                .send(
+                    rdkafka::producer::FutureRecord::to(&topic)
+                        .partition(0)
+                        .key(k)
+                        .payload(v),
+                    harness::OP_TIMEOUT,
+                )
+                .await
+                .unwrap_or_else(|(e, _)| broker.fail(&format!("produce: {e}")));
+        }
+
+        let get = |path: &str| {
+            let (status, _, body) = request(&console, "GET", path, None);
+            assert_eq!(status, 200, "{path}: {body}");
+            serde_json::from_str::<Value>(&body).unwrap()
+        };
+        let page = get(&format!(
+            "/api/topics/{topic}/partitions/0/messages?offset=0"
+        ));
+        let m = &page["messages"][0];
+        assert_eq!(m["value"]["encoding"], "avro", "{m}");
+        assert_eq!(m["value"]["schema_id"], avro_id);
+        assert_eq!(
+            serde_json::from_str::<Value>(m["value"]["text"].as_str().unwrap()).unwrap(),
+            json!({"name": "ab", "n": 3})
+        );
+        assert_eq!(m["key"]["encoding"], "protobuf", "{m}");
+        assert_eq!(
+            serde_json::from_str::<Value>(m["key"]["text"].as_str().unwrap()).unwrap(),
+            json!({"id": "k1"})
+        );
+        assert_eq!(page["messages"][1]["value"]["encoding"], "hex", "{page}");
+
+        let list = get("/api/schemas");
+        assert_eq!(list["compatibility"], "BACKWARD");
+        let row = list["subjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["subject"] == subject.as_str())
+            .unwrap_or_else(|| panic!("{list}"))
+            .clone();
+        assert_eq!(
+            (
+                row["latest_version"].clone(),
+                row["versions"].clone(),
+                row["schema_type"].clone()
+            ),
+            (json!(2), json!(2), json!("AVRO"))
+        );
+        let detail = get(&format!("/api/schemas/{subject}"));
+        assert_eq!(detail["versions"].as_array().unwrap().len(), 2, "{detail}");
+        assert!(
+            detail["versions"][1]["schema"]
+                .as_str()
+                .unwrap()
+                .contains("\"x\""),
+            "{detail}"
         );
     });
 }

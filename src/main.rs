@@ -169,15 +169,6 @@ async fn run(config: BrokerConfig) -> ExitCode {
     // Transaction deadlines: timeouts, marker retries, id expiry.
     let txn_timers = broker.txns().spawn_timer_task();
 
-    // The web console, JSON API, /metrics and health checks (own thread).
-    let http = match skiff::http::start(broker.clone()) {
-        Ok(h) => h,
-        Err(e) => {
-            error!("{e}: {:?}", std::error::Error::source(&e));
-            return ExitCode::FAILURE;
-        }
-    };
-
     // The Schema Registry REST API (own thread, own listener).
     let registry = match skiff::schema_registry::Registry::open(
         broker.logs().clone(),
@@ -190,10 +181,19 @@ async fn run(config: BrokerConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(e) = skiff::schema_registry::start(registry) {
+    if let Err(e) = skiff::schema_registry::start(registry.clone()) {
         error!("{e}: {:?}", std::error::Error::source(&e));
         return ExitCode::FAILURE;
     }
+
+    // The web console, JSON API, /metrics and health checks (own thread).
+    let http = match skiff::http::start(broker.clone(), Some(registry)) {
+        Ok(h) => h,
+        Err(e) => {
+            error!("{e}: {:?}", std::error::Error::source(&e));
+            return ExitCode::FAILURE;
+        }
+    };
 
     info!(
         %addr,

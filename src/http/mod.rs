@@ -1,4 +1,5 @@
-//! The HTTP listener: a web console (`/`), the JSON API behind it (`/api/…`),
+//! The HTTP listener: a web console (`/`), the JSON API behind it (`/api/…`,
+//! including the Schema Registry's subjects under `/api/schemas`),
 //! Prometheus metrics (`/metrics`) and health checks (`/healthz`, `/readyz`).
 //!
 //! Deps: broker, storage, group, record, config, metrics (like a handler
@@ -31,6 +32,7 @@ mod api;
 mod assets;
 mod messages;
 mod prometheus;
+mod schemas;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -82,6 +84,8 @@ pub(crate) struct AppState {
     pub ready: AtomicBool,
     pub read_only: bool,
     pub http_addr: Option<SocketAddr>,
+    /// The built-in Schema Registry, for the Schemas view and decoding.
+    pub registry: Option<Arc<crate::schema_registry::Registry>>,
 }
 
 /// A running (or disabled) HTTP listener.
@@ -107,8 +111,13 @@ impl HttpServer {
 
 /// Binds `http.listeners` and serves it on its own thread. Call once the
 /// broker has recovered its data and the Kafka listener is bound: `/readyz`
-/// answers 200 from then on. Logs `http ready addr=IP:PORT`.
-pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
+/// answers 200 from then on. Logs `http ready addr=IP:PORT`. With a
+/// `registry`, the console shows its schemas and decodes Confluent-framed
+/// messages with them.
+pub fn start(
+    broker: Arc<Broker>,
+    registry: Option<Arc<crate::schema_registry::Registry>>,
+) -> Result<HttpServer, HttpError> {
     let Some(hp) = broker.config().http_listener.clone() else {
         info!("http listener disabled (http.listeners is empty or off)");
         return Ok(HttpServer {
@@ -128,6 +137,7 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
         broker,
         ready: AtomicBool::new(true),
         http_addr: Some(addr),
+        registry,
     });
     serve_on_thread("skiff-http", listener, router(state.clone()))?;
     info!(read_only = state.read_only, "http ready addr={addr}");
@@ -227,6 +237,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(prometheus::metrics))
         .merge(api::routes())
+        .merge(schemas::routes())
         .fallback(|| async {
             api::ApiError::new(StatusCode::NOT_FOUND, "no such page").into_response()
         })
