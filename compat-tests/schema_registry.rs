@@ -935,6 +935,64 @@ fn console_lists_schemas_and_decodes_framed_messages() {
     });
 }
 
+/// The Schemas view and its diff, rendered by a real headless browser.
+#[test]
+fn schemas_view_in_headless_chromium() {
+    let Some(bin) = crate::http::chromium() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but no chromium: .ci/run installs Debian's chromium"
+        );
+        println!("SKIP: schemas_view_in_headless_chromium: no chromium on PATH");
+        return;
+    };
+    if harness::skip_if_external("the console is Skiff's own") {
+        return;
+    }
+    let browser = crate::http::Browser {
+        bin,
+        profile: tempfile::tempdir().expect("chromium profile dir"),
+    };
+    let broker = Broker::start_with(&[
+        ("schema.registry.listeners", "127.0.0.1:0"),
+        ("http.listeners", "127.0.0.1:0"),
+    ]);
+    let reg = registry_addr(&broker, 1);
+    let console = harness::wait_for("http ready line", Duration::from_secs(10), || {
+        broker
+            .log_lines()
+            .iter()
+            .find(|l| l.contains("http ready"))
+            .and_then(|l| harness::parse_ready_addr(l))
+    });
+    let subject = harness::unique_topic("sr-view");
+    register(&reg, &subject, avro(&[("name", "string", None)]));
+    register(
+        &reg,
+        &subject,
+        avro(&[
+            ("name", "string", None),
+            ("added_field", "int", Some(json!(1))),
+        ]),
+    );
+    let dom = browser.dom(&format!("http://{console}/#/schemas"));
+    assert!(
+        dom.contains(&format!(">{subject}</a>")),
+        "subject list: {dom}"
+    );
+    assert_eq!(
+        crate::http::text_of(&dom, "global-compat").as_deref(),
+        Some("BACKWARD"),
+        "{dom}"
+    );
+    let dom = browser.dom(&format!("http://{console}/#/schema/{subject}"));
+    assert!(dom.contains("id=\"schema-diff\""), "diff missing: {dom}");
+    assert!(
+        dom.contains("class=\"add\"") && dom.contains("added_field"),
+        "added line not marked: {dom}"
+    );
+}
+
 // -- clients -----------------------------------------------------------------
 
 fn clients_dir() -> PathBuf {
