@@ -1069,3 +1069,62 @@ fn kafkajs_confluent_schema_registry() {
         ],
     );
 }
+
+// -- the fuzz target's checks without libFuzzer --------------------------------
+
+#[path = "../fuzz/src/schema_common.rs"]
+mod schema_common;
+
+/// Every seed of `fuzz/seeds/schema_parsers`, whatever corpus a local
+/// `cargo fuzz run schema_parsers` left, and deterministic mutations of the
+/// seeds (byte flips, truncations, insertions, splices) through the fuzz
+/// target's checks: a parser panic fails here, not only under cargo fuzz.
+#[test]
+fn schema_parser_seeds_and_mutations_do_not_panic() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let read_dir = |d: PathBuf, cap: usize| -> Vec<Vec<u8>> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(d)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names.truncate(cap);
+        names.iter().filter_map(|p| std::fs::read(p).ok()).collect()
+    };
+    let seeds = read_dir(root.join("seeds/schema_parsers"), usize::MAX);
+    assert!(seeds.len() >= 5, "seeds missing");
+    for input in seeds
+        .iter()
+        .chain(&read_dir(root.join("corpus/schema_parsers"), 2_000))
+    {
+        schema_common::check_schema(input);
+    }
+    let mut x: u64 = 0x5eed_5c4e_3a00_0001;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut n = 0;
+    for (i, seed) in seeds.iter().enumerate() {
+        let other = &seeds[(i + 1) % seeds.len()];
+        for _ in 0..1500 {
+            let mut v = seed.clone();
+            for _ in 0..1 + next() % 3 {
+                let at = (next() as usize) % (v.len() + 1);
+                match next() % 4 {
+                    0 if at < v.len() => v[at] = next() as u8,
+                    1 => v.truncate(at),
+                    2 => v.insert(at, b"{}[]\",:;=0\xff"[(next() % 11) as usize]),
+                    _ => {
+                        let from = (next() as usize) % other.len().max(1);
+                        v.splice(at..at, other.iter().skip(from).take(32).copied());
+                    }
+                }
+            }
+            schema_common::check_schema(&v);
+            n += 1;
+        }
+    }
+    eprintln!("schema_parsers: {} seeds, {n} mutations", seeds.len());
+}

@@ -67,8 +67,16 @@ pub fn can_read(reader: &AvroSchema, writer: &AvroSchema) -> Vec<String> {
     }
 }
 
+/// The most one decoded string, bytes or collection may claim. The crate's
+/// default (512 MiB) lets a few bytes of a hostile message (a huge length
+/// prefix) make the console allocate that much; no legitimate field of a
+/// message under `message.max.bytes` comes near this.
+pub const MAX_DECODE_ALLOCATION: usize = 16 * 1024 * 1024;
+
 /// Decodes one datum written with `schema` to JSON; errors as text.
 pub fn decode(schema: &AvroSchema, mut bytes: &[u8]) -> Result<serde_json::Value, String> {
+    // A process-wide setting of the crate; the first call fixes it.
+    apache_avro::util::max_allocation_bytes(MAX_DECODE_ALLOCATION);
     let reader = apache_avro::reader::datum::GenericDatumReader::builder(&schema.schema)
         .writer_schemata(schema.dependencies.iter().collect())
         .map_err(|e| e.to_string())?
