@@ -43,5 +43,6 @@ mod protocol_edges;
 mod retention;
 mod sarama;
 mod schema_registry;
+mod schema_registry_clients;
 mod segments;
 mod transactions;

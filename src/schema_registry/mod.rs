@@ -8,7 +8,8 @@
 //! plumbing only). The console (src/http) reads the registry through
 //! [`Registry`] to show schemas and decode Confluent wire-format messages.
 //!
-//! - [`store`]: the in-memory state, its writes to `_schemas` and the replay.
+//! - [`store`]: the registry: its operations, writes to `_schemas`, the replay;
+//!   `state`: the memory state and the one function that applies a record.
 //! - [`records`]: the `_schemas` key and value JSON shapes.
 //! - [`rest`] and [`error`]: the endpoints and Confluent's error bodies.
 //! - [`format`]: parsing and canonical text per schema type, and the
@@ -22,6 +23,7 @@ pub mod json_schema;
 pub mod protobuf;
 pub mod records;
 pub mod rest;
+mod state;
 pub mod store;
 pub mod wire;
 

@@ -188,6 +188,20 @@ pub fn encode_delete_subject(subject: &str, version: i32) -> Vec<u8> {
         .into_bytes()
 }
 
+/// A NOOP value carrying the highest id ever assigned (Confluent writes
+/// NOOP with no value and ignores its value), so that a permanent delete of
+/// the newest schema, once compaction drops its records, cannot lead a
+/// restart to hand its id out again.
+pub fn encode_max_id(max_id: i32) -> Vec<u8> {
+    json!({"maxId": max_id}).to_string().into_bytes()
+}
+
+/// The id of a NOOP value written by [`encode_max_id`].
+pub fn decode_max_id(bytes: &[u8]) -> Option<i32> {
+    let v: Value = serde_json::from_slice(bytes).ok()?;
+    i32::try_from(v.get("maxId")?.as_i64()?).ok()
+}
+
 /// The version of a DELETE_SUBJECT value.
 pub fn decode_delete_subject(bytes: &[u8]) -> Option<i32> {
     let v: Value = serde_json::from_slice(bytes).ok()?;

@@ -11,14 +11,17 @@
 //! gets its id again in any subject; a new one gets the highest id ever
 //! replayed or assigned, plus one.
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard};
 
 use tracing::{info, warn};
 
 use super::error::RegistryError;
-use super::format::{self, Compatibility, Mode, Parsed, Resolved, SchemaType};
+use super::format::{self, Compatibility, Mode, Parsed, SchemaType};
 use super::records::{self, Key, Reference, SchemaValue};
+use super::state::{
+    apply, effective_compatibility, effective_mode, find_version, parsed_of, referencing_ids,
+    resolve_references, soft_deleted_record, validate_subject, ContentKey, State,
+};
 use crate::clock::Clock;
 use crate::config::BrokerConfig;
 use crate::coordinator_log::{CoordinatorLog, CoordinatorLogConfig, ReplayItem};
@@ -30,9 +33,6 @@ pub const SCHEMAS_TOPIC: &str = "_schemas";
 /// The level when neither the subject nor the global config sets one.
 pub const DEFAULT_COMPATIBILITY: Compatibility = Compatibility::Backward;
 
-/// How deep references may nest (a cycle stops here too).
-const MAX_REFERENCE_DEPTH: usize = 32;
-
 /// A schema as stored under its id.
 #[derive(Debug)]
 pub struct StoredSchema {
@@ -41,7 +41,7 @@ pub struct StoredSchema {
     pub schema: String,
     pub references: Vec<Reference>,
     /// Parsed on first use (compatibility checks, console decoding).
-    parsed: OnceLock<Result<Parsed, String>>,
+    pub(super) parsed: OnceLock<Result<Parsed, String>>,
 }
 
 /// One version of one subject.
@@ -83,25 +83,6 @@ pub struct SchemaRequest {
     pub id: Option<i32>,
     /// Wanted version (import mode only).
     pub version: Option<i32>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct VersionEntry {
-    id: i32,
-    deleted: bool,
-}
-
-type ContentKey = (SchemaType, String, Vec<Reference>);
-
-#[derive(Debug, Default)]
-struct State {
-    subjects: BTreeMap<String, BTreeMap<i32, VersionEntry>>,
-    schemas: HashMap<i32, Arc<StoredSchema>>,
-    by_content: HashMap<ContentKey, i32>,
-    max_id: i32,
-    /// `None` is the global level.
-    config: HashMap<Option<String>, Compatibility>,
-    mode: HashMap<Option<String>, Mode>,
 }
 
 /// The registry (see the module docs).
@@ -543,6 +524,7 @@ impl Registry {
                         None,
                     ));
                 }
+                recs.push((Key::Noop, Some(records::encode_max_id(state.max_id))));
                 let name = Some(subject.to_string());
                 if state.config.contains_key(&name) {
                     recs.push((
@@ -590,6 +572,7 @@ impl Registry {
         permanent: bool,
     ) -> Result<i32, RegistryError> {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut recs = Vec::new();
         let (version, rec) = {
             let state = self.read();
             self.check_writable(&state, subject)?;
@@ -628,12 +611,16 @@ impl Registry {
                         version,
                     ))
                 }
-                (true, true) => (key, None),
+                (true, true) => {
+                    recs.push((Key::Noop, Some(records::encode_max_id(state.max_id))));
+                    (key, None)
+                }
                 (false, false) => soft_deleted_record(&state, subject, version)?,
             };
             (version, rec)
         };
-        self.persist(vec![rec])?;
+        recs.insert(0, rec);
+        self.persist(recs)?;
         info!(subject, version, permanent, "schema version deleted");
         Ok(version)
     }
@@ -702,250 +689,5 @@ impl Registry {
         };
         self.persist(vec![(Key::Mode { subject: name }, None)])?;
         Ok(previous)
-    }
-}
-
-fn validate_subject(subject: &str) -> Result<(), RegistryError> {
-    if subject.is_empty() || subject.chars().any(char::is_control) {
-        return Err(RegistryError::InvalidSubject(subject.to_string()));
-    }
-    Ok(())
-}
-
-fn effective_compatibility(state: &State, subject: Option<&str>) -> Compatibility {
-    subject
-        .and_then(|s| state.config.get(&Some(s.to_string())))
-        .or_else(|| state.config.get(&None))
-        .copied()
-        .unwrap_or(DEFAULT_COMPATIBILITY)
-}
-
-fn effective_mode(state: &State, subject: Option<&str>) -> Mode {
-    subject
-        .and_then(|s| state.mode.get(&Some(s.to_string())))
-        .or_else(|| state.mode.get(&None))
-        .copied()
-        .unwrap_or(Mode::ReadWrite)
-}
-
-fn find_version(
-    state: &State,
-    subject: &str,
-    spec: VersionSpec,
-    deleted: bool,
-) -> Result<SubjectVersion, RegistryError> {
-    let vs = state
-        .subjects
-        .get(subject)
-        .filter(|vs| deleted || vs.values().any(|e| !e.deleted))
-        .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_string()))?;
-    let (version, entry) = match spec {
-        VersionSpec::Latest => vs
-            .iter()
-            .rev()
-            .find(|(_, e)| deleted || !e.deleted)
-            .ok_or_else(|| RegistryError::VersionNotFound("latest".to_string()))?,
-        VersionSpec::Number(v) => vs
-            .get_key_value(&v)
-            .filter(|(_, e)| deleted || !e.deleted)
-            .ok_or_else(|| RegistryError::VersionNotFound(v.to_string()))?,
-    };
-    let schema = state
-        .schemas
-        .get(&entry.id)
-        .cloned()
-        .ok_or_else(|| RegistryError::VersionNotFound(version.to_string()))?;
-    Ok(SubjectVersion {
-        subject: subject.to_string(),
-        version: *version,
-        deleted: entry.deleted,
-        schema,
-    })
-}
-
-/// Ids of live schema versions whose references name `subject` `version`.
-fn referencing_ids(state: &State, subject: &str, version: i32) -> Vec<i32> {
-    let mut ids: Vec<i32> = Vec::new();
-    for vs in state.subjects.values() {
-        for e in vs.values().filter(|e| !e.deleted) {
-            if let Some(s) = state.schemas.get(&e.id) {
-                if s.references
-                    .iter()
-                    .any(|r| r.subject == subject && r.version == version)
-                    && !ids.contains(&e.id)
-                {
-                    ids.push(e.id);
-                }
-            }
-        }
-    }
-    ids.sort_unstable();
-    ids
-}
-
-fn soft_deleted_record(
-    state: &State,
-    subject: &str,
-    version: i32,
-) -> Result<(Key, Option<Vec<u8>>), RegistryError> {
-    let v = find_version(state, subject, VersionSpec::Number(version), true)?;
-    let value = SchemaValue {
-        subject: subject.to_string(),
-        version,
-        id: v.schema.id,
-        schema_type: v.schema.schema_type,
-        references: v.schema.references.clone(),
-        schema: v.schema.schema.clone(),
-        deleted: true,
-    };
-    Ok((
-        Key::Schema {
-            subject: subject.to_string(),
-            version,
-        },
-        Some(records::encode_schema(&value)),
-    ))
-}
-
-/// The referenced schemas, dependencies first (each once).
-fn resolve_references(
-    state: &State,
-    refs: &[Reference],
-    depth: usize,
-) -> Result<Vec<Resolved>, String> {
-    if depth > MAX_REFERENCE_DEPTH {
-        return Err("Invalid schema: references nest too deeply".to_string());
-    }
-    let mut out: Vec<Resolved> = Vec::new();
-    for r in refs {
-        let spec = if r.version == -1 {
-            VersionSpec::Latest
-        } else {
-            VersionSpec::Number(r.version)
-        };
-        let v = find_version(state, &r.subject, spec, false).map_err(|_| {
-            format!(
-                "Invalid schema: reference '{}' to subject '{}' version {} not found",
-                r.name, r.subject, r.version
-            )
-        })?;
-        for dep in resolve_references(state, &v.schema.references, depth + 1)? {
-            if !out.iter().any(|o| o.name == dep.name) {
-                out.push(dep);
-            }
-        }
-        if !out.iter().any(|o| o.name == r.name) {
-            out.push(Resolved {
-                name: r.name.clone(),
-                schema_type: v.schema.schema_type,
-                schema: v.schema.schema.clone(),
-            });
-        }
-    }
-    Ok(out)
-}
-
-fn parsed_of<'a>(state: &State, schema: &'a StoredSchema) -> Result<&'a Parsed, String> {
-    schema
-        .parsed
-        .get_or_init(|| {
-            let resolved = resolve_references(state, &schema.references, 0)?;
-            format::parse(schema.schema_type, &schema.schema, &resolved, false).map(|(p, _)| p)
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
-/// Applies one `_schemas` record (a write, or a replayed one).
-fn apply(state: &mut State, key: &Key, value: Option<&[u8]>) {
-    match key {
-        Key::Schema { subject, version } => match value.map(records::decode_schema) {
-            Some(Some(v)) => {
-                let content: ContentKey = (v.schema_type, v.schema.clone(), v.references.clone());
-                state.max_id = state.max_id.max(v.id);
-                state.schemas.entry(v.id).or_insert_with(|| {
-                    Arc::new(StoredSchema {
-                        id: v.id,
-                        schema_type: v.schema_type,
-                        schema: v.schema,
-                        references: v.references,
-                        parsed: OnceLock::new(),
-                    })
-                });
-                state.by_content.entry(content).or_insert(v.id);
-                state.subjects.entry(subject.clone()).or_default().insert(
-                    *version,
-                    VersionEntry {
-                        id: v.id,
-                        deleted: v.deleted,
-                    },
-                );
-            }
-            Some(None) => warn!(
-                subject,
-                version, "skipping a malformed {SCHEMAS_TOPIC} value"
-            ),
-            None => {
-                let removed = state.subjects.get_mut(subject).and_then(|vs| {
-                    let e = vs.remove(version);
-                    e.map(|e| (e.id, vs.is_empty()))
-                });
-                if let Some((id, empty)) = removed {
-                    if empty {
-                        state.subjects.remove(subject);
-                    }
-                    let used = state
-                        .subjects
-                        .values()
-                        .any(|vs| vs.values().any(|e| e.id == id));
-                    if !used {
-                        if let Some(s) = state.schemas.remove(&id) {
-                            state.by_content.remove(&(
-                                s.schema_type,
-                                s.schema.clone(),
-                                s.references.clone(),
-                            ));
-                        }
-                    }
-                }
-            }
-        },
-        Key::Config { subject } => {
-            match value
-                .and_then(records::decode_config)
-                .and_then(|c| Compatibility::parse(&c))
-            {
-                Some(c) => {
-                    state.config.insert(subject.clone(), c);
-                }
-                None => {
-                    state.config.remove(subject);
-                }
-            }
-        }
-        Key::Mode { subject } => {
-            match value
-                .and_then(records::decode_mode)
-                .and_then(|m| Mode::parse(&m))
-            {
-                Some(m) => {
-                    state.mode.insert(subject.clone(), m);
-                }
-                None => {
-                    state.mode.remove(subject);
-                }
-            }
-        }
-        Key::DeleteSubject { subject } => {
-            if let (Some(upto), Some(vs)) = (
-                value.and_then(records::decode_delete_subject),
-                state.subjects.get_mut(subject),
-            ) {
-                for (_, e) in vs.range_mut(..=upto) {
-                    e.deleted = true;
-                }
-            }
-        }
-        Key::ClearSubject { .. } | Key::Noop => {}
     }
 }
