@@ -141,6 +141,44 @@ def protobuf_round_trip():
     check(latest.schema.schema_type == "PROTOBUF", f"type {latest.schema.schema_type}")
 
 
+@scenario("protobuf-with-reference")
+def protobuf_with_reference():
+    """A message importing another user .proto file: the serializer
+    registers the import as its own subject and refers to it."""
+    tag = uniq('r').replace('-', '_')
+    dep = descriptor_pb2.FileDescriptorProto()
+    dep.name = f"skiff_dep_{tag}.proto"
+    dep.package = "skiff.dep"
+    dep.syntax = "proto3"
+    unit = dep.message_type.add()
+    unit.name = "Unit"
+    f = unit.field.add(); f.name = "symbol"; f.number = 1; f.type = f.TYPE_STRING; f.label = f.LABEL_OPTIONAL
+    main = descriptor_pb2.FileDescriptorProto()
+    main.name = f"skiff_main_{tag}.proto"
+    main.package = "skiff.main"
+    main.syntax = "proto3"
+    main.dependency.append(dep.name)
+    m = main.message_type.add()
+    m.name = "Measure"
+    f = m.field.add(); f.name = "value"; f.number = 1; f.type = f.TYPE_INT64; f.label = f.LABEL_OPTIONAL
+    f = m.field.add(); f.name = "unit"; f.number = 2; f.type = f.TYPE_MESSAGE; f.label = f.LABEL_OPTIONAL
+    f.type_name = ".skiff.dep.Unit"
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(dep)
+    pool.Add(main)
+    Measure = GetMessageClass(pool.FindMessageTypeByName("skiff.main.Measure"))
+    Unit = GetMessageClass(pool.FindMessageTypeByName("skiff.dep.Unit"))
+    topic = uniq("sr-proto-ref")
+    ser = ProtobufSerializer(Measure, client(), {"use.deprecated.format": False})
+    de = ProtobufDeserializer(Measure, {"use.deprecated.format": False}, client())
+    values = [Measure(value=i, unit=Unit(symbol="kg")) for i in range(3)]
+    got = round_trip(topic, ser, de, values)
+    check([(x.value, x.unit.symbol) for x in got] == [(i, "kg") for i in range(3)], f"read back {got}")
+    latest = client().get_latest_version(f"{topic}-value")
+    refs = latest.schema.references or []
+    check([r.name for r in refs] == [dep.name], f"references {refs}")
+
+
 @scenario("errors")
 def errors():
     c = client()
