@@ -25,7 +25,7 @@ RUN groupadd --system --gid 10001 skiff \
 COPY --from=builder /usr/local/bin/skiff /usr/local/bin/skiff
 COPY configs/skiff.toml /etc/skiff/skiff.toml
 USER skiff:skiff
-EXPOSE 9092
+EXPOSE 9092 8081
 VOLUME ["/var/lib/skiff"]
 # SIGTERM (docker stop) is a graceful shutdown that flushes every partition.
 STOPSIGNAL SIGTERM

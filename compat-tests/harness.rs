@@ -275,10 +275,13 @@ impl Broker {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
             .arg(&data_dir)
-            // Off unless a test turns it on with --set (which wins): parallel
-            // brokers must not race for the default port 8092.
+            // HTTP and the Schema Registry are off unless a test turns them on with
+            // --set (a later --set wins): parallel brokers must not race for
+            // the default ports 8092 and 8081.
             .arg("--http-listeners")
-            .arg("off");
+            .arg("off")
+            .arg("--set")
+            .arg("schema.registry.listeners=off");
         for s in &self.sets {
             cmd.arg("--set").arg(s);
         }

@@ -452,7 +452,7 @@ fn http_listener_can_be_disabled() {
 // The console in a real browser
 // ---------------------------------------------------------------------------
 
-fn chromium() -> Option<String> {
+pub(crate) fn chromium() -> Option<String> {
     if let Ok(p) = std::env::var("CHROMIUM") {
         return Some(p);
     }
@@ -474,9 +474,9 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-struct Browser {
-    bin: String,
-    profile: tempfile::TempDir,
+pub(crate) struct Browser {
+    pub(crate) bin: String,
+    pub(crate) profile: tempfile::TempDir,
 }
 
 impl Browser {
@@ -501,7 +501,7 @@ impl Browser {
     }
 
     /// The DOM after the page's scripts ran.
-    fn dom(&self, url: &str) -> String {
+    pub(crate) fn dom(&self, url: &str) -> String {
         let args = self.args(&["--virtual-time-budget=4000", "--dump-dom", url]);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = harness::run_cmd(&self.bin, &refs, b"", Duration::from_secs(60));
@@ -530,7 +530,7 @@ impl Browser {
 }
 
 /// Text of the element with `id` in a dumped DOM (first match, tags stripped).
-fn text_of(dom: &str, id: &str) -> Option<String> {
+pub(crate) fn text_of(dom: &str, id: &str) -> Option<String> {
     let at = dom.find(&format!("id=\"{id}\""))?;
     let rest = &dom[at..];
     let start = rest.find('>')? + 1;

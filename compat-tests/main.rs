@@ -44,6 +44,8 @@ mod produce_consume;
 mod protocol_edges;
 mod retention;
 mod sarama;
+mod schema_registry;
+mod schema_registry_clients;
 mod security;
 mod segments;
 mod transactions;

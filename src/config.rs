@@ -132,6 +132,8 @@ pub const BROKER_KEYS: &[BrokerKey] = &[
     key("transaction.abort.timed.out.transaction.cleanup.interval.ms", Some("10000"), KeyType::Int, "How often transactions older than their transaction.timeout.ms are looked for and aborted."),
     key("transactional.id.expiration.ms", Some("604800000"), KeyType::Int, "A transactional id with no transaction in progress and no activity for this long is forgotten."),
     key("http.listeners", Some("127.0.0.1:8092"), KeyType::List, "Address of the HTTP listener (web console, JSON API, /metrics, /healthz, /readyz), HOST:PORT; empty or \"off\" disables it. Port 0 picks a free port (the \"http ready\" log line names it)."),
+    key("schema.registry.listeners", Some("127.0.0.1:8081"), KeyType::List, "Address of the built-in Confluent-compatible Schema Registry REST API, HOST:PORT; empty or \"off\" disables it. Port 0 picks a free port (the \"schema registry ready\" log line names it)."),
+    key("schema.registry.max.schema.bytes", Some("1048576"), KeyType::Int, "Largest request body (and so schema) the Schema Registry accepts; larger: 413."),
     key("http.read.only", Some("false"), KeyType::Boolean, "When true the HTTP console and API refuse state-changing actions (produce, create and delete topic)."),
     key("authorizer.class.name", Some(""), KeyType::String, "The authorizer. Empty (the default): no authorization, every request is allowed and the ACL APIs answer SECURITY_DISABLED, as Kafka without an authorizer. org.apache.kafka.metadata.authorizer.StandardAuthorizer (or the older kafka.security.authorizer.AclAuthorizer): every request is checked against the ACLs, stored in <log.dirs>/acls.json."),
     key("super.users", None, KeyType::String, "Principals allowed everything whatever the ACLs say, separated by semicolons: User:admin;User:ops."),
@@ -371,6 +373,10 @@ pub struct BrokerConfig {
     pub allow_everyone_if_no_acl_found: bool,
     /// `http.auth.users`: (user, password) pairs; empty = no HTTP authentication.
     pub http_auth_users: Vec<(String, String)>,
+    /// `schema.registry.listeners`: the Schema Registry listener; `None` when disabled.
+    pub schema_registry_listener: Option<HostPort>,
+    /// `schema.registry.max.schema.bytes`: largest registry request body.
+    pub schema_registry_max_bytes: usize,
     /// Every known key with its effective value and source, for DescribeConfigs.
     pub entries: Vec<ConfigEntry>,
 }
@@ -686,6 +692,16 @@ impl BrokerConfig {
             allow_everyone_if_no_acl_found: get("allow.everyone.if.no.acl.found").as_deref()
                 == Some("true"),
             http_auth_users: parse_http_users(get("http.auth.users").as_deref())?,
+            schema_registry_listener: match get("schema.registry.listeners") {
+                Some(v) if !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("off") => {
+                    Some(parse_host_port("schema.registry.listeners", &v)?)
+                }
+                _ => None,
+            },
+            schema_registry_max_bytes: positive(
+                "schema.registry.max.schema.bytes",
+                num("schema.registry.max.schema.bytes")?,
+            )? as usize,
             entries,
         })
     }

@@ -63,7 +63,9 @@ pub enum LaunchError {
     },
     #[error("cannot set up SASL")]
     Security(#[source] BoxError),
-    #[error("cannot start the HTTP listener")]
+    #[error("cannot load the schema registry from _schemas")]
+    SchemaRegistry(#[source] BoxError),
+    #[error("cannot start an HTTP listener")]
     Http(#[source] BoxError),
     #[error("flush on shutdown failed")]
     Flush(#[source] BoxError),
@@ -133,6 +135,7 @@ pub struct Broker {
     addr: SocketAddr,
     bootstrap: String,
     http_addr: Option<SocketAddr>,
+    schema_registry_addr: Option<SocketAddr>,
     data_dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), LaunchError>>>,
@@ -140,12 +143,13 @@ pub struct Broker {
 
 impl Broker {
     /// A builder with embedding defaults: `127.0.0.1:0`, the HTTP listener
-    /// off, and a temporary data dir removed on shutdown unless
+    /// and the Schema Registry off, and a temporary data dir removed on shutdown unless
     /// [`BrokerBuilder::data_dir`] names one.
     pub fn builder() -> BrokerBuilder {
         let mut raw = RawConfig::default();
         raw.set("listeners", "127.0.0.1:0", Source::Cli);
         raw.set("http.listeners", "off", Source::Cli);
+        raw.set("schema.registry.listeners", "off", Source::Cli);
         BrokerBuilder {
             raw,
             temp_data_dir: true,
@@ -176,6 +180,11 @@ impl Broker {
     /// The HTTP listener's address, when it runs.
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.http_addr
+    }
+
+    /// The Schema Registry's address, when it runs (`schema.registry.listeners`).
+    pub fn schema_registry_addr(&self) -> Option<SocketAddr> {
+        self.schema_registry_addr
     }
 
     /// The data dir in use (a temp dir unless one was configured).
@@ -297,7 +306,7 @@ async fn start(
     let addr = first.addr;
     let ports: Vec<u16> = bound.iter().map(|b| b.addr.port()).collect();
     let data_dir = config.data_dir.clone();
-    let state = broker::Broker::open(config, clock, &ports)
+    let state = broker::Broker::open(config, clock.clone(), &ports)
         .map(Arc::new)
         .map_err(|e| LaunchError::Open {
             dir: data_dir.clone(),
@@ -340,16 +349,42 @@ async fn start(
     let group_timers = state.groups().spawn_timer_task();
     // Transaction deadlines: timeouts, marker retries, id expiry.
     let txn_timers = state.txns().spawn_timer_task();
-    // The web console, JSON API, /metrics and health checks (own thread).
-    let http = match crate::http::start(state.clone()) {
-        Ok(h) => h,
+    let abort_tasks = || {
+        periodic.abort();
+        group_timers.abort();
+        txn_timers.abort();
+    };
+    // The Schema Registry REST API (own thread, own listener).
+    let registry = match crate::schema_registry::Registry::open(
+        state.logs().clone(),
+        clock,
+        state.config().clone(),
+    ) {
+        Ok(r) => Arc::new(r),
         Err(e) => {
-            periodic.abort();
-            group_timers.abort();
-            txn_timers.abort();
+            abort_tasks();
+            return Err(LaunchError::SchemaRegistry(Box::new(e)));
+        }
+    };
+    let registry_thread = match crate::schema_registry::start(registry.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            abort_tasks();
             return Err(LaunchError::Http(Box::new(e)));
         }
     };
+    // The web console, JSON API, /metrics and health checks (own thread).
+    let http = match crate::http::start(state.clone(), Some(registry)) {
+        Ok(h) => h,
+        Err(e) => {
+            abort_tasks();
+            if let Some((_, stop)) = &registry_thread {
+                stop.notify_one();
+            }
+            return Err(LaunchError::Http(Box::new(e)));
+        }
+    };
+    let schema_registry_addr = registry_thread.as_ref().map(|(addr, _)| *addr);
     let http_addr = http.addr();
     let bootstrap = state.advertised().to_string();
     info!(
@@ -372,6 +407,9 @@ async fn start(
         group_timers.abort();
         txn_timers.abort();
         http.stop();
+        if let Some((_, stop)) = &registry_thread {
+            stop.notify_one();
+        }
         let flushed = state.logs().flush_all();
         // Removed only after the flush: the dir is still in use until here.
         drop(temp);
@@ -390,6 +428,7 @@ async fn start(
         addr,
         bootstrap,
         http_addr,
+        schema_registry_addr,
         data_dir,
         stop: Some(stop_tx),
         task: Some(task),

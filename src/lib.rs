@@ -18,6 +18,8 @@
 //! - [`record`]: the Kafka v2 record batch format (validation, CRC, in-place offsets).
 //! - [`http`]: the web console, its JSON API, `/metrics` and health checks, on
 //!   their own small runtime thread.
+//! - [`schema_registry`]: a Confluent-compatible Schema Registry (REST API on
+//!   its own listener, schemas in the internal `_schemas` topic).
 //! - [`metrics`]: a leaf: lock-free counters and histograms anyone may record into.
 //! - [`security`]: listeners, TLS, SASL authentication and SCRAM credentials;
 //!   yields the principal of a connection (authorization is the broker's).
@@ -36,6 +38,7 @@ pub mod meta;
 pub mod metrics;
 pub mod protocol;
 pub mod record;
+pub mod schema_registry;
 pub mod security;
 pub mod server;
 pub mod storage;

@@ -23,6 +23,8 @@ pub mod clients;
 pub mod procs;
 #[path = "report.rs"]
 pub mod report;
+#[path = "schema_lookup.rs"]
+pub mod schema_lookup;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -186,6 +188,8 @@ pub enum Family {
     Fsync,
     Startup,
     Resources,
+    /// The built-in Schema Registry (Skiff only).
+    Registry,
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +234,10 @@ pub enum Kind {
     Resources {
         written_target: u64,
     },
+    /// `GET /schemas/ids/{id}` against the built-in Schema Registry.
+    SchemaLookup {
+        count: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -249,6 +257,7 @@ impl Scenario {
                 Family::Startup
             }
             Kind::Resources { .. } => Family::Resources,
+            Kind::SchemaLookup { .. } => Family::Registry,
         }
     }
 
@@ -376,6 +385,12 @@ pub fn catalog(scale: f64) -> Vec<Scenario> {
         "resources".into(),
         Kind::Resources {
             written_target: scaled(5 * GIB, scale, 4 * MIB),
+        },
+    );
+    push(
+        "schema-lookup-by-id".into(),
+        Kind::SchemaLookup {
+            count: scaled(200_000, scale, 400),
         },
     );
     v
@@ -1216,6 +1231,14 @@ impl<'a> Runner<'a> {
                     self.kafka_side(|r| r.startup_with_data(Peer::Kafka, partitions, bytes, true));
                 one(skiff, kafka, Outcome::NotApplicable)
             }
+            Kind::SchemaLookup { count } => {
+                let skiff = if self.local(Peer::Skiff) {
+                    self.schema_lookup(count)
+                } else {
+                    need_local("the schema registry bench")
+                };
+                one(skiff, Outcome::NotApplicable, Outcome::NotApplicable)
+            }
             Kind::Resources { written_target } => {
                 let skiff = if self.local(Peer::Skiff) {
                     self.resources(Peer::Skiff, written_target)
@@ -1472,6 +1495,43 @@ impl<'a> Runner<'a> {
     }
 
     // ----- startup -----
+
+    /// A fresh Skiff with the registry on a free port: lookups by id per second.
+    fn schema_lookup(&mut self, count: u64) -> Outcome {
+        let res = (|| -> Result<Measurement, String> {
+            let dir = temp_data_dir("skiff-schema-lookup")?;
+            let port = procs::free_port().map_err(|e| format!("no free port: {e}"))?;
+            let addr = format!("127.0.0.1:{port}");
+            let sets = [
+                format!("schema.registry.listeners={addr}"),
+                "http.listeners=off".to_string(),
+            ];
+            let p = self.start_broker(Peer::Skiff, dir.path(), &sets)?;
+            let cpu0 = p.cpu_secs();
+            let (ok, secs) = schema_lookup::run(&addr, count)?;
+            let cpu = p.cpu_secs().zip(cpu0).map(|(b, a)| b - a);
+            p.stop()?;
+            let rate = ok as f64 / secs.max(1e-9);
+            let mut fields = vec![("lookups".to_string(), ok.to_string())];
+            if let Some(cpu) = cpu {
+                fields.push(("broker_cpu_s".to_string(), format!("{cpu:.2}")));
+                fields.push((
+                    "req_per_cpu_s".to_string(),
+                    format!("{:.0}", ok as f64 / cpu.max(1e-9)),
+                ));
+            }
+            Ok(Measurement {
+                expected: count.div_ceil(schema_lookup::CLIENTS) * schema_lookup::CLIENTS,
+                arrived: ok,
+                secs,
+                value: Some(("req_per_s", rate)),
+                fields,
+                note: "GET /schemas/ids/{id}, 4 keep-alive connections; the registry serves from one thread".into(),
+                ..Measurement::default()
+            })
+        })();
+        res.map_or_else(Outcome::Failed, Outcome::Measured)
+    }
 
     fn startup_empty(&mut self, peer: Peer) -> Outcome {
         let res = (|| -> Result<Measurement, String> {

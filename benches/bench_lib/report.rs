@@ -244,7 +244,12 @@ pub fn table(results: &[ScenarioResult], kafka: bool) -> String {
     }
     let other: Vec<&ScenarioResult> = results
         .iter()
-        .filter(|r| matches!(r.family, Family::Startup | Family::Resources))
+        .filter(|r| {
+            matches!(
+                r.family,
+                Family::Startup | Family::Resources | Family::Registry
+            )
+        })
         .collect();
     if !other.is_empty() {
         let unit_of = |r: &ScenarioResult| {
@@ -350,7 +355,7 @@ pub fn result_lines(results: &[ScenarioResult], kafka: bool) -> Vec<String> {
             .iter()
             .find_map(|o| o.measured().and_then(|m| m.value.map(|(u, _)| u)));
         match (r.family, value_unit) {
-            (Family::Startup | Family::Resources, Some(unit)) => {
+            (Family::Startup | Family::Resources | Family::Registry, Some(unit)) => {
                 for (side, o) in &sides {
                     let v = side_value(o, |m| {
                         m.value.map(|(_, v)| format!("{v:.3}")).unwrap_or_default()

@@ -287,8 +287,15 @@ async fn browse(
     } else {
         limit
     };
-    let page = read_page(&log, from, limit, max_value, MAX_PAGE_READ_BYTES)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let page = read_page(
+        &log,
+        s.registry.as_deref(),
+        from,
+        limit,
+        max_value,
+        MAX_PAGE_READ_BYTES,
+    )
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let first = page
         .messages
         .first()

@@ -1,6 +1,7 @@
 //! The message browser's reading side: a bounded page of records from one
 //! partition, each key/value/header shown as pretty JSON, UTF-8 text or hex,
-//! truncated past a size limit with the full size kept.
+//! truncated past a size limit with the full size kept; values and keys in
+//! the Confluent wire format are decoded with their registered schema.
 //!
 //! Batches are read with `record::DecodedBatch`, which decompresses
 //! compressed ones within the bound storage uses (a stored batch that would
@@ -9,6 +10,7 @@
 use serde_json::{json, Value};
 
 use crate::record::{decompression_limit, BatchIter, DecodedBatch};
+use crate::schema_registry::Registry;
 use crate::storage::{Log, StorageError};
 
 /// Bytes asked of the log per read while filling a page.
@@ -35,6 +37,7 @@ struct Rec {
 /// `max_read` bytes of log. Values longer than `max_value` are truncated.
 pub(crate) fn read_page(
     log: &Log,
+    registry: Option<&Registry>,
     start: i64,
     limit: usize,
     max_value: usize,
@@ -76,7 +79,7 @@ pub(crate) fn read_page(
                             break;
                         }
                         offset = r.offset + 1;
-                        messages.push(show_record(r, log_append, max_value));
+                        messages.push(show_record(r, log_append, max_value, registry));
                     }
                 }
                 Err(e) => messages.push(json!({
@@ -124,13 +127,20 @@ fn decode(batch: &[u8], limit: usize) -> Result<Vec<Rec>, String> {
     Ok(out)
 }
 
-fn show_record(r: Rec, log_append: bool, max_value: usize) -> Value {
+fn show_record(r: Rec, log_append: bool, max_value: usize, registry: Option<&Registry>) -> Value {
+    // Confluent wire format first (magic 0 + a registered schema id), then
+    // today's JSON/UTF-8/hex.
+    let show = |b: Option<&[u8]>| {
+        b.zip(registry)
+            .and_then(|(b, reg)| super::schemas::decode_framed(reg, b))
+            .unwrap_or_else(|| show_bytes(b, max_value))
+    };
     json!({
         "offset": r.offset,
         "timestamp": r.timestamp,
         "timestamp_type": if log_append { "LogAppendTime" } else { "CreateTime" },
-        "key": show_bytes(r.key.as_deref(), max_value),
-        "value": show_bytes(r.value.as_deref(), max_value),
+        "key": show(r.key.as_deref()),
+        "value": show(r.value.as_deref()),
         "headers": r.headers.iter().map(|(k, v)| json!({
             "key": String::from_utf8_lossy(k),
             "value": show_bytes(v.as_deref(), max_value),

@@ -1,4 +1,5 @@
-//! The HTTP listener: a web console (`/`), the JSON API behind it (`/api/…`),
+//! The HTTP listener: a web console (`/`), the JSON API behind it (`/api/…`,
+//! including the Schema Registry's subjects under `/api/schemas`),
 //! Prometheus metrics (`/metrics`) and health checks (`/healthz`, `/readyz`).
 //!
 //! Deps: broker, storage, group, record, config, metrics (like a handler
@@ -32,6 +33,7 @@ mod assets;
 mod basic_auth;
 mod messages;
 mod prometheus;
+mod schemas;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,7 +51,7 @@ use tokio::sync::{Notify, Semaphore};
 use tracing::{debug, info, warn};
 
 use crate::broker::Broker;
-use crate::config::Source;
+use crate::config::{BrokerConfig, HostPort, Source};
 
 /// Most HTTP connections served at once; more wait in the accept queue.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -65,13 +67,14 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Why the HTTP listener could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("cannot listen on {addr} (http.listeners)")]
+    #[error("cannot listen on {addr} ({key})")]
     Bind {
+        key: &'static str,
         addr: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot start the HTTP thread")]
+    #[error("cannot start an HTTP listener thread")]
     Thread(#[source] std::io::Error),
 }
 
@@ -82,6 +85,8 @@ pub(crate) struct AppState {
     pub ready: AtomicBool,
     pub read_only: bool,
     pub http_addr: Option<SocketAddr>,
+    /// The built-in Schema Registry, for the Schemas view and decoding.
+    pub registry: Option<Arc<crate::schema_registry::Registry>>,
 }
 
 /// A running (or disabled) HTTP listener.
@@ -115,12 +120,13 @@ impl HttpServer {
 
 /// Binds `http.listeners` and serves it on its own thread. Call once the
 /// broker has recovered its data and the Kafka listener is bound: `/readyz`
-/// answers 200 from then on. Logs `http ready addr=IP:PORT`.
-///
-/// A bind failure is an error when `http.listeners` was configured; with the
-/// built-in default it is only a warning (a second local broker, or a test
-/// suite running brokers in parallel, must not fail because port 8092 is taken).
-pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
+/// answers 200 from then on. Logs `http ready addr=IP:PORT`. With a
+/// `registry`, the console shows its schemas and decodes Confluent-framed
+/// messages with them.
+pub fn start(
+    broker: Arc<Broker>,
+    registry: Option<Arc<crate::schema_registry::Registry>>,
+) -> Result<HttpServer, HttpError> {
     let Some(hp) = broker.config().http_listener.clone() else {
         info!("http listener disabled (http.listeners is empty or off)");
         return Ok(HttpServer {
@@ -129,45 +135,92 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
             stop: Arc::new(Notify::new()),
         });
     };
-    let explicit = broker
-        .config()
-        .entries
-        .iter()
-        .any(|e| e.key.name == "http.listeners" && e.source != Source::Default);
-    let bind = hp.to_string();
-    let listener = match std::net::TcpListener::bind(&bind) {
-        Ok(l) => l,
-        Err(source) if !explicit => {
-            warn!(addr = %bind, error = %source, "http listener not started: cannot bind the default address");
-            return Ok(HttpServer {
-                addr: None,
-                state: None,
-                stop: Arc::new(Notify::new()),
-            });
-        }
-        Err(source) => return Err(HttpError::Bind { addr: bind, source }),
+    let Some(listener) = bind(broker.config(), "http.listeners", &hp)? else {
+        return Ok(HttpServer {
+            addr: None,
+            state: None,
+            stop: Arc::new(Notify::new()),
+        });
     };
-    let addr = listener.local_addr().map_err(|source| HttpError::Bind {
-        addr: bind.clone(),
-        source,
-    })?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|source| HttpError::Bind {
-            addr: bind.clone(),
-            source,
-        })?;
+    let addr = local_addr(&listener, "http.listeners")?;
     let state = Arc::new(AppState {
         read_only: broker.config().http_read_only,
         broker,
         ready: AtomicBool::new(true),
         http_addr: Some(addr),
+        registry,
     });
-    let router = router(state.clone());
+    let stop = serve_on_thread("skiff-http", listener, router(state.clone()))?;
+    info!(read_only = state.read_only, "http ready addr={addr}");
+    Ok(HttpServer {
+        addr: Some(addr),
+        state: Some(state),
+        stop,
+    })
+}
+
+/// Binds the listener named by config key `key` (non-blocking, ready for
+/// [`serve_on_thread`]).
+///
+/// A bind failure is an error when `key` was configured; with the built-in
+/// default it is only a warning and `None` (a second local broker, or a test
+/// suite running brokers in parallel, must not fail because the default port
+/// is taken).
+pub(crate) fn bind(
+    config: &BrokerConfig,
+    key: &'static str,
+    hp: &HostPort,
+) -> Result<Option<std::net::TcpListener>, HttpError> {
+    let explicit = config
+        .entries
+        .iter()
+        .any(|e| e.key.name == key && e.source != Source::Default);
+    let addr = hp.to_string();
+    let listener = match std::net::TcpListener::bind(&addr) {
+        Ok(l) => l,
+        Err(source) if !explicit => {
+            warn!(%addr, error = %source, "{key}: listener not started: cannot bind the default address");
+            return Ok(None);
+        }
+        Err(source) => return Err(HttpError::Bind { key, addr, source }),
+    };
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| HttpError::Bind {
+            key,
+            addr: addr.clone(),
+            source,
+        })?;
+    Ok(Some(listener))
+}
+
+/// The address `listener` is bound to.
+pub(crate) fn local_addr(
+    listener: &std::net::TcpListener,
+    key: &'static str,
+) -> Result<SocketAddr, HttpError> {
+    listener.local_addr().map_err(|source| HttpError::Bind {
+        key,
+        addr: String::new(),
+        source,
+    })
+}
+
+/// Serves `router` on `listener` from a new OS thread with its own
+/// current-thread runtime (see the module docs), with the connection cap,
+/// head size and timeouts of [`serve`]. Body limits are the router's.
+/// Notifying the returned handle ends the thread (an embedded broker shuts
+/// down without the process exiting).
+pub(crate) fn serve_on_thread(
+    thread: &str,
+    listener: std::net::TcpListener,
+    router: Router,
+) -> Result<Arc<Notify>, HttpError> {
+    let name = thread.to_string();
     let stop = Arc::new(Notify::new());
     let stopped = stop.clone();
     std::thread::Builder::new()
-        .name("skiff-http".into())
+        .name(name.clone())
         .spawn(move || {
             let rt = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -175,7 +228,7 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
             {
                 Ok(rt) => rt,
                 Err(e) => {
-                    warn!(error = %e, "http listener stopped: cannot build its runtime");
+                    warn!(error = %e, "{name} stopped: cannot build its runtime");
                     return;
                 }
             };
@@ -183,19 +236,14 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
                 match tokio::net::TcpListener::from_std(listener) {
                     Ok(l) => tokio::select! {
                         _ = serve(l, router) => {}
-                        _ = stopped.notified() => debug!("http listener stopped"),
+                        _ = stopped.notified() => debug!("{name} stopped"),
                     },
-                    Err(e) => warn!(error = %e, "http listener stopped"),
+                    Err(e) => warn!(error = %e, "{name} stopped"),
                 }
             });
         })
         .map_err(HttpError::Thread)?;
-    info!(read_only = state.read_only, "http ready addr={addr}");
-    Ok(HttpServer {
-        addr: Some(addr),
-        state: Some(state),
-        stop,
-    })
+    Ok(stop)
 }
 
 /// The routes (public for in-process tests).
@@ -208,6 +256,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(prometheus::metrics))
         .merge(api::routes())
+        .merge(schemas::routes())
         .fallback(|| async {
             api::ApiError::new(StatusCode::NOT_FOUND, "no such page").into_response()
         })

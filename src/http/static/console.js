@@ -68,6 +68,7 @@
     if (v === null || v === undefined) return el("span", { class: "null " + cls }, "null");
     return el("div", { class: cls },
       el("span", { class: "badge " + v.encoding }, v.encoding),
+      v.schema_id !== undefined ? el("span", { class: "badge schema-id" }, "schema " + v.schema_id) : null,
       v.truncated ? el("span", { class: "trunc" }, "truncated: " + fmtBytes(v.size) + " in full") : el("span", { class: "muted" }, fmtBytes(v.size)),
       el("pre", { class: "enc-" + v.encoding }, v.text));
   }
@@ -89,6 +90,8 @@
       else if (parts[0] === "topic" && parts[1]) await viewTopic(root, parts[1], params);
       else if (parts[0] === "groups") await viewGroups(root);
       else if (parts[0] === "group" && parts[1]) await viewGroup(root, parts[1]);
+      else if (parts[0] === "schemas") await viewSchemas(root);
+      else if (parts[0] === "schema" && parts[1]) await viewSchema(root, parts[1], params);
       else await viewBroker(root);
     } catch (e) {
       root.replaceChildren(errorBox(e));
@@ -271,6 +274,66 @@
     };
     await draw();
     refreshTimer = setInterval(() => draw().catch(e => status(String(e.message || e))), 2000);
+  }
+
+  // -- Schemas (the built-in Schema Registry) ---------------------------------------
+  async function viewSchemas(root) {
+    const r = await api("/api/schemas");
+    const rows = r.subjects.map(x => el("tr", { class: x.deleted ? "muted" : "" },
+      td(el("a", { href: "#/schema/" + encodeURIComponent(x.subject), class: "subject-link" }, x.subject)),
+      td(x.schema_type || "–"), td(x.latest_version === null ? "deleted" : x.latest_version, "num"),
+      td(x.latest_id === null ? "–" : x.latest_id, "num"), td(x.versions, "num"), td(x.compatibility || "–")));
+    root.replaceChildren(el("h1", {}, "Schemas"),
+      el("div", { class: "cards" }, card("Subjects", r.subjects.length, "subject-count"), card("Global compatibility", r.compatibility, "global-compat")),
+      r.subjects.length ? table(["Subject", "Type", "#Latest", "#Id", "#Versions", "Compatibility"], rows, "subjects")
+        : el("p", { class: "muted", id: "no-subjects" }, "No schemas registered yet."));
+  }
+
+  // Line diff (longest common subsequence): [[" "|"-"|"+", line], ...].
+  function diffLines(a, b) {
+    const x = a.split("\n"), y = b.split("\n"), n = x.length, m = y.length;
+    const L = Array.from({ length: n + 1 }, () => new Array(m + 1).fill(0));
+    for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--)
+      L[i][j] = x[i] === y[j] ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
+    const out = [];
+    let i = 0, j = 0;
+    while (i < n && j < m) {
+      if (x[i] === y[j]) { out.push([" ", x[i]]); i++; j++; }
+      else if (L[i + 1][j] >= L[i][j + 1]) out.push(["-", x[i++]]);
+      else out.push(["+", y[j++]]);
+    }
+    while (i < n) out.push(["-", x[i++]]);
+    while (j < m) out.push(["+", y[j++]]);
+    return out;
+  }
+
+  async function viewSchema(root, subject, params) {
+    const r = await api("/api/schemas/" + encodeURIComponent(subject));
+    const vs = r.versions;
+    const nodes = [el("h1", {}, "Subject ", el("span", { id: "subject-name" }, r.subject)),
+      el("div", { class: "cards" }, card("Compatibility", r.compatibility, "subject-compat"), card("Versions", vs.length, "version-count"),
+        card("Type", vs.length ? vs[vs.length - 1].schema_type : "–"))];
+    nodes.push(table(["#Version", "#Id", "State", "Schema"], vs.map(v => el("tr", { class: "schema-version" },
+      td(v.version, "num"), td(v.id, "num"), td(v.deleted ? "soft-deleted" : "live"),
+      el("td", {}, el("pre", { class: "schema-text" }, v.schema)))), "versions"));
+    if (vs.length >= 2) {
+      const pick = (name, dflt) => {
+        const s = el("select", { name, id: "diff-" + name }, vs.map(v => el("option", { value: v.version }, "v" + v.version)));
+        s.value = params.get(name) || dflt;
+        s.addEventListener("change", () => {
+          const q = new URLSearchParams({ from: from.value, to: to.value });
+          location.hash = "#/schema/" + encodeURIComponent(subject) + "?" + q.toString();
+        });
+        return s;
+      };
+      const from = pick("from", String(vs[vs.length - 2].version));
+      const to = pick("to", String(vs[vs.length - 1].version));
+      const a = vs.find(v => String(v.version) === from.value), b = vs.find(v => String(v.version) === to.value);
+      const lines = diffLines(a ? a.schema : "", b ? b.schema : "");
+      nodes.push(el("h2", {}, "Diff"), el("div", { class: "controls" }, el("label", {}, "From", from), el("label", {}, "To", to)),
+        el("pre", { class: "diff", id: "schema-diff" }, lines.map(([k, l]) => el("div", { class: k === "+" ? "add" : k === "-" ? "del" : "" }, k + " " + l))));
+    }
+    root.replaceChildren(...nodes);
   }
 
   window.addEventListener("hashchange", route);
