@@ -17,6 +17,7 @@
 //! error codes (`broker/error_code.rs`).
 
 mod classic_group;
+pub mod consumer;
 pub mod consumer_protocol;
 pub mod coordinator;
 mod error;
