@@ -1,20 +1,25 @@
 //! One classic group (Kafka's `ClassicGroup`): its state, generation,
 //! selected protocol, leader, members (dynamic and static), the members a
-//! join or sync phase is waiting for, and its committed offsets.
+//! join or sync phase is waiting for.
 //!
-//! This type only keeps the bookkeeping consistent; the protocol (what a
-//! request does in which state, timers, records) is in `coordinator.rs`.
+//! This type only keeps the bookkeeping consistent, and answers the
+//! questions the offset store asks of any group (may this member commit,
+//! may offsets be deleted, from when do offsets age); the protocol (what a
+//! request does in which state, timers, records) is in `classic_join.rs`,
+//! `classic_rebalance.rs` and `classic_membership.rs`, and the committed
+//! offsets are in the offset store (`offset_metadata_manager.rs`).
+//!
 //! Members are kept in join order, so "the first remaining member" (the
 //! new leader when the leader leaves) is deterministic.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use bytes::Bytes;
 use indexmap::IndexMap;
 use tokio::sync::oneshot;
 
+use super::classic_api::{JoinGroupResult, JoinedMember, SyncGroupResult};
 use super::consumer_protocol::{subscribed_topics, CONSUMER_PROTOCOL_TYPE};
-use super::coordinator::{JoinGroupResult, JoinedMember, SyncGroupResult};
 use super::error::GroupError;
 use super::member::{Member, Protocol};
 use super::offsets::{GroupMetadataValue, MemberMetadata, OffsetAndMetadata};
@@ -43,8 +48,6 @@ pub(crate) struct ClassicGroup {
     subscribed_topics: Option<BTreeSet<String>>,
     /// A member joined during the initial rebalance delay.
     pub(crate) new_member_added: bool,
-    /// Committed offsets: topic → partition → offset.
-    pub(crate) offsets: BTreeMap<String, BTreeMap<i32, OffsetAndMetadata>>,
 }
 
 impl ClassicGroup {
@@ -65,7 +68,6 @@ impl ClassicGroup {
             pending_sync_members: HashSet::new(),
             subscribed_topics: None,
             new_member_added: false,
-            offsets: BTreeMap::new(),
         }
     }
 
@@ -570,38 +572,84 @@ impl ClassicGroup {
         }
     }
 
-    /// Whether the group has committed offsets.
-    pub(crate) fn has_offsets(&self) -> bool {
-        self.offsets.values().any(|p| !p.is_empty())
+    /// Kafka's `ClassicGroup.validateOffsetCommit`: whether `member_id`
+    /// (static `instance`) of `generation_id` may commit offsets. A
+    /// transactional commit (TxnOffsetCommit) needs no member id outside an
+    /// empty group, and a rebalance does not refuse it: the transaction
+    /// decides.
+    pub(crate) fn validate_offset_commit(
+        &self,
+        member_id: &str,
+        instance: Option<&str>,
+        generation_id: i32,
+        transactional: bool,
+    ) -> Result<(), GroupError> {
+        if self.is_in(GroupState::Dead) {
+            return Err(GroupError::CoordinatorNotAvailable);
+        }
+        if generation_id < 0 && self.is_in(GroupState::Empty) {
+            // Outside group management (admin client, assign()-based consumers).
+            return Ok(());
+        }
+        if generation_id >= 0 || !member_id.is_empty() || instance.is_some() {
+            self.validate_member(member_id, instance)?;
+            if generation_id != self.generation_id {
+                return Err(GroupError::IllegalGeneration);
+            }
+        } else if !transactional && !self.is_in(GroupState::Empty) {
+            return Err(GroupError::UnknownMemberId);
+        }
+        if !transactional && self.is_in(GroupState::CompletingRebalance) {
+            return Err(GroupError::RebalanceInProgress);
+        }
+        Ok(())
     }
 
-    /// Sets (or with `None` removes) a committed offset.
-    pub(crate) fn set_offset(
-        &mut self,
-        topic: &str,
-        partition: i32,
-        value: Option<OffsetAndMetadata>,
-    ) {
-        match value {
-            Some(v) => {
-                self.offsets
-                    .entry(topic.to_string())
-                    .or_default()
-                    .insert(partition, v);
+    /// Kafka's `ClassicGroup.validateOffsetDelete`: offsets may be deleted
+    /// while the group is empty, or while it is active with the consumer
+    /// protocol (then only those of topics it does not subscribe to).
+    pub(crate) fn validate_offset_delete(&self) -> Result<(), GroupError> {
+        match self.state() {
+            GroupState::Dead => Err(GroupError::GroupIdNotFound(self.id.clone())),
+            GroupState::Stable
+            | GroupState::PreparingRebalance
+            | GroupState::CompletingRebalance
+                if !self.uses_consumer_protocol() =>
+            {
+                Err(GroupError::NonEmptyGroup)
             }
-            None => {
-                if let Some(parts) = self.offsets.get_mut(topic) {
-                    parts.remove(&partition);
-                    if parts.is_empty() {
-                        self.offsets.remove(topic);
-                    }
-                }
-            }
+            _ => Ok(()),
         }
     }
 
-    pub(crate) fn offset(&self, topic: &str, partition: i32) -> Option<&OffsetAndMetadata> {
-        self.offsets.get(topic).and_then(|p| p.get(&partition))
+    /// Kafka's `ClassicGroup.validateDeleteGroup`: only an empty group may
+    /// be deleted.
+    pub(crate) fn validate_delete_group(&self) -> Result<(), GroupError> {
+        match self.state() {
+            GroupState::Dead => Err(GroupError::GroupIdNotFound(self.id.clone())),
+            GroupState::Stable
+            | GroupState::PreparingRebalance
+            | GroupState::CompletingRebalance => Err(GroupError::NonEmptyGroup),
+            GroupState::Empty => Ok(()),
+        }
+    }
+
+    /// Kafka's `ClassicGroup.offsetExpirationCondition`: the time an
+    /// offset's age is measured from, or `None` when offsets never expire in
+    /// this state (active consumers whose subscriptions are unknown).
+    pub(crate) fn offset_expiration_base(&self, o: &OffsetAndMetadata) -> Option<i64> {
+        if self.protocol_type.is_none() {
+            Some(o.commit_timestamp_ms)
+        } else if self.is_in(GroupState::Empty) {
+            Some(self.state_timestamp_ms().unwrap_or(o.commit_timestamp_ms))
+        } else if self.uses_consumer_protocol()
+            && self.has_subscribed_topics()
+            && self.is_in(GroupState::Stable)
+        {
+            Some(o.commit_timestamp_ms)
+        } else {
+            None
+        }
     }
 }
 

@@ -11,24 +11,14 @@
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
-use super::coordinator::{JoinGroupResult, SyncGroupResult};
+pub use super::classic_api::Protocol;
+use super::classic_api::{JoinGroupResult, SyncGroupResult};
 
 /// A member id: `<client.id or group.instance.id>-<uuid>`.
 pub type MemberId = String;
 
 /// A group generation (bumped by every completed join phase).
 pub type GenerationId = i32;
-
-/// One protocol a member supports: an assignor name ("range",
-/// "cooperative-sticky", ...) and its metadata (for consumers, the
-/// subscription).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Protocol {
-    /// Protocol name.
-    pub name: String,
-    /// Opaque protocol metadata.
-    pub metadata: Bytes,
-}
 
 /// A group member.
 #[derive(Debug)]

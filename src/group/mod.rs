@@ -1,96 +1,83 @@
 //! Consumer groups: Kafka's classic group protocol (JoinGroup, SyncGroup,
 //! Heartbeat, LeaveGroup) and committed offsets, durable in the internal
-//! topic `__consumer_offsets`.
+//! topic `__consumer_offsets`. The files follow Kafka's `group-coordinator`
+//! module, so a reader can compare them side by side.
 //!
-//! - [`state`]: the group state machine and its transition table.
-//! - [`member`]: a member, its protocols and parked requests.
-//! - `classic_group`: one group's bookkeeping (Kafka's `ClassicGroup`).
-//! - [`coordinator`]: [`GroupCoordinator`], the protocol itself, its timers
-//!   and the async entry points handlers await.
-//! - [`offsets`]: the `__consumer_offsets` record format, append and replay.
+//! # Layout
+//!
+//! - [`coordinator`]: [`GroupCoordinator`], the entry points handlers
+//!   await; routes each API to the stores or the group type's protocol,
+//!   replays `__consumer_offsets` at load, fires timers (Kafka's
+//!   `GroupCoordinatorService` + `GroupCoordinatorShard`).
+//! - `group_metadata_manager`: the group store (Kafka's
+//!   `GroupMetadataManager` minus the classic protocol): groups by id as a
+//!   `Group` enum, created, replayed, removed; DescribeGroups/ListGroups.
+//! - `offset_metadata_manager`: the offset store (Kafka's
+//!   `OffsetMetadataManager`): committed and transactional offsets of groups
+//!   of any type, their deletion and expiry.
+//! - `classic_join`, `classic_rebalance`, `classic_membership`: the classic
+//!   protocol (JoinGroup; rebalance and SyncGroup; Heartbeat, LeaveGroup and
+//!   session expiry).
+//! - `classic_group`: one classic group's bookkeeping (Kafka's
+//!   `ClassicGroup`); [`state`]: its states and their valid previous states
+//!   (Kafka's `ClassicGroupState`), with the per-state actions; [`member`]:
+//!   a member (Kafka's `ClassicGroupMember`) and its parked requests.
+//! - `classic_api`: the classic protocol's request and result types.
+//! - [`offsets`]: the `__consumer_offsets` record format (decoded by key
+//!   version), append, flush and replay of the topic.
+//! - `timer`: the deadline table; `env`: what one operation under the lock
+//!   carries (time, config, timers, the appender); `config`:
+//!   [`GroupConfig`]; `error`: [`GroupError`].
 //! - [`consumer_protocol`]: reading a consumer subscription's topics (for
-//!   OffsetDelete only; assignors stay opaque to the broker).
+//!   OffsetDelete and expiry only; assignors stay opaque to the broker).
 //!
-//! Dependencies: `storage`, `record`, `clock`, `config`. Nothing here knows
-//! the wire protocol: handlers in `broker/handlers/` translate requests into
-//! the parameter types of [`coordinator`] and [`GroupError`]s into Kafka
-//! error codes (`broker/error_code.rs`).
+//! # Dependencies (no circles)
+//!
+//! ```text
+//! coordinator ─┬─> classic_join ──┬─> classic_rebalance ─┐
+//!              ├─> classic_membership ┘                  │
+//!              ├─> offset_metadata_manager ─┐            │
+//!              └──────────────────────────> group_metadata_manager
+//!                                              └─> classic_group ─> member ─> classic_api
+//! leaves used from above: env (offsets, timer, config), offsets, state,
+//! timer, config, error, consumer_protocol
+//! ```
+//!
+//! # A second group type (KIP-848 consumer groups)
+//!
+//! A `Consumer` variant of `Group` in the group store (with an arm in each
+//! of its `match`es: type, emptiness, offset-commit validation by member
+//! epoch, offset deletion, expiry base, describe/list, tombstones), its own
+//! protocol files beside the `classic_*` ones (ConsumerGroupHeartbeat), its
+//! records as new `CoordinatorRecord` variants decoded by key version in
+//! `offsets.rs` and replayed by an arm of `coordinator::replay`, and its
+//! timers as new `TimerKey`s fired by `coordinator::fire`. The offset store
+//! and the classic files need no change.
+//!
+//! Dependencies: `storage`, `coordinator_log`, `clock`, `config`. Nothing
+//! here knows the wire protocol: handlers in `broker/handlers/` translate
+//! requests into the parameter types of [`coordinator`] and [`GroupError`]s
+//! into Kafka error codes (`broker/error_code.rs`).
 
+mod classic_api;
 mod classic_group;
+mod classic_join;
+mod classic_membership;
+mod classic_rebalance;
+mod config;
 pub mod consumer;
 pub mod consumer_protocol;
 pub mod coordinator;
+mod env;
 mod error;
+mod group_metadata_manager;
 pub mod member;
+mod offset_metadata_manager;
 pub mod offsets;
 pub mod state;
 mod timer;
 
+pub use config::GroupConfig;
 pub use coordinator::GroupCoordinator;
 pub use error::GroupError;
 pub use state::GroupState;
-
-use crate::config::BrokerConfig;
-
-/// The group coordinator's settings (Kafka's `GroupCoordinatorConfig`),
-/// resolved from the broker keys of the same names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupConfig {
-    /// `group.min.session.timeout.ms` (6000).
-    pub min_session_timeout_ms: i32,
-    /// `group.max.session.timeout.ms` (1800000).
-    pub max_session_timeout_ms: i32,
-    /// `group.initial.rebalance.delay.ms` (Kafka: 3000; Skiff: 0, so a new
-    /// group's first consumer starts at once, as test suites expect).
-    pub initial_rebalance_delay_ms: i32,
-    /// `group.max.size`.
-    pub max_size: usize,
-    /// `offsets.topic.num.partitions` (used only when the topic is created).
-    pub offsets_topic_num_partitions: i32,
-    /// `offsets.topic.segment.bytes` (104857600).
-    pub offsets_topic_segment_bytes: i64,
-    /// `offsets.retention.minutes` in ms (7 days).
-    pub offsets_retention_ms: i64,
-    /// `offsets.retention.check.interval.ms` (600000).
-    pub offsets_retention_check_interval_ms: i64,
-    /// `offset.metadata.max.bytes` (4096).
-    pub offset_metadata_max_bytes: usize,
-    /// `log.flush.interval.messages`, applied to `__consumer_offsets` by the
-    /// coordinator itself (see `offsets.rs`).
-    pub flush_interval_messages: i64,
-}
-
-impl Default for GroupConfig {
-    fn default() -> Self {
-        GroupConfig {
-            min_session_timeout_ms: 6000,
-            max_session_timeout_ms: 1_800_000,
-            initial_rebalance_delay_ms: 0,
-            max_size: i32::MAX as usize,
-            offsets_topic_num_partitions: 1,
-            offsets_topic_segment_bytes: 104_857_600,
-            offsets_retention_ms: 10_080 * 60_000,
-            offsets_retention_check_interval_ms: 600_000,
-            offset_metadata_max_bytes: 4096,
-            flush_interval_messages: i64::MAX,
-        }
-    }
-}
-
-impl GroupConfig {
-    /// The group settings of a resolved broker configuration.
-    pub fn from_broker(c: &BrokerConfig) -> GroupConfig {
-        GroupConfig {
-            min_session_timeout_ms: c.group_min_session_timeout_ms,
-            max_session_timeout_ms: c.group_max_session_timeout_ms,
-            initial_rebalance_delay_ms: c.group_initial_rebalance_delay_ms,
-            max_size: usize::try_from(c.group_max_size).unwrap_or(usize::MAX),
-            offsets_topic_num_partitions: c.offsets_topic_num_partitions,
-            offsets_topic_segment_bytes: c.offsets_topic_segment_bytes,
-            offsets_retention_ms: c.offsets_retention_minutes.saturating_mul(60_000),
-            offsets_retention_check_interval_ms: c.offsets_retention_check_interval_ms,
-            offset_metadata_max_bytes: usize::try_from(c.offset_metadata_max_bytes).unwrap_or(0),
-            flush_interval_messages: c.log_flush_interval_messages,
-        }
-    }
-}

@@ -41,7 +41,7 @@
 //! # Durability
 //!
 //! The topic's own `flush.messages` is set to its maximum so that appends
-//! never fsync inside the coordinator's lock; instead [`OffsetStore::flush_if_due`]
+//! never fsync inside the coordinator's lock; instead [`OffsetsTopic::flush_if_due`]
 //! applies the broker's `log.flush.interval.messages` rule (the same one the
 //! storage layer applies to every other topic) after the lock is released,
 //! and before the response is sent. `flush.ms` is applied by the storage
@@ -451,11 +451,11 @@ pub enum Replayed {
 
 /// The partitions of `__consumer_offsets`: append, flush and replay.
 #[derive(Debug)]
-pub struct OffsetStore {
+pub struct OffsetsTopic {
     log: CoordinatorLog,
 }
 
-impl OffsetStore {
+impl OffsetsTopic {
     /// Opens `__consumer_offsets`, creating it with
     /// `offsets.topic.num.partitions` partitions if it does not exist. An
     /// existing topic keeps its partition count (as in Kafka, changing the
@@ -464,7 +464,7 @@ impl OffsetStore {
         logs: &LogManager,
         config: &GroupConfig,
         now_ms: i64,
-    ) -> Result<OffsetStore, StorageError> {
+    ) -> Result<OffsetsTopic, StorageError> {
         let log = CoordinatorLog::open(
             logs,
             &CoordinatorLogConfig {
@@ -475,7 +475,7 @@ impl OffsetStore {
             },
             now_ms,
         )?;
-        Ok(OffsetStore { log })
+        Ok(OffsetsTopic { log })
     }
 
     /// Number of partitions.
@@ -496,7 +496,7 @@ impl OffsetStore {
     /// Appends `records` (all of one group) as one batch, inside the
     /// transaction of `producer` (id, epoch) when given. Returns the
     /// partition written; the caller then calls
-    /// [`OffsetStore::flush_if_due`] once it holds no lock.
+    /// [`OffsetsTopic::flush_if_due`] once it holds no lock.
     pub fn append(
         &self,
         records: &[CoordinatorRecord],

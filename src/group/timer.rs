@@ -20,6 +20,30 @@ pub(crate) enum TimerKey {
     OffsetExpiry,
 }
 
+impl TimerKey {
+    /// The session of `member` of `group`.
+    pub(crate) fn heartbeat(group: &str, member: &str) -> TimerKey {
+        TimerKey::Heartbeat {
+            group: group.to_string(),
+            member: member.to_string(),
+        }
+    }
+
+    /// The end of `group`'s join phase.
+    pub(crate) fn join(group: &str) -> TimerKey {
+        TimerKey::Join {
+            group: group.to_string(),
+        }
+    }
+
+    /// `group`'s deadline for SyncGroups.
+    pub(crate) fn sync(group: &str) -> TimerKey {
+        TimerKey::Sync {
+            group: group.to_string(),
+        }
+    }
+}
+
 /// What to do when a deadline passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TimerAction {
