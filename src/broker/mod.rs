@@ -300,6 +300,19 @@ impl Broker {
             RequestKind::DescribeTopicPartitions(r) => ResponseKind::DescribeTopicPartitions(
                 handlers::describe_topic_partitions::handle(self, r, v),
             ),
+            RequestKind::ConsumerGroupHeartbeat(r) => {
+                let client_id = request.client_id.as_deref().unwrap_or_default();
+                ResponseKind::ConsumerGroupHeartbeat(handlers::consumer_group_heartbeat::handle(
+                    self,
+                    r,
+                    v,
+                    client_id,
+                    &session.client_host,
+                ))
+            }
+            RequestKind::ConsumerGroupDescribe(r) => ResponseKind::ConsumerGroupDescribe(
+                handlers::consumer_group_describe::handle(self, r, v),
+            ),
             _ => return Err(BrokerError::Unhandled(protocol::name_of(request.api_key))),
         };
         Ok(Some(response))
@@ -508,6 +521,16 @@ mod tests {
             ),
             ApiKey::DescribeProducers => {
                 RequestKind::DescribeProducers(DescribeProducersRequest::default())
+            }
+            ApiKey::ConsumerGroupHeartbeat => RequestKind::ConsumerGroupHeartbeat(
+                ConsumerGroupHeartbeatRequest::default()
+                    .with_group_id(GroupId(
+                        kafka_protocol::protocol::StrBytes::from_static_str("g"),
+                    ))
+                    .with_member_id(kafka_protocol::protocol::StrBytes::from_static_str("m")),
+            ),
+            ApiKey::ConsumerGroupDescribe => {
+                RequestKind::ConsumerGroupDescribe(ConsumerGroupDescribeRequest::default())
             }
             other => panic!("{other:?} is served but has no default request in this test"),
         }

@@ -66,6 +66,7 @@ mod classic_membership;
 mod classic_rebalance;
 mod config;
 pub mod consumer;
+mod consumer_membership;
 pub mod consumer_protocol;
 pub mod coordinator;
 mod env;

@@ -61,8 +61,12 @@ impl Default for ConsumerGroupConfig {
 impl ConsumerGroupConfig {
     /// The settings of a resolved broker configuration.
     pub fn from_broker(c: &BrokerConfig) -> ConsumerGroupConfig {
-        let _ = c;
-        ConsumerGroupConfig::default()
+        ConsumerGroupConfig {
+            session_timeout_ms: c.group_consumer_session_timeout_ms,
+            heartbeat_interval_ms: c.group_consumer_heartbeat_interval_ms,
+            max_size: usize::try_from(c.group_consumer_max_size).unwrap_or(usize::MAX),
+            assignors: c.group_consumer_assignors.clone(),
+        }
     }
 
     /// The assignor used when members ask for none.
