@@ -38,11 +38,14 @@ const FAST: &[(&str, &str)] = &[
 
 const LIMIT: Duration = Duration::from_secs(30);
 
+/// What a member received: (topic, partition, offset, value).
+type Received = Arc<Mutex<Vec<(String, i32, i64, String)>>>;
+
 /// A `group.protocol=consumer` member polled by its own thread.
 struct Member {
     stop: Arc<AtomicBool>,
     assignment: Arc<Mutex<BTreeSet<(String, i32)>>>,
-    got: Arc<Mutex<Vec<(String, i32, i64, String)>>>,
+    got: Received,
     handle: Option<JoinHandle<()>>,
 }
 
@@ -65,7 +68,7 @@ impl Member {
             .set("log_level", "3");
         let stop = Arc::new(AtomicBool::new(false));
         let assignment = Arc::new(Mutex::new(BTreeSet::new()));
-        let got = Arc::new(Mutex::new(Vec::new()));
+        let got: Received = Arc::new(Mutex::new(Vec::new()));
         let (t_stop, t_assignment, t_got) = (stop.clone(), assignment.clone(), got.clone());
         let topics: Vec<String> = topics.iter().map(|s| s.to_string()).collect();
         let handle = std::thread::spawn(move || {
