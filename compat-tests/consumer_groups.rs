@@ -34,7 +34,30 @@ use crate::harness::*;
 const FAST: &[(&str, &str)] = &[
     ("group.consumer.heartbeat.interval.ms", "500"),
     ("group.consumer.min.heartbeat.interval.ms", "500"),
+    ("http.listeners", "127.0.0.1:0"),
 ];
+
+/// `GET path` on the broker's HTTP listener, as JSON.
+fn get_json(broker: &Broker, path: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let addr = wait_for("http ready line", Duration::from_secs(10), || {
+        broker
+            .log_lines()
+            .iter()
+            .find(|l| l.contains("http ready"))
+            .and_then(|l| parse_ready_addr(l))
+    });
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect http");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read http");
+    let body = raw.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("GET {path}: {e}: {raw}"))
+}
 
 const LIMIT: Duration = Duration::from_secs(30);
 

@@ -153,6 +153,18 @@ impl Broker {
         &self.groups
     }
 
+    /// The topics KIP-848 consumer groups see: every topic but the
+    /// internal ones, which no pattern should pull into a subscription.
+    pub fn consumer_group_topics(&self) -> crate::group::consumer::topics::TopicsImage {
+        crate::group::consumer::topics::TopicsImage::new(
+            self.logs
+                .topics()
+                .iter()
+                .filter(|t| !is_internal_topic(t.name()))
+                .map(|t| (t.name().to_string(), t.id(), t.partition_count())),
+        )
+    }
+
     /// The transaction coordinator (its timer task is spawned by `main`).
     pub fn txns(&self) -> &Arc<TransactionCoordinator> {
         &self.txns

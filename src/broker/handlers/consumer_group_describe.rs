@@ -12,7 +12,7 @@ use kafka_protocol::messages::{
 };
 use uuid::Uuid;
 
-use super::consumer_group_heartbeat::{error_message, topics_image};
+use super::consumer_group_heartbeat::error_message;
 use super::str_bytes;
 use crate::broker::error_code::group_error_code;
 use crate::broker::Broker;
@@ -48,7 +48,7 @@ pub fn handle(
         .collect();
     let described = broker
         .groups()
-        .consumer_group_describe(&ids, &topics_image(broker));
+        .consumer_group_describe(&ids, &broker.consumer_group_topics());
     let groups = described
         .into_iter()
         .map(|d| {

@@ -9,23 +9,8 @@ use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeart
 use super::str_bytes;
 use crate::broker::error_code::group_error_code;
 use crate::broker::Broker;
-use crate::group::consumer::topics::TopicsImage;
 use crate::group::coordinator::ConsumerHeartbeatRequest;
 use crate::group::GroupError;
-
-/// The topics consumer groups see: every topic but the internal ones
-/// (`__consumer_offsets`, `__transaction_state`), which no pattern should
-/// pull into an application's subscription.
-pub fn topics_image(broker: &Broker) -> TopicsImage {
-    TopicsImage::new(
-        broker
-            .logs()
-            .topics()
-            .iter()
-            .filter(|t| !t.name().starts_with("__"))
-            .map(|t| (t.name().to_string(), t.id(), t.partition_count())),
-    )
-}
 
 /// The message Kafka sends with an error (consumer group refusals carry
 /// Kafka's text; the rest none).
@@ -70,7 +55,7 @@ pub fn handle(
     };
     match broker
         .groups()
-        .consumer_group_heartbeat(params, topics_image(broker))
+        .consumer_group_heartbeat(params, broker.consumer_group_topics())
     {
         Ok(r) => ConsumerGroupHeartbeatResponse::default()
             .with_member_id(Some(str_bytes(r.member_id)))
