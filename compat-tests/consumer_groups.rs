@@ -257,6 +257,23 @@ fn consumer_protocol_members_split_partitions_and_take_over_at_once() {
             .members
             .iter()
             .all(|m| m.member_epoch == d.group_epoch && m.member_type == 1));
+        // The JSON API shows the protocol and the member epochs.
+        let j = get_json(&broker, &format!("/api/groups/{group}"));
+        assert_eq!(j["group_protocol"], "consumer", "{j}");
+        assert_eq!(j["group_epoch"], d.group_epoch);
+        let members = j["members"].as_array().expect("members");
+        assert_eq!(members.len(), 3);
+        assert!(
+            members.iter().all(|m| m["member_epoch"] == d.group_epoch),
+            "{j}"
+        );
+        let list = get_json(&broker, "/api/groups");
+        let listed = list["groups"].as_array().expect("groups");
+        assert!(
+            listed.iter().any(|g| g["group_id"] == group.as_str()
+                && g["member_epochs"].as_array().is_some_and(|e| e.len() == 3)),
+            "{list}"
+        );
 
         // c leaves; a and b own everything long before a 45 s session ends.
         let left = Instant::now();
