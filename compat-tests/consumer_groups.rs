@@ -391,3 +391,206 @@ fn consumer_protocol_group_survives_a_broker_kill_with_epochs_and_offsets() {
         assert!(m2.values().is_disjoint(&mid));
     });
 }
+
+/// Kafka's answers to bad ConsumerGroupHeartbeats and to the other group
+/// APIs about a consumer group, over a raw connection.
+#[test]
+fn consumer_protocol_errors_over_the_wire() {
+    use kafka_protocol::messages::consumer_group_heartbeat_request::{
+        ConsumerGroupHeartbeatRequest, TopicPartitions,
+    };
+    use kafka_protocol::messages::delete_groups_request::DeleteGroupsRequest;
+    use kafka_protocol::messages::describe_groups_request::DescribeGroupsRequest;
+    use kafka_protocol::messages::list_groups_request::ListGroupsRequest;
+    use kafka_protocol::messages::offset_commit_request::{
+        OffsetCommitRequest, OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+    };
+    use kafka_protocol::messages::offset_fetch_request::{
+        OffsetFetchRequest, OffsetFetchRequestGroup,
+    };
+    use kafka_protocol::messages::TopicName;
+    use kafka_protocol::ResponseError;
+
+    if skip_if_external("checks Skiff's own error texts loosely; codes are Kafka's") {
+        return;
+    }
+    run(async {
+        let broker = Broker::start();
+        let topic = unique_topic("kip848-raw");
+        let group = unique_topic("kip848-raw-g");
+        create_topic(&broker, &topic, 2).await;
+        let s = |v: &str| StrBytes::from_string(v.to_string());
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let join = |member: &str| {
+            ConsumerGroupHeartbeatRequest::default()
+                .with_group_id(GroupId(s(&group)))
+                .with_member_id(s(member))
+                .with_member_epoch(0)
+                .with_rebalance_timeout_ms(30_000)
+                .with_subscribed_topic_names(Some(vec![TopicName(s(&topic))]))
+                .with_topic_partitions(Some(vec![]))
+        };
+        let code = |e: ResponseError| e.code();
+
+        // Bad requests.
+        let r = raw.call(&join(""), 1);
+        assert_eq!(r.error_code, code(ResponseError::InvalidRequest), "{r:?}");
+        let r = raw.call(&join("m1").with_rebalance_timeout_ms(-1), 1);
+        assert_eq!(r.error_code, code(ResponseError::InvalidRequest));
+        let r = raw.call(&join("m1").with_server_assignor(Some(s("sticky"))), 1);
+        assert_eq!(r.error_code, code(ResponseError::UnsupportedAssignor));
+        let r = raw.call(
+            &join("m1")
+                .with_subscribed_topic_names(None)
+                .with_subscribed_topic_regex(Some(s("(unclosed"))),
+            1,
+        );
+        assert_eq!(r.error_code, code(ResponseError::InvalidRegularExpression));
+        assert!(r.error_message.is_some());
+        let r = raw.call(&join("m1").with_member_epoch(3), 1);
+        assert_eq!(r.error_code, code(ResponseError::GroupIdNotFound));
+
+        // A member joins and gets both partitions at epoch 1.
+        let r = raw.call(&join("m1"), 1);
+        assert_eq!(r.error_code, 0, "{r:?}");
+        assert_eq!(r.member_epoch, 1);
+        let a = r.assignment.expect("assignment on join");
+        let owned: Vec<TopicPartitions> = a
+            .topic_partitions
+            .iter()
+            .map(|tp| {
+                TopicPartitions::default()
+                    .with_topic_id(tp.topic_id)
+                    .with_partitions(tp.partitions.clone())
+            })
+            .collect();
+        assert_eq!(owned.iter().map(|t| t.partitions.len()).sum::<usize>(), 2);
+        let beat = |epoch: i32| {
+            ConsumerGroupHeartbeatRequest::default()
+                .with_group_id(GroupId(s(&group)))
+                .with_member_id(s("m1"))
+                .with_member_epoch(epoch)
+                .with_topic_partitions(Some(owned.clone()))
+        };
+        let r = raw.call(&beat(1), 1);
+        assert_eq!((r.error_code, r.member_epoch), (0, 1));
+        assert!(r.assignment.is_none(), "unchanged: no assignment");
+        let r = raw.call(&beat(7), 1);
+        assert_eq!(r.error_code, code(ResponseError::FencedMemberEpoch));
+        let r = raw.call(&beat(1).with_member_id(s("nobody")), 1);
+        assert_eq!(r.error_code, code(ResponseError::UnknownMemberId));
+
+        // Offsets with member epochs.
+        let commit = |member: &str, epoch: i32| {
+            OffsetCommitRequest::default()
+                .with_group_id(GroupId(s(&group)))
+                .with_member_id(s(member))
+                .with_generation_id_or_member_epoch(epoch)
+                .with_topics(vec![OffsetCommitRequestTopic::default()
+                    .with_name(TopicName(s(&topic)))
+                    .with_partitions(vec![OffsetCommitRequestPartition::default()
+                        .with_partition_index(0)
+                        .with_committed_offset(0)])])
+        };
+        let partition_code = |r: &kafka_protocol::messages::OffsetCommitResponse| {
+            r.topics[0].partitions[0].error_code
+        };
+        assert_eq!(partition_code(&raw.call(&commit("m1", 1), 9)), 0);
+        assert_eq!(
+            partition_code(&raw.call(&commit("m1", 0), 9)),
+            code(ResponseError::StaleMemberEpoch)
+        );
+        assert_eq!(
+            partition_code(&raw.call(&commit("x", 1), 9)),
+            code(ResponseError::UnknownMemberId)
+        );
+        let fetch = |member: &str, epoch: i32| {
+            OffsetFetchRequest::default().with_groups(vec![OffsetFetchRequestGroup::default()
+                .with_group_id(GroupId(s(&group)))
+                .with_member_id(Some(s(member)))
+                .with_member_epoch(epoch)
+                .with_topics(None)])
+        };
+        let r = raw.call(&fetch("m1", 1), 9);
+        assert_eq!(r.groups[0].error_code, 0);
+        let r = raw.call(&fetch("m1", 5), 9);
+        assert_eq!(
+            r.groups[0].error_code,
+            code(ResponseError::StaleMemberEpoch)
+        );
+
+        // The group in the other group APIs.
+        let r = raw.call(
+            &ListGroupsRequest::default().with_types_filter(vec![s("consumer")]),
+            5,
+        );
+        let listed = r
+            .groups
+            .iter()
+            .find(|g| g.group_id.as_str() == group)
+            .expect("listed as a consumer group");
+        assert_eq!(listed.group_type.as_str(), "consumer");
+        assert_eq!(listed.group_state.as_str(), "Stable");
+        let r = raw.call(
+            &ListGroupsRequest::default().with_types_filter(vec![s("classic")]),
+            5,
+        );
+        assert!(r.groups.iter().all(|g| g.group_id.as_str() != group));
+        let r = raw.call(
+            &DescribeGroupsRequest::default().with_groups(vec![GroupId(s(&group))]),
+            6,
+        );
+        assert_eq!(r.groups[0].error_code, code(ResponseError::GroupIdNotFound));
+        let delete = DeleteGroupsRequest::default().with_groups_names(vec![GroupId(s(&group))]);
+        let r = raw.call(&delete, 2);
+        assert_eq!(r.results[0].error_code, code(ResponseError::NonEmptyGroup));
+
+        // A static member joins too.
+        let r = raw.call(
+            &join("m2")
+                .with_group_id(GroupId(s(&group)))
+                .with_instance_id(Some(s("i"))),
+            1,
+        );
+        assert_eq!(r.error_code, 0, "a second member joins: {r:?}");
+
+        // Leaves, then the empty group can be deleted.
+        for m in ["m1", "m2"] {
+            let leave = ConsumerGroupHeartbeatRequest::default()
+                .with_group_id(GroupId(s(&group)))
+                .with_member_id(s(m))
+                .with_member_epoch(-1)
+                .with_instance_id((m == "m2").then(|| s("i")));
+            let r = raw.call(&leave, 1);
+            assert_eq!((r.error_code, r.member_epoch), (0, -1), "{r:?}");
+        }
+        assert_eq!(describe(&broker, &group).group_state.as_str(), "Empty");
+        let r = raw.call(&delete, 2);
+        assert_eq!(r.results[0].error_code, 0);
+        let d = describe(&broker, &group);
+        assert_eq!(d.error_code, code(ResponseError::GroupIdNotFound));
+
+        // Offsets committed outside group management make an empty classic
+        // group; the first consumer-protocol join converts it, offsets kept.
+        let simple = unique_topic("kip848-simple");
+        let r = raw.call(&commit("", -1).with_group_id(GroupId(s(&simple))), 9);
+        assert_eq!(partition_code(&r), 0);
+        let r = raw.call(&join("s1").with_group_id(GroupId(s(&simple))), 1);
+        assert_eq!(r.error_code, 0, "{r:?}");
+        assert_eq!(describe(&broker, &simple).error_code, 0);
+        let r = raw.call(
+            &fetch("s1", r.member_epoch).with_groups(vec![OffsetFetchRequestGroup::default()
+                .with_group_id(GroupId(s(&simple)))
+                .with_member_id(Some(s("s1")))
+                .with_member_epoch(r.member_epoch)
+                .with_topics(None)]),
+            9,
+        );
+        assert_eq!(r.groups[0].error_code, 0);
+        assert_eq!(
+            r.groups[0].topics.len(),
+            1,
+            "the simple group's offset stays: {r:?}"
+        );
+    });
+}
