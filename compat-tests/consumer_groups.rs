@@ -39,6 +39,12 @@ const FAST: &[(&str, &str)] = &[
 
 /// `GET path` on the broker's HTTP listener, as JSON.
 fn get_json(broker: &Broker, path: &str) -> serde_json::Value {
+    let body = get_text(broker, path);
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+}
+
+/// `GET path` on the broker's HTTP listener: the body.
+fn get_text(broker: &Broker, path: &str) -> String {
     use std::io::{Read, Write};
     let addr = wait_for("http ready line", Duration::from_secs(10), || {
         broker
@@ -55,8 +61,7 @@ fn get_json(broker: &Broker, path: &str) -> serde_json::Value {
     .unwrap();
     let mut raw = String::new();
     s.read_to_string(&mut raw).expect("read http");
-    let body = raw.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("GET {path}: {e}: {raw}"))
+    raw.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
 }
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -284,6 +289,14 @@ fn consumer_protocol_members_split_partitions_and_take_over_at_once() {
         assert!(took < Duration::from_secs(15), "took {took:?}");
         let d = describe(&broker, &group);
         assert_eq!(d.members.len(), 2);
+        // Joins and the leave were rebalances; /metrics counts them.
+        let metrics = get_text(&broker, "/metrics");
+        let count: u64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("kafka_coordinator_group_consumer_rebalances_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no rebalance counter in /metrics"));
+        assert!(count >= 4, "rebalances counted: {count}");
     });
 }
 

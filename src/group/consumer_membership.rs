@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::consumer::heartbeat::{
     self, Context, HeartbeatRequest, HeartbeatResponse, Outcome, TimerOp,
 };
+use super::consumer::records::ConsumerGroupRecord;
 use super::consumer::topics::TopicsImage;
 use super::consumer::{ConsumerGroup, ConsumerGroupError};
 use super::env::Env;
@@ -118,6 +119,7 @@ pub(crate) fn consumer_heartbeat(
         records: group_records,
         timers,
     } = out;
+    let bumps = count_epoch_bumps(&group_records);
     records.extend(wrap_records(id, group_records));
     if !records.is_empty() {
         if let Err(e) = env.append(&records) {
@@ -131,6 +133,7 @@ pub(crate) fn consumer_heartbeat(
         env.timers.cancel_group(id);
     }
     groups.put(Group::Consumer(group));
+    groups.consumer_rebalances += bumps;
     set_timers(env, id, timers);
     Ok(response)
 }
@@ -180,6 +183,7 @@ fn run_timer(
         set_timers(env, id, out.timers);
         return;
     }
+    let bumps = count_epoch_bumps(&out.records);
     let records = wrap_records(id, out.records);
     if let Err(e) = env.append(&records) {
         // The member stays; try again a session later.
@@ -189,7 +193,15 @@ fn run_timer(
     if let Some(g) = groups.consumer_mut(id) {
         *g = work;
     }
+    groups.consumer_rebalances += bumps;
     set_timers(env, id, out.timers);
+}
+
+fn count_epoch_bumps(records: &[ConsumerGroupRecord]) -> u64 {
+    records
+        .iter()
+        .filter(|r| matches!(r, ConsumerGroupRecord::GroupEpoch(Some(_))))
+        .count() as u64
 }
 
 fn set_timers(env: &mut Env<'_>, group: &str, ops: Vec<TimerOp>) {

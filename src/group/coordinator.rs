@@ -337,6 +337,11 @@ impl GroupCoordinator {
         describe_consumer_groups(&self.lock().groups, topics, default, ids)
     }
 
+    /// Rebalances (group epoch bumps) of consumer-protocol groups since start.
+    pub fn consumer_group_rebalances(&self) -> u64 {
+        self.lock().groups.consumer_rebalances
+    }
+
     /// OffsetFetch v9+'s member check: for a consumer group, the member
     /// must exist (UNKNOWN_MEMBER_ID) at `member_epoch` (STALE_MEMBER_EPOCH).
     pub fn validate_offset_fetch(

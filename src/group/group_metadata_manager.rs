@@ -315,6 +315,9 @@ pub(crate) struct GroupMetadataManager {
     /// The topics as the last consumer group operation saw them (Kafka's
     /// metadata image): timers that fence consumer group members use it.
     pub(crate) topics: TopicsImage,
+    /// Group epoch bumps of consumer groups since start (each starts a
+    /// rebalance: Kafka's `consumer-group-rebalance` sensor).
+    pub(crate) consumer_rebalances: u64,
 }
 
 impl GroupMetadataManager {
