@@ -81,6 +81,16 @@ impl Member {
     /// Subscribes to `topics` (a `^...` entry is a pattern). With
     /// `commit`, offsets are committed synchronously after every message.
     fn start(broker: &Broker, group: &str, topics: &[&str], commit: bool) -> Member {
+        Member::start_with(broker, group, topics, commit, &[])
+    }
+
+    fn start_with(
+        broker: &Broker,
+        group: &str,
+        topics: &[&str],
+        commit: bool,
+        extra: &[(&str, &str)],
+    ) -> Member {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", broker.bootstrap())
             .set("group.id", group)
@@ -94,6 +104,9 @@ impl Member {
             .set("reconnect.backoff.ms", "20")
             .set("reconnect.backoff.max.ms", "500")
             .set("log_level", "3");
+        for (k, v) in extra {
+            c.set(*k, *v);
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let assignment = Arc::new(Mutex::new(BTreeSet::new()));
         let got: Received = Arc::new(Mutex::new(Vec::new()));
@@ -651,5 +664,65 @@ fn consumer_protocol_time_to_stable_assignment() {
                 drop(members);
             }
         }
+    });
+}
+
+/// A static member (`group.instance.id`) that closes leaves with epoch -2:
+/// its partitions wait for it (no rebalance), and its next incarnation gets
+/// them back at once.
+#[test]
+fn consumer_protocol_static_member_gets_its_partitions_back() {
+    if skip_if_external("sets group.consumer.* broker keys") {
+        return;
+    }
+    run(async {
+        let broker = Broker::start_with(FAST);
+        let topic = unique_topic("kip848-static");
+        let group = unique_topic("kip848-static-g");
+        create_topic(&broker, &topic, 4).await;
+        let want = all(&topic, 4);
+        let instance = [("group.instance.id", "static-1")];
+        let a = Member::start_with(&broker, &group, &[&topic], false, &instance);
+        let b = Member::start(&broker, &group, &[&topic], false);
+        await_split(&[&a, &b], &want, "two members to split 4 partitions").await;
+        let (a_parts, b_parts) = (a.assignment(), b.assignment());
+        let before = describe(&broker, &group);
+
+        a.leave();
+        let left = wait_for_async("the static member's temporary leave", LIMIT, || {
+            let d = describe(&broker, &group);
+            d.members
+                .iter()
+                .any(|m| {
+                    m.instance_id.as_ref().map(|i| i.as_str()) == Some("static-1")
+                        && m.member_epoch == -2
+                })
+                .then_some(d)
+        })
+        .await;
+        assert_eq!(
+            left.group_epoch, before.group_epoch,
+            "no rebalance for a static leave"
+        );
+        assert_eq!(
+            b.assignment(),
+            b_parts,
+            "b does not take the static member's partitions"
+        );
+
+        let a2 = Member::start_with(&broker, &group, &[&topic], false, &instance);
+        wait_for_async(
+            "the new incarnation to get its partitions back",
+            LIMIT,
+            || (a2.assignment() == a_parts).then_some(()),
+        )
+        .await;
+        let after = describe(&broker, &group);
+        assert_eq!(
+            after.group_epoch, before.group_epoch,
+            "rejoining did not rebalance"
+        );
+        assert_eq!(after.members.len(), 2);
+        assert_eq!(b.assignment(), b_parts);
     });
 }
