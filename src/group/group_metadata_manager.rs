@@ -440,12 +440,23 @@ impl GroupMetadataManager {
                     }
                 }
                 Group::Consumer(g) => {
-                    for id in g.members().keys() {
+                    for (id, m) in g.members() {
                         timers.schedule(
                             TimerKey::heartbeat(g.group_id(), id),
                             now + i64::from(consumer_session_ms),
                             TimerAction::Heartbeat,
                         );
+                        // A member that owed a revocation owes it again
+                        // (Kafka reschedules the rebalance timeout on load).
+                        if m.state == consumer::member::MemberState::UnrevokedPartitions {
+                            timers.schedule(
+                                TimerKey::revocation(g.group_id(), id),
+                                now + i64::from(m.rebalance_timeout_ms.max(0)),
+                                TimerAction::Revocation {
+                                    member_epoch: m.member_epoch,
+                                },
+                            );
+                        }
                     }
                 }
             }
