@@ -274,7 +274,11 @@ impl Broker {
         cmd.arg("--listeners")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
-            .arg(&data_dir);
+            .arg(&data_dir)
+            // Off unless a test turns it on with --set (which wins): parallel
+            // brokers must not race for the default port 8092.
+            .arg("--http-listeners")
+            .arg("off");
         for s in &self.sets {
             cmd.arg("--set").arg(s);
         }
@@ -384,6 +388,14 @@ impl Broker {
             .lock()
             .unwrap()
             .push(format!("[harness] SIGKILL -> {status}"));
+    }
+
+    /// Restarts (as [`Broker::restart`]) with `KEY=VALUE` settings added
+    /// after the current ones, so they win: a key changed between two runs.
+    pub fn restart_with(&mut self, sets: &[(&str, &str)]) {
+        self.sets
+            .extend(sets.iter().map(|(k, v)| format!("{k}={v}")));
+        self.restart();
     }
 
     /// Starts the broker again on the same data dir, on the same port when

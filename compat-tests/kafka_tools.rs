@@ -138,19 +138,19 @@ fn bad_lines(text: &str) -> Vec<&str> {
         .collect()
 }
 
-struct Tools<'a> {
+pub(crate) struct Tools<'a> {
     cp: &'static str,
     broker: &'a Broker,
 }
 
 impl<'a> Tools<'a> {
-    fn new(broker: &'a Broker) -> Option<Tools<'a>> {
+    pub(crate) fn new(broker: &'a Broker) -> Option<Tools<'a>> {
         classpath().map(|cp| Tools { cp, broker })
     }
 
     /// Runs a tool with `--bootstrap-server` added, expecting exit 0 and a
     /// clean stderr; returns its stdout and stderr.
-    fn ok(&self, main_class: &str, args: &[&str], stdin: &[u8]) -> CmdOutput {
+    pub(crate) fn ok(&self, main_class: &str, args: &[&str], stdin: &[u8]) -> CmdOutput {
         let out = self.raw(main_class, args, stdin);
         let name = short(main_class);
         if !out.status.success() {
@@ -170,7 +170,7 @@ impl<'a> Tools<'a> {
         out
     }
 
-    fn raw(&self, main_class: &str, args: &[&str], stdin: &[u8]) -> CmdOutput {
+    pub(crate) fn raw(&self, main_class: &str, args: &[&str], stdin: &[u8]) -> CmdOutput {
         let bootstrap = self.broker.bootstrap();
         let mut all: Vec<&str> = vec!["--bootstrap-server", &bootstrap];
         all.extend_from_slice(args);

@@ -9,6 +9,7 @@
 
 mod harness;
 
+mod acls;
 mod admin;
 mod api_versions;
 mod auto_create;
@@ -22,6 +23,7 @@ mod corruption;
 mod crash;
 mod disk_faults;
 mod durability;
+mod embedded;
 mod fetch;
 mod franz_go;
 mod fuzz_replay;

@@ -33,6 +33,8 @@ pub enum KeyType {
     Long,
     Double,
     List,
+    /// A secret: DescribeConfigs reports it as sensitive, with no value.
+    Password,
 }
 
 /// One broker-level key Skiff understands.
@@ -114,6 +116,10 @@ pub const BROKER_KEYS: &[BrokerKey] = &[
     key("transactional.id.expiration.ms", Some("604800000"), KeyType::Int, "A transactional id with no transaction in progress and no activity for this long is forgotten."),
     key("http.listeners", Some("127.0.0.1:8092"), KeyType::List, "Address of the HTTP listener (web console, JSON API, /metrics, /healthz, /readyz), HOST:PORT; empty or \"off\" disables it. Port 0 picks a free port (the \"http ready\" log line names it)."),
     key("http.read.only", Some("false"), KeyType::Boolean, "When true the HTTP console and API refuse state-changing actions (produce, create and delete topic)."),
+    key("authorizer.class.name", Some(""), KeyType::String, "The authorizer. Empty (the default): no authorization, every request is allowed and the ACL APIs answer SECURITY_DISABLED, as Kafka without an authorizer. org.apache.kafka.metadata.authorizer.StandardAuthorizer (or the older kafka.security.authorizer.AclAuthorizer): every request is checked against the ACLs, stored in <log.dirs>/acls.json."),
+    key("super.users", None, KeyType::String, "Principals allowed everything whatever the ACLs say, separated by semicolons: User:admin;User:ops."),
+    key("allow.everyone.if.no.acl.found", Some("false"), KeyType::Boolean, "With an authorizer: whether an action on a resource that no ACL covers at all is allowed (Kafka's default false: denied)."),
+    key("http.auth.users", None, KeyType::Password, "HTTP console/API basic authentication: USER:PASSWORD pairs separated by commas. Unset: no authentication (the listener is loopback-only by default). /healthz and /readyz stay open."),
     key("skiff.max.open.segment.files", Some("0"), KeyType::Int, "Most segment and index files kept open at once (least recently used are closed and reopened on demand); 0 = half the process's open-file limit, which Skiff raises to its hard limit at start."),
     key("skiff.testing.fault.injection", Some("false"), KeyType::Boolean, "Testing only: when true, the file <log.dirs>/.skiff/fault-injection (contents enospc or eio) makes every partition write fail with that error until it is removed. Never enable in production."),
 ];
@@ -341,6 +347,14 @@ pub struct BrokerConfig {
     pub http_listener: Option<HostPort>,
     /// `http.read.only`: the HTTP API refuses produce, create and delete.
     pub http_read_only: bool,
+    /// `authorizer.class.name` is set: requests are checked against ACLs.
+    pub authorizer_enabled: bool,
+    /// `super.users`, each `Type:name`.
+    pub super_users: Vec<String>,
+    /// `allow.everyone.if.no.acl.found`.
+    pub allow_everyone_if_no_acl_found: bool,
+    /// `http.auth.users`: (user, password) pairs; empty = no HTTP authentication.
+    pub http_auth_users: Vec<(String, String)>,
     /// Every known key with its effective value and source, for DescribeConfigs.
     pub entries: Vec<ConfigEntry>,
 }
@@ -662,6 +676,19 @@ impl BrokerConfig {
                 _ => None,
             },
             http_read_only: get("http.read.only").as_deref() == Some("true"),
+            authorizer_enabled: authorizer_enabled(get("authorizer.class.name").as_deref())?,
+            super_users: get("super.users")
+                .map(|v| {
+                    v.split(';')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            allow_everyone_if_no_acl_found: get("allow.everyone.if.no.acl.found").as_deref()
+                == Some("true"),
+            http_auth_users: parse_http_users(get("http.auth.users").as_deref())?,
             entries,
         })
     }
@@ -685,6 +712,48 @@ impl BrokerConfig {
     }
 }
 
+/// The authorizer class names Kafka users write; empty means none.
+const AUTHORIZER_CLASSES: &[&str] = &[
+    "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "kafka.security.authorizer.AclAuthorizer",
+];
+
+fn authorizer_enabled(class: Option<&str>) -> Result<bool, ConfigError> {
+    match class.map(str::trim) {
+        None | Some("") => Ok(false),
+        Some(c) if AUTHORIZER_CLASSES.contains(&c) => Ok(true),
+        Some(c) => Err(ConfigError::Invalid {
+            key: "authorizer.class.name".into(),
+            message: format!(
+                "{c:?} is not an authorizer Skiff has; use {} (or leave it empty for none)",
+                AUTHORIZER_CLASSES[0]
+            ),
+        }),
+    }
+}
+
+/// `http.auth.users`: `user:password` pairs separated by commas.
+fn parse_http_users(value: Option<&str>) -> Result<Vec<(String, String)>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|pair| match pair.split_once(':') {
+            Some((user, password)) if !user.is_empty() && !password.is_empty() => {
+                Ok((user.to_string(), password.to_string()))
+            }
+            // Never echo the value: it holds passwords.
+            _ => Err(ConfigError::Invalid {
+                key: "http.auth.users".into(),
+                message: "expected USER:PASSWORD pairs separated by commas".into(),
+            }),
+        })
+        .collect()
+}
+
 fn validate_type(k: &BrokerKey, v: &str) -> Result<(), ConfigError> {
     let ok = match k.key_type {
         KeyType::Boolean => v == "true" || v == "false",
@@ -692,7 +761,7 @@ fn validate_type(k: &BrokerKey, v: &str) -> Result<(), ConfigError> {
         KeyType::Short => v.trim().parse::<i16>().is_ok(),
         KeyType::Long => v.trim().parse::<i64>().is_ok(),
         KeyType::Double => v.trim().parse::<f64>().is_ok(),
-        KeyType::String | KeyType::List => true,
+        KeyType::String | KeyType::List | KeyType::Password => true,
     };
     if ok {
         Ok(())

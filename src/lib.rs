@@ -11,6 +11,8 @@
 //!   errors to Kafka error codes.
 //! - [`storage`]: topics → partitions → logs of segments (`.log`, `.index`,
 //!   `.timeindex`), recovery, idempotent producer state. No wire protocol.
+//! - [`acl`]: ACLs, the authorizer that checks a principal's action against
+//!   them (Kafka's StandardAuthorizer rules), and their durable file.
 //! - [`group`]: the consumer group coordinator (classic protocol) and
 //!   committed offsets in the internal `__consumer_offsets` topic.
 //! - [`record`]: the Kafka v2 record batch format (validation, CRC, in-place offsets).
@@ -20,12 +22,14 @@
 //! - [`config`], [`clock`], [`meta`]: leaves: configuration, injected time,
 //!   broker metadata files.
 
+pub mod acl;
 pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod coordinator_log;
 pub mod group;
 pub mod http;
+mod launch;
 pub mod meta;
 pub mod metrics;
 pub mod protocol;
@@ -33,3 +37,5 @@ pub mod record;
 pub mod server;
 pub mod storage;
 pub mod txn;
+
+pub use launch::{Broker, BrokerBuilder, LaunchError};

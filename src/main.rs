@@ -3,14 +3,10 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Parser;
 use tracing::{error, info, warn};
 
-use skiff::broker::Broker;
-use skiff::clock::{Clock, SystemClock};
 use skiff::config::{BrokerConfig, RawConfig, Source, BROKER_KEYS};
 
 /// A single-binary message broker that speaks the Kafka wire protocol.
@@ -63,7 +59,7 @@ fn config_keys_help() -> String {
     s
 }
 
-fn load_config(cli: &Cli) -> Result<BrokerConfig, Box<dyn std::error::Error>> {
+fn load_config(cli: &Cli) -> Result<RawConfig, Box<dyn std::error::Error>> {
     let mut raw = RawConfig::default();
     if let Some(path) = &cli.config {
         raw.merge_file(path)?;
@@ -87,7 +83,9 @@ fn load_config(cli: &Cli) -> Result<BrokerConfig, Box<dyn std::error::Error>> {
     for k in raw.unknown_keys() {
         warn!(key = k, "ignoring unknown config key");
     }
-    Ok(BrokerConfig::resolve(&raw)?)
+    // Validated here too so a bad value exits with status 2 before anything starts.
+    BrokerConfig::resolve(&raw)?;
+    Ok(raw)
 }
 
 fn main() -> ExitCode {
@@ -121,88 +119,33 @@ fn main() -> ExitCode {
     runtime.block_on(run(config))
 }
 
-async fn run(config: BrokerConfig) -> ExitCode {
-    let bind = format!("{}:{}", config.listener.host, config.listener.port);
-    let listener = match tokio::net::TcpListener::bind(&bind).await {
-        Ok(l) => l,
+async fn run(raw: RawConfig) -> ExitCode {
+    let broker = match skiff::Broker::from_config(raw).start().await {
+        Ok(b) => b,
         Err(e) => {
-            error!("cannot listen on {bind}: {e}");
+            error!("{}", error_chain(&e));
             return ExitCode::FAILURE;
         }
     };
-    let addr = match listener.local_addr() {
-        Ok(a) => a,
+    match broker.run_until(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            error!("cannot read the bound address: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let data_dir = config.data_dir.clone();
-    let broker = match Broker::open(config, clock.clone(), addr.port()) {
-        Ok(b) => Arc::new(b),
-        Err(e) => {
-            error!(
-                "cannot open {}: {e}: {:?}",
-                data_dir.display(),
-                std::error::Error::source(&e)
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-
-    // Time-based flushes and segment rolls.
-    let periodic = {
-        let broker = broker.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                broker.logs().run_periodic(broker.now_ms());
-            }
-        })
-    };
-
-    // Consumer group deadlines: sessions, join/sync phases, offset expiry.
-    let group_timers = broker.groups().spawn_timer_task();
-    // Transaction deadlines: timeouts, marker retries, id expiry.
-    let txn_timers = broker.txns().spawn_timer_task();
-
-    // The web console, JSON API, /metrics and health checks (own thread).
-    let http = match skiff::http::start(broker.clone()) {
-        Ok(h) => h,
-        Err(e) => {
-            error!("{e}: {:?}", std::error::Error::source(&e));
-            return ExitCode::FAILURE;
-        }
-    };
-
-    info!(
-        %addr,
-        advertised = %broker.advertised(),
-        data_dir = %data_dir.display(),
-        version = env!("CARGO_PKG_VERSION"),
-        "broker ready"
-    );
-    skiff::server::run(listener, broker.clone(), async {
-        shutdown_signal().await;
-        http.mark_stopping();
-    })
-    .await;
-    periodic.abort();
-    group_timers.abort();
-    txn_timers.abort();
-    match broker.logs().flush_all() {
-        Ok(()) => {
-            info!("shutdown complete: logs and indexes flushed");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            error!("flush on shutdown failed: {e}");
+            error!("{}", error_chain(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// "outer: inner: root cause", so one log line says what went wrong and why.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -34,7 +34,7 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> MetaError {
 }
 
 /// Writes `contents` to `path` atomically and durably (tmp, fsync, rename, fsync dir).
-fn write_durably(path: &Path, contents: &[u8]) -> Result<(), MetaError> {
+pub(crate) fn write_durably(path: &Path, contents: &[u8]) -> Result<(), MetaError> {
     let tmp = path.with_extension("tmp");
     let mut f = fs::File::create(&tmp).map_err(io(format!("create {}", tmp.display())))?;
     f.write_all(contents)

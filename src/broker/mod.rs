@@ -4,6 +4,7 @@
 //! they never touch files or sockets. Storage errors become Kafka error codes
 //! in `error_code.rs` only.
 
+mod authz;
 mod error_code;
 mod handlers;
 mod session;
@@ -19,6 +20,7 @@ use kafka_protocol::protocol::Encodable;
 use kafka_protocol::ResponseError;
 use tracing::info;
 
+use crate::acl::{AclConfig, Authorizer};
 use crate::clock::Clock;
 use crate::config::{BrokerConfig, HostPort};
 use crate::group::{GroupConfig, GroupCoordinator};
@@ -44,6 +46,8 @@ pub enum StartError {
     Groups(#[source] StorageError),
     #[error("cannot load transactions from __transaction_state")]
     Transactions(#[source] StorageError),
+    #[error("cannot load the ACLs")]
+    Acls(#[from] crate::acl::StoreError),
 }
 
 /// A failure that leaves no sensible answer: the connection is closed.
@@ -80,6 +84,9 @@ pub struct Broker {
     producer_ids: Arc<ProducerIdAllocator>,
     groups: Arc<GroupCoordinator>,
     txns: Arc<TransactionCoordinator>,
+    /// Present only when `authorizer.class.name` is set: `None` authorizes
+    /// everything (see `authz.rs`).
+    authorizer: Option<Authorizer>,
 }
 
 impl Broker {
@@ -128,7 +135,19 @@ impl Broker {
             )
             .map_err(StartError::Transactions)?,
         );
+        let authorizer = if config.authorizer_enabled {
+            Some(Authorizer::open(
+                &config.data_dir,
+                AclConfig {
+                    super_users: config.super_users.clone(),
+                    allow_everyone_if_no_acl_found: config.allow_everyone_if_no_acl_found,
+                },
+            )?)
+        } else {
+            None
+        };
         Ok(Broker {
+            authorizer,
             config,
             advertised,
             cluster_id,
@@ -212,38 +231,47 @@ impl Broker {
                 ResponseKind::ApiVersions(handlers::api_versions::handle(self, r, v))
             }
             RequestKind::Metadata(r) => {
-                ResponseKind::Metadata(handlers::metadata::handle(self, r, v))
+                ResponseKind::Metadata(handlers::metadata::handle(self, r, v, session))
             }
             RequestKind::Produce(r) => {
-                return Ok(handlers::produce::handle(self, r, v).map(ResponseKind::Produce))
+                return Ok(handlers::produce::handle(self, r, v, session).map(ResponseKind::Produce))
             }
-            RequestKind::Fetch(r) => ResponseKind::Fetch(handlers::fetch::handle(self, r, v).await),
+            RequestKind::Fetch(r) => {
+                ResponseKind::Fetch(handlers::fetch::handle(self, r, v, session).await)
+            }
             RequestKind::ListOffsets(r) => {
-                ResponseKind::ListOffsets(handlers::list_offsets::handle(self, r, v))
+                ResponseKind::ListOffsets(handlers::list_offsets::handle(self, r, v, session))
             }
             RequestKind::OffsetForLeaderEpoch(r) => ResponseKind::OffsetForLeaderEpoch(
-                handlers::offset_for_leader_epoch::handle(self, r, v),
+                handlers::offset_for_leader_epoch::handle(self, r, v, session),
             ),
             RequestKind::CreateTopics(r) => {
-                ResponseKind::CreateTopics(handlers::create_topics::handle(self, r, v))
+                ResponseKind::CreateTopics(handlers::create_topics::handle(self, r, v, session))
             }
             RequestKind::DeleteTopics(r) => {
-                ResponseKind::DeleteTopics(handlers::delete_topics::handle(self, r, v))
+                ResponseKind::DeleteTopics(handlers::delete_topics::handle(self, r, v, session))
             }
-            RequestKind::CreatePartitions(r) => {
-                ResponseKind::CreatePartitions(handlers::create_partitions::handle(self, r, v))
-            }
-            RequestKind::DescribeConfigs(r) => {
-                ResponseKind::DescribeConfigs(handlers::describe_configs::handle(self, r, v))
-            }
-            RequestKind::DescribeCluster(r) => {
-                ResponseKind::DescribeCluster(handlers::describe_cluster::handle(self, r, v))
-            }
-            RequestKind::InitProducerId(r) => {
-                ResponseKind::InitProducerId(handlers::init_producer_id::handle(self, r, v))
-            }
-            RequestKind::FindCoordinator(r) => {
-                ResponseKind::FindCoordinator(handlers::find_coordinator::handle(self, r, v))
+            RequestKind::CreatePartitions(r) => ResponseKind::CreatePartitions(
+                handlers::create_partitions::handle(self, r, v, session),
+            ),
+            RequestKind::DescribeConfigs(r) => ResponseKind::DescribeConfigs(
+                handlers::describe_configs::handle(self, r, v, session),
+            ),
+            RequestKind::DescribeCluster(r) => ResponseKind::DescribeCluster(
+                handlers::describe_cluster::handle(self, r, v, session),
+            ),
+            RequestKind::InitProducerId(r) => ResponseKind::InitProducerId(
+                handlers::init_producer_id::handle(self, r, v, session),
+            ),
+            RequestKind::FindCoordinator(r) => ResponseKind::FindCoordinator(
+                handlers::find_coordinator::handle(self, r, v, session),
+            ),
+            RequestKind::JoinGroup(r) if !self.may_read_group(session, &r.group_id) => {
+                ResponseKind::JoinGroup(
+                    kafka_protocol::messages::JoinGroupResponse::default()
+                        .with_error_code(ResponseError::GroupAuthorizationFailed.code())
+                        .with_protocol_name((v < 7).then(Default::default)),
+                )
             }
             RequestKind::JoinGroup(r) => {
                 let client_id = request.client_id.as_deref().unwrap_or_default();
@@ -251,67 +279,122 @@ impl Broker {
                     handlers::join_group::handle(self, r, v, client_id, &session.client_host).await,
                 )
             }
+            RequestKind::SyncGroup(r) if !self.may_read_group(session, &r.group_id) => {
+                ResponseKind::SyncGroup(
+                    kafka_protocol::messages::SyncGroupResponse::default()
+                        .with_error_code(ResponseError::GroupAuthorizationFailed.code()),
+                )
+            }
             RequestKind::SyncGroup(r) => {
                 ResponseKind::SyncGroup(handlers::sync_group::handle(self, r, v).await)
             }
+            RequestKind::Heartbeat(r) if !self.may_read_group(session, &r.group_id) => {
+                ResponseKind::Heartbeat(
+                    kafka_protocol::messages::HeartbeatResponse::default()
+                        .with_error_code(ResponseError::GroupAuthorizationFailed.code()),
+                )
+            }
             RequestKind::Heartbeat(r) => {
                 ResponseKind::Heartbeat(handlers::heartbeat::handle(self, r, v))
+            }
+            RequestKind::LeaveGroup(r) if !self.may_read_group(session, &r.group_id) => {
+                ResponseKind::LeaveGroup(
+                    kafka_protocol::messages::LeaveGroupResponse::default()
+                        .with_error_code(ResponseError::GroupAuthorizationFailed.code()),
+                )
             }
             RequestKind::LeaveGroup(r) => {
                 ResponseKind::LeaveGroup(handlers::leave_group::handle(self, r, v))
             }
             RequestKind::OffsetCommit(r) => {
-                ResponseKind::OffsetCommit(handlers::offset_commit::handle(self, r, v))
+                ResponseKind::OffsetCommit(handlers::offset_commit::handle(self, r, v, session))
             }
             RequestKind::OffsetFetch(r) => {
-                ResponseKind::OffsetFetch(handlers::offset_fetch::handle(self, r, v))
+                ResponseKind::OffsetFetch(handlers::offset_fetch::handle(self, r, v, session))
             }
             RequestKind::DescribeGroups(r) => {
-                ResponseKind::DescribeGroups(handlers::describe_groups::handle(self, r, v))
+                ResponseKind::DescribeGroups(handlers::describe_groups::handle(self, r, v, session))
             }
             RequestKind::ListGroups(r) => {
-                ResponseKind::ListGroups(handlers::list_groups::handle(self, r, v))
+                ResponseKind::ListGroups(handlers::list_groups::handle(self, r, v, session))
             }
             RequestKind::DeleteGroups(r) => {
-                ResponseKind::DeleteGroups(handlers::delete_groups::handle(self, r, v))
+                ResponseKind::DeleteGroups(handlers::delete_groups::handle(self, r, v, session))
             }
             RequestKind::OffsetDelete(r) => {
-                ResponseKind::OffsetDelete(handlers::offset_delete::handle(self, r, v))
+                ResponseKind::OffsetDelete(handlers::offset_delete::handle(self, r, v, session))
             }
             RequestKind::DeleteRecords(r) => {
-                ResponseKind::DeleteRecords(handlers::delete_records::handle(self, r, v))
+                ResponseKind::DeleteRecords(handlers::delete_records::handle(self, r, v, session))
             }
-            RequestKind::DescribeLogDirs(r) => {
-                ResponseKind::DescribeLogDirs(handlers::describe_log_dirs::handle(self, r, v))
-            }
+            RequestKind::DescribeLogDirs(r) => ResponseKind::DescribeLogDirs(
+                handlers::describe_log_dirs::handle(self, r, v, session),
+            ),
             RequestKind::AlterConfigs(r) => {
-                ResponseKind::AlterConfigs(handlers::alter_configs::handle(self, r, v))
+                ResponseKind::AlterConfigs(handlers::alter_configs::handle(self, r, v, session))
             }
             RequestKind::IncrementalAlterConfigs(r) => ResponseKind::IncrementalAlterConfigs(
-                handlers::incremental_alter_configs::handle(self, r, v),
+                handlers::incremental_alter_configs::handle(self, r, v, session),
             ),
             RequestKind::AddPartitionsToTxn(r) => ResponseKind::AddPartitionsToTxn(
-                handlers::add_partitions_to_txn::handle(self, r, v),
+                handlers::add_partitions_to_txn::handle(self, r, v, session),
             ),
-            RequestKind::AddOffsetsToTxn(r) => {
-                ResponseKind::AddOffsetsToTxn(handlers::add_offsets_to_txn::handle(self, r, v))
+            RequestKind::AddOffsetsToTxn(r) => ResponseKind::AddOffsetsToTxn(
+                handlers::add_offsets_to_txn::handle(self, r, v, session),
+            ),
+            RequestKind::EndTxn(r) => {
+                ResponseKind::EndTxn(handlers::end_txn::handle(self, r, v, session))
             }
-            RequestKind::EndTxn(r) => ResponseKind::EndTxn(handlers::end_txn::handle(self, r, v)),
-            RequestKind::TxnOffsetCommit(r) => {
-                ResponseKind::TxnOffsetCommit(handlers::txn_offset_commit::handle(self, r, v))
-            }
+            RequestKind::TxnOffsetCommit(r) => ResponseKind::TxnOffsetCommit(
+                handlers::txn_offset_commit::handle(self, r, v, session),
+            ),
             RequestKind::DescribeTransactions(r) => ResponseKind::DescribeTransactions(
-                handlers::describe_transactions::handle(self, r, v),
+                handlers::describe_transactions::handle(self, r, v, session),
             ),
-            RequestKind::DescribeProducers(r) => {
-                ResponseKind::DescribeProducers(handlers::describe_producers::handle(self, r, v))
+            RequestKind::DescribeProducers(r) => ResponseKind::DescribeProducers(
+                handlers::describe_producers::handle(self, r, v, session),
+            ),
+            RequestKind::ListTransactions(r) => ResponseKind::ListTransactions(
+                handlers::list_transactions::handle(self, r, v, session),
+            ),
+            RequestKind::CreateAcls(r) => {
+                ResponseKind::CreateAcls(handlers::create_acls::handle(self, r, v, session))
             }
-            RequestKind::ListTransactions(r) => {
-                ResponseKind::ListTransactions(handlers::list_transactions::handle(self, r, v))
+            RequestKind::DescribeAcls(r) => {
+                ResponseKind::DescribeAcls(handlers::describe_acls::handle(self, r, v, session))
+            }
+            RequestKind::DeleteAcls(r) => {
+                ResponseKind::DeleteAcls(handlers::delete_acls::handle(self, r, v, session))
             }
             RequestKind::DescribeTopicPartitions(r) => ResponseKind::DescribeTopicPartitions(
-                handlers::describe_topic_partitions::handle(self, r, v),
+                handlers::describe_topic_partitions::handle(self, r, v, session),
             ),
+            RequestKind::ConsumerGroupHeartbeat(r)
+                if !self.may_read_group(session, &r.group_id) =>
+            {
+                ResponseKind::ConsumerGroupHeartbeat(
+                    kafka_protocol::messages::ConsumerGroupHeartbeatResponse::default()
+                        .with_error_code(ResponseError::GroupAuthorizationFailed.code()),
+                )
+            }
+            // Kafka's KafkaApis: every subscribed topic name must be describable.
+            RequestKind::ConsumerGroupHeartbeat(r)
+                if r.subscribed_topic_names.as_ref().is_some_and(|ts| {
+                    ts.iter().any(|t| {
+                        !self.authorize(
+                            session,
+                            crate::acl::AclOperation::Describe,
+                            crate::acl::ResourceType::Topic,
+                            t,
+                        )
+                    })
+                }) =>
+            {
+                ResponseKind::ConsumerGroupHeartbeat(
+                    kafka_protocol::messages::ConsumerGroupHeartbeatResponse::default()
+                        .with_error_code(ResponseError::TopicAuthorizationFailed.code()),
+                )
+            }
             RequestKind::ConsumerGroupHeartbeat(r) => {
                 let client_id = request.client_id.as_deref().unwrap_or_default();
                 ResponseKind::ConsumerGroupHeartbeat(handlers::consumer_group_heartbeat::handle(
@@ -323,7 +406,7 @@ impl Broker {
                 ))
             }
             RequestKind::ConsumerGroupDescribe(r) => ResponseKind::ConsumerGroupDescribe(
-                handlers::consumer_group_describe::handle(self, r, v),
+                handlers::consumer_group_describe::handle(self, r, v, session),
             ),
             _ => return Err(BrokerError::Unhandled(protocol::name_of(request.api_key))),
         };
@@ -544,6 +627,9 @@ mod tests {
             ApiKey::ConsumerGroupDescribe => {
                 RequestKind::ConsumerGroupDescribe(ConsumerGroupDescribeRequest::default())
             }
+            ApiKey::CreateAcls => RequestKind::CreateAcls(CreateAclsRequest::default()),
+            ApiKey::DescribeAcls => RequestKind::DescribeAcls(DescribeAclsRequest::default()),
+            ApiKey::DeleteAcls => RequestKind::DeleteAcls(DeleteAclsRequest::default()),
             other => panic!("{other:?} is served but has no default request in this test"),
         }
     }

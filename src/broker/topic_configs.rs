@@ -297,6 +297,7 @@ pub fn type_code(t: KeyType) -> i8 {
         KeyType::Long => 5,
         KeyType::Double => 6,
         KeyType::List => 7,
+        KeyType::Password => 9,
     }
 }
 
@@ -307,7 +308,7 @@ fn type_ok(t: KeyType, v: &str) -> bool {
         KeyType::Short => v.parse::<i16>().is_ok(),
         KeyType::Long => v.parse::<i64>().is_ok(),
         KeyType::Double => v.parse::<f64>().is_ok(),
-        KeyType::String | KeyType::List => true,
+        KeyType::String | KeyType::List | KeyType::Password => true,
     }
 }
 
@@ -463,14 +464,20 @@ pub fn describe_broker(broker: &BrokerConfig) -> Vec<DescribedConfig> {
             } else {
                 SOURCE_STATIC_BROKER
             };
+            // Kafka never sends a password's value.
+            let value = if e.key.key_type == KeyType::Password {
+                None
+            } else {
+                e.value.clone()
+            };
             DescribedConfig {
                 name: e.key.name,
-                value: e.value.clone(),
+                value: value.clone(),
                 source,
                 read_only: true,
                 key_type: e.key.key_type,
                 doc: e.key.doc,
-                synonyms: vec![(e.key.name.to_string(), e.value.clone(), source)],
+                synonyms: vec![(e.key.name.to_string(), value, source)],
             }
         })
         .collect()

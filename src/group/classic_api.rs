@@ -4,9 +4,9 @@
 //! `broker/handlers/` build the `*Params`, the classic group code produces
 //! the `*Result`s.
 //!
-//! A leaf module: [`Member`](super::member::Member) parks senders of these
-//! answers and [`ClassicGroup`](super::classic_group::ClassicGroup) builds
-//! them, so both import this file and nothing here imports them.
+//! A leaf module: `Member` (member.rs) parks senders of these answers and
+//! `ClassicGroup` (classic_group.rs) builds them, so both import this file
+//! and nothing here imports them.
 
 use bytes::Bytes;
 

@@ -359,20 +359,8 @@ fn unknown_members_and_groups() {
         Err(GroupError::IllegalGeneration)
     ));
     let r = h.c.commit_offsets(CommitParams {
-        group_id: "nope".into(),
-        generation_id: 3,
-        member_id: "x".into(),
-        group_instance_id: None,
-        retention_time_ms: -1,
         unknown_group_is_not_found: true,
-        offsets: vec![CommitOffset {
-            topic: "t".into(),
-            partition: 0,
-            offset: 1,
-            leader_epoch: -1,
-            metadata: None,
-            commit_timestamp_ms: None,
-        }],
+        ..commit_params("nope", "x", 3, vec![commit_offset("t", 0, 1)])
     });
     assert!(matches!(r[0], Err(GroupError::GroupIdNotFound(_))));
 }

@@ -39,10 +39,10 @@
 //! - DescribeGroups, ListGroups: the group store, for groups of any type.
 //! - DeleteGroups and offset expiry: both stores (offsets first, then the
 //!   group's own tombstones), as Kafka's shard does.
-//! - Replay at load ([`replay`]): each decoded record type goes to its
+//! - Replay at load (`replay`): each decoded record type goes to its
 //!   store; a new record type (KIP-848's consumer group records, decoded by
 //!   their key version in `offsets.rs`) adds an arm there.
-//! - Timers ([`fire`]): by key; a new group type's timers add keys.
+//! - Timers (`fire`): by key; a new group type's timers add keys.
 //!
 //! The public request and result types live where they are produced and
 //! are re-exported here, so `group::coordinator::JoinGroupParams` etc. keep

@@ -116,22 +116,16 @@ impl H {
         partition: i32,
         offset: i64,
     ) -> Result<(), GroupError> {
-        let mut r = self.c.commit_offsets(CommitParams {
-            group_id: group.into(),
-            generation_id: generation,
-            member_id: member.into(),
-            group_instance_id: None,
-            retention_time_ms: -1,
-            unknown_group_is_not_found: false,
-            offsets: vec![CommitOffset {
-                topic: topic.into(),
-                partition,
-                offset,
+        let mut r = self.c.commit_offsets(commit_params(
+            group,
+            member,
+            generation,
+            vec![CommitOffset {
                 leader_epoch: 0,
                 metadata: Some("meta".into()),
-                commit_timestamp_ms: None,
+                ..commit_offset(topic, partition, offset)
             }],
-        });
+        ));
         r.remove(0)
     }
 
@@ -161,6 +155,37 @@ fn open(dir: &std::path::Path, config: &GroupConfig, clock: &Arc<ManualClock>) -
 
 fn subscription(topics: &[&str]) -> Bytes {
     Bytes::from(encode_subscription(topics))
+}
+
+/// An OffsetCommit of `offsets` by `member` of `generation` (-1 and "":
+/// outside group management), without a retention time.
+fn commit_params(
+    group: &str,
+    member: &str,
+    generation: i32,
+    offsets: Vec<CommitOffset>,
+) -> CommitParams {
+    CommitParams {
+        group_id: group.into(),
+        generation_id: generation,
+        member_id: member.into(),
+        group_instance_id: None,
+        retention_time_ms: -1,
+        unknown_group_is_not_found: false,
+        offsets,
+    }
+}
+
+/// One offset to commit, without leader epoch, metadata or timestamp.
+fn commit_offset(topic: &str, partition: i32, offset: i64) -> CommitOffset {
+    CommitOffset {
+        topic: topic.into(),
+        partition,
+        offset,
+        leader_epoch: -1,
+        metadata: None,
+        commit_timestamp_ms: None,
+    }
 }
 
 fn join_params(group: &str, member: &str, protocols: &[&str]) -> JoinGroupParams {

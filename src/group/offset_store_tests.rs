@@ -10,30 +10,22 @@ fn offset_metadata_too_large_fails_only_that_partition() {
         ..GroupConfig::default()
     });
     let r = h.c.commit_offsets(CommitParams {
-        group_id: "g".into(),
-        generation_id: -1,
-        member_id: String::new(),
-        group_instance_id: None,
-        retention_time_ms: -1,
         unknown_group_is_not_found: true,
-        offsets: vec![
-            CommitOffset {
-                topic: "t".into(),
-                partition: 0,
-                offset: 1,
-                leader_epoch: -1,
-                metadata: Some("abcd".into()),
-                commit_timestamp_ms: None,
-            },
-            CommitOffset {
-                topic: "t".into(),
-                partition: 1,
-                offset: 2,
-                leader_epoch: -1,
-                metadata: Some("abc".into()),
-                commit_timestamp_ms: None,
-            },
-        ],
+        ..commit_params(
+            "g",
+            "",
+            -1,
+            vec![
+                CommitOffset {
+                    metadata: Some("abcd".into()),
+                    ..commit_offset("t", 0, 1)
+                },
+                CommitOffset {
+                    metadata: Some("abc".into()),
+                    ..commit_offset("t", 1, 2)
+                },
+            ],
+        )
     });
     assert!(matches!(r[0], Err(GroupError::OffsetMetadataTooLarge)));
     assert!(r[1].is_ok());
@@ -81,20 +73,8 @@ fn commit_retention_time_sets_an_explicit_expiry() {
         ..GroupConfig::default()
     });
     let r = h.c.commit_offsets(CommitParams {
-        group_id: "g".into(),
-        generation_id: -1,
-        member_id: String::new(),
-        group_instance_id: None,
         retention_time_ms: 5_000,
-        unknown_group_is_not_found: false,
-        offsets: vec![CommitOffset {
-            topic: "t".into(),
-            partition: 0,
-            offset: 1,
-            leader_epoch: -1,
-            metadata: None,
-            commit_timestamp_ms: None,
-        }],
+        ..commit_params("g", "", -1, vec![commit_offset("t", 0, 1)])
     });
     assert!(r[0].is_ok());
     h.advance(4_000);

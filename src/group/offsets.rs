@@ -52,8 +52,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tracing::warn;
 
+use super::config::GroupConfig;
 use super::consumer::records::{is_consumer_group_type, ConsumerGroupRecord};
-use super::GroupConfig;
 use crate::coordinator_log::{CoordinatorLog, CoordinatorLogConfig, ReplayItem, ReplayStats};
 use crate::storage::{Log, LogManager, StorageError};
 

@@ -127,7 +127,8 @@ async fn broker_info(State(s): State<Arc<AppState>>) -> ApiResult {
         "group_count": b.groups().group_count(),
         "config": c.entries.iter().map(|e| json!({
             "name": e.key.name,
-            "value": e.value,
+            // Passwords (http.auth.users) are never shown.
+            "value": if e.key.key_type == crate::config::KeyType::Password { None } else { e.value.as_deref() },
             "default": e.key.default,
             "source": source_name(e.source),
             "doc": e.key.doc,

@@ -29,6 +29,7 @@
 
 mod api;
 mod assets;
+mod basic_auth;
 mod messages;
 mod prometheus;
 
@@ -44,7 +45,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tracing::{debug, info, warn};
 
 use crate::broker::Broker;
@@ -88,6 +89,8 @@ pub(crate) struct AppState {
 pub struct HttpServer {
     addr: Option<SocketAddr>,
     state: Option<Arc<AppState>>,
+    /// Ends the listener thread (an embedded broker shuts down without the process exiting).
+    stop: Arc<Notify>,
 }
 
 impl HttpServer {
@@ -101,6 +104,12 @@ impl HttpServer {
         if let Some(s) = &self.state {
             s.ready.store(false, Ordering::Release);
         }
+    }
+
+    /// Stops accepting and ends the listener thread; requests in flight are dropped.
+    pub fn stop(&self) {
+        self.mark_stopping();
+        self.stop.notify_one();
     }
 }
 
@@ -117,6 +126,7 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
         return Ok(HttpServer {
             addr: None,
             state: None,
+            stop: Arc::new(Notify::new()),
         });
     };
     let explicit = broker
@@ -132,6 +142,7 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
             return Ok(HttpServer {
                 addr: None,
                 state: None,
+                stop: Arc::new(Notify::new()),
             });
         }
         Err(source) => return Err(HttpError::Bind { addr: bind, source }),
@@ -153,6 +164,8 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
         http_addr: Some(addr),
     });
     let router = router(state.clone());
+    let stop = Arc::new(Notify::new());
+    let stopped = stop.clone();
     std::thread::Builder::new()
         .name("skiff-http".into())
         .spawn(move || {
@@ -168,7 +181,10 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
             };
             rt.block_on(async move {
                 match tokio::net::TcpListener::from_std(listener) {
-                    Ok(l) => serve(l, router).await,
+                    Ok(l) => tokio::select! {
+                        _ = serve(l, router) => {}
+                        _ = stopped.notified() => debug!("http listener stopped"),
+                    },
                     Err(e) => warn!(error = %e, "http listener stopped"),
                 }
             });
@@ -178,6 +194,7 @@ pub fn start(broker: Arc<Broker>) -> Result<HttpServer, HttpError> {
     Ok(HttpServer {
         addr: Some(addr),
         state: Some(state),
+        stop,
     })
 }
 
@@ -195,6 +212,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             api::ApiError::new(StatusCode::NOT_FOUND, "no such page").into_response()
         })
         .layer(middleware::from_fn_with_state(state.clone(), guard))
+        // Outside `guard`: credentials are checked before anything else.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            basic_auth::require,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

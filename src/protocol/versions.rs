@@ -54,6 +54,10 @@ pub const SERVED: &[ApiRange] = &[
     api(ApiKey::EndTxn, 0, 5),
     api(ApiKey::TxnOffsetCommit, 0, 5),
     api(ApiKey::OffsetForLeaderEpoch, 0, 4),
+    // ACL APIs from v1: Kafka 4.0 removed v0 (KIP-896) and the codec has none.
+    api(ApiKey::DescribeAcls, 1, 3),
+    api(ApiKey::CreateAcls, 1, 3),
+    api(ApiKey::DeleteAcls, 1, 3),
     api(ApiKey::DescribeConfigs, 0, 4),
     api(ApiKey::AlterConfigs, 0, 2),
     api(ApiKey::DescribeLogDirs, 0, 4),

@@ -14,39 +14,57 @@
 //! <data>/<topic>-<p>/<offset:020>.snapshot   producer state      (producer_state)
 //! ```
 //!
-//! Modules, after Kafka's storage classes: `log_manager` (`LogManager`),
-//! `log` (`UnifiedLog`/`LocalLog`), `segment` (`LogSegment`),
-//! `offset_index`/`time_index` on `index_file` (`AbstractIndex`),
-//! `recovery` (`LogLoader`), `producer_state` (`ProducerStateManager`),
-//! `log_config` (`LogConfig`), `file_names` (`LogFileUtils`), `txn` and
-//! `txn_index` (transaction markers, last stable offset, read_committed,
-//! `TransactionIndex`).
+//! Modules, after Kafka's storage classes:
+//! * `log_manager` (`LogManager`): every partition of the data dir;
+//! * `log` (`UnifiedLog`): one partition, its append, read and flush paths,
+//!   extended by `txn` (markers, `read`, LSO), `retention` (retention,
+//!   DeleteRecords, `run_periodic`), `offset_lookup` (ListOffsets) and
+//!   `cleaner` + `cleaner_rewrite` (`LogCleaner`: compaction);
+//! * `local_log` (`LocalLog`): the segments and offsets under the partition
+//!   lock; `log_flush`: what is durable (group commit, recovery point);
+//! * `recovery` (`LogLoader`): loads a partition directory into a
+//!   `LocalLog`; `batch_scan` validates a segment file for `segment`
+//!   (`LogSegment`); `partition_files`: checkpoints and snapshot files;
+//! * `offset_index`/`time_index` on `index_file` (`AbstractIndex`),
+//!   `txn_index` (`TransactionIndex` files), `txn_state` (marker format,
+//!   LSO rule, aborted transactions), `producer_state`
+//!   (`ProducerStateManager`), `log_config` (`LogConfig`), `file_names`
+//!   (`LogFileUtils`), `topic_store`, `fs_util`, `error`.
 //!
 //! Time is always an argument (`now_ms`); nothing here reads the clock.
-//! Retention (`retention.ms`/`retention.bytes`, see `log`), DeleteRecords
-//! and compaction (`cleaner`) run from `LogManager::run_periodic`; the write
-//! path consults a fault-injection seam (`fault`). Every segment and index
-//! file is opened through `file_cache`, which caps the descriptors storage
-//! keeps open (lazy open, least recently used closed first).
+//! Retention (`retention.ms`/`retention.bytes`, see `retention`),
+//! DeleteRecords and compaction (`cleaner`) run from
+//! `LogManager::run_periodic`; the write path consults a fault-injection
+//! seam (`fault`). Every segment and index file is opened through
+//! `file_cache`, which caps the descriptors storage keeps open (lazy open,
+//! least recently used closed first).
 
+mod batch_scan;
 mod cleaner;
+mod cleaner_rewrite;
 mod error;
 mod fault;
 pub mod file_cache;
 mod file_names;
 mod fs_util;
 mod index_file;
+mod local_log;
 mod log;
 mod log_config;
+mod log_flush;
 mod log_manager;
 mod offset_index;
+mod offset_lookup;
+mod partition_files;
 mod producer_state;
 mod recovery;
+mod retention;
 mod segment;
 mod time_index;
 mod topic_store;
 mod txn;
 mod txn_index;
+mod txn_state;
 
 #[cfg(test)]
 mod recovery_tests;
@@ -60,5 +78,5 @@ pub use log::{flush_logs, AppendInfo, Log, ReadResult};
 pub use log_config::{LogConfig, TimestampType};
 pub use log_manager::{LogManager, RetentionSchedule, Topic, CLEANER_MAP_BYTES};
 pub use producer_state::ProducerSummary;
-pub use txn::Isolation;
 pub use txn_index::AbortedTxn;
+pub use txn_state::Isolation;

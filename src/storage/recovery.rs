@@ -1,4 +1,8 @@
-//! Loading a partition directory at startup (Kafka's `LogLoader`).
+//! Loading a partition directory at startup (Kafka's `LogLoader`):
+//! [`load_log`] recovers the directory, builds its `LocalLog` (segments,
+//! offsets, producer and transaction state) and the flushed offset, and
+//! hands them to `Log::open`; nothing calls back into this module after
+//! that (segments validate themselves through `batch_scan`).
 //!
 //! Unclean shutdown is the normal case, so every open is a recovery, bounded
 //! by the *recovery point* (Kafka's recovery-point-offset-checkpoint): the
@@ -44,167 +48,27 @@
 //! later open trust what is appended there next.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::os::unix::fs::FileExt;
+use std::fs;
 use std::path::Path;
 
-use tracing::warn;
+use tracing::{info, warn};
 
 use super::error::{io_err, Result};
 use super::file_names::{
-    offset_file_path, parse_offset_file, parse_swap_file, FileKind, CLEANER_SCRATCH_DIR,
-    RECOVERY_POINT_CHECKPOINT, TMP_SUFFIX,
+    offset_file_path, parse_offset_file, parse_swap_file, FileKind, CLEANER_CHECKPOINT,
+    CLEANER_SCRATCH_DIR, LOG_START_CHECKPOINT, TMP_SUFFIX,
 };
-use super::fs_util::{fsync_dir, write_atomically};
+use super::fs_util::{create_dir_durable, fsync_dir};
+use super::local_log::{max_timestamp_of, LocalLog};
 use super::log_config::LogConfig;
+use super::partition_files::{
+    delete_segments, list_snapshots, read_checkpoint, read_recovery_point, write_recovery_point,
+};
 use super::producer_state::ProducerStateManager;
 use super::segment::LogSegment;
-use super::txn;
 use super::txn_index::{self, AbortedTxnEntry};
-use crate::record::{validate_batch, BatchHeader, RecordError, BATCH_HEADER_LEN};
-
-/// Recovery reads the log in chunks of this size (one `pread` per chunk
-/// rather than two per batch).
-const SCAN_CHUNK_BYTES: usize = 1 << 20;
-
-/// Relative offsets are stored in 32 bits (Kafka: signed int).
-const MAX_RELATIVE_OFFSET: i64 = i32::MAX as i64;
-
-/// Sliding window over a file for sequential scanning.
-struct ChunkReader<'a> {
-    file: &'a File,
-    path: &'a Path,
-    file_len: u64,
-    start: u64,
-    buf: Vec<u8>,
-}
-
-impl<'a> ChunkReader<'a> {
-    /// `len` bytes at `pos` (the caller checked `pos + len <= file_len`).
-    fn get(&mut self, pos: u64, len: usize) -> Result<&[u8]> {
-        let end = pos + len as u64;
-        if pos < self.start || end > self.start + self.buf.len() as u64 {
-            let want = len
-                .max(SCAN_CHUNK_BYTES)
-                .min((self.file_len - pos) as usize);
-            self.buf.resize(want, 0);
-            self.file
-                .read_exact_at(&mut self.buf, pos)
-                .map_err(io_err("read", self.path))?;
-            self.start = pos;
-        }
-        let at = (pos - self.start) as usize;
-        // Within the window by construction unless the file shrank under us.
-        self.buf
-            .get(at..at + len)
-            .ok_or_else(|| io_err("read", self.path)(std::io::ErrorKind::UnexpectedEof.into()))
-    }
-}
-
-/// Walks the batches of a segment file of `file_len` bytes whose base
-/// offset is `base_offset`, calling `on_batch(position, header)` for each
-/// valid one, and returns why it stopped early (`None` = the whole file is
-/// valid). Only I/O errors (and errors from `on_batch`) are `Err`: damage
-/// is an expected outcome, not a failure.
-pub(crate) fn scan_segment(
-    file: &File,
-    path: &Path,
-    file_len: u64,
-    base_offset: i64,
-    allow_gaps: bool,
-    on_batch: impl FnMut(u64, &BatchHeader) -> Result<()>,
-) -> Result<Option<RecordError>> {
-    scan_segment_from(
-        file,
-        path,
-        file_len,
-        base_offset,
-        (0, base_offset),
-        allow_gaps,
-        on_batch,
-    )
-}
-
-/// [`scan_segment`] starting at byte `from.0`, a batch boundary where the
-/// batch with base offset `from.1` starts (the recovery point: the bytes
-/// before it are trusted, see `LogSegment::recover_from`).
-pub(crate) fn scan_segment_from(
-    file: &File,
-    path: &Path,
-    file_len: u64,
-    base_offset: i64,
-    from: (u64, i64),
-    allow_gaps: bool,
-    mut on_batch: impl FnMut(u64, &BatchHeader) -> Result<()>,
-) -> Result<Option<RecordError>> {
-    let (mut pos, mut expected) = from;
-    let mut reader = ChunkReader {
-        file,
-        path,
-        file_len,
-        start: pos,
-        buf: Vec::new(),
-    };
-    while pos < file_len {
-        let remaining = file_len - pos;
-        if remaining < BATCH_HEADER_LEN as u64 {
-            return Ok(Some(RecordError::Truncated {
-                needed: BATCH_HEADER_LEN,
-                available: remaining as usize,
-            }));
-        }
-        let h = match BatchHeader::parse(reader.get(pos, BATCH_HEADER_LEN)?) {
-            Ok(h) => h,
-            Err(e) => return Ok(Some(e)),
-        };
-        let total = h.total_len();
-        if h.batch_length < crate::record::MIN_BATCH_LENGTH {
-            return Ok(Some(RecordError::InvalidLength {
-                batch_length: h.batch_length,
-                available: remaining as usize,
-            }));
-        }
-        if total as u64 > remaining {
-            return Ok(Some(RecordError::Truncated {
-                needed: total,
-                available: remaining as usize,
-            }));
-        }
-        // Appends assign offsets contiguously, so in the active segment any
-        // other base offset is damage to the 21 bytes the CRC does not
-        // cover. Sealed segments may have been compacted, which leaves gaps
-        // (never overlaps): there the base offset may only grow.
-        let in_order = if allow_gaps {
-            h.base_offset >= expected
-        } else {
-            h.base_offset == expected
-        };
-        if !in_order {
-            return Ok(Some(RecordError::InvalidRecord(
-                "batch offsets not contiguous",
-            )));
-        }
-        // Appends (and the cleaner) always write leader epoch 0 (one
-        // replica); anything else is damage to uncovered bytes too.
-        if h.partition_leader_epoch != 0 {
-            return Ok(Some(RecordError::InvalidRecord(
-                "unexpected partition leader epoch",
-            )));
-        }
-        if h.last_offset().saturating_sub(base_offset) > MAX_RELATIVE_OFFSET {
-            return Ok(Some(RecordError::InvalidRecord(
-                "batch offset outside the segment's range",
-            )));
-        }
-        if let Err(e) = validate_batch(reader.get(pos, total)?) {
-            return Ok(Some(e));
-        }
-        on_batch(pos, &h)?;
-        expected = h.next_offset();
-        pos += total as u64;
-    }
-    Ok(None)
-}
+use super::txn_state::{self, TxnState};
+use crate::record::TopicPartition;
 
 /// The segments of a loaded partition.
 #[derive(Debug)]
@@ -410,103 +274,6 @@ fn complete_swaps(dir: &Path, name: &str) -> Result<()> {
     fsync_dir(dir)
 }
 
-/// Deletes the segments with the given base offsets; returns the bytes of
-/// log data removed.
-pub(crate) fn delete_segments(dir: &Path, bases: &[i64]) -> Result<u64> {
-    let mut bytes = 0;
-    for &base in bases {
-        bytes += fs::metadata(offset_file_path(dir, base, FileKind::Log))
-            .map(|m| m.len())
-            .unwrap_or(0);
-        for kind in [
-            FileKind::Log,
-            FileKind::Index,
-            FileKind::TimeIndex,
-            FileKind::TxnIndex,
-        ] {
-            let p = offset_file_path(dir, base, kind);
-            match fs::remove_file(&p) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_err("remove", &p)(e)),
-            }
-        }
-    }
-    fsync_dir(dir)?;
-    Ok(bytes)
-}
-
-/// The recovery point checkpoint of the partition directory `dir`:
-/// every offset below it was fsynced (log and indexes) before the file was
-/// written. `None` if missing or not intact: the file is written without
-/// fsync between flushes (see [`write_recovery_point`]), so after a crash
-/// it may be empty or torn, and then the loader falls back to the rule
-/// that needs no checkpoint. The check value makes a torn number that
-/// still parses (a prefix of the digits) impossible to mistake for one.
-pub(crate) fn read_recovery_point(dir: &Path) -> Option<i64> {
-    let text = fs::read_to_string(dir.join(RECOVERY_POINT_CHECKPOINT)).ok()?;
-    let (offset, check) = text.strip_suffix('\n')?.split_once(' ')?;
-    if check != format!("{:08x}", crc32c::crc32c(offset.as_bytes())) {
-        return None;
-    }
-    offset.parse().ok().filter(|o: &i64| *o >= 0)
-}
-
-/// Writes the recovery point checkpoint (see [`read_recovery_point`]).
-/// `durable` fsyncs the file and the directory (clean shutdown, and after
-/// open lowered the recovery point: a stale *higher* value must never
-/// survive a crash). Otherwise it is only renamed into place: losing the
-/// update leaves the older, lower value, which is always safe.
-pub(crate) fn write_recovery_point(dir: &Path, offset: i64, durable: bool) -> Result<()> {
-    let path = dir.join(RECOVERY_POINT_CHECKPOINT);
-    let text = format!(
-        "{offset} {:08x}\n",
-        crc32c::crc32c(offset.to_string().as_bytes())
-    );
-    if durable {
-        return write_atomically(&path, text.as_bytes());
-    }
-    let tmp = dir.join(format!("{RECOVERY_POINT_CHECKPOINT}.{TMP_SUFFIX}"));
-    fs::write(&tmp, text).map_err(io_err("write", &tmp))?;
-    fs::rename(&tmp, &path).map_err(io_err("rename into place", &path))
-}
-
-/// Snapshot offsets present in `dir`, ascending.
-pub(crate) fn list_snapshots(dir: &Path) -> Result<Vec<i64>> {
-    let mut out = Vec::new();
-    for entry in fs::read_dir(dir).map_err(io_err("list", dir))? {
-        let entry = entry.map_err(io_err("list", dir))?;
-        if let Some((offset, FileKind::Snapshot)) =
-            entry.file_name().to_str().and_then(parse_offset_file)
-        {
-            out.push(offset);
-        }
-    }
-    out.sort_unstable();
-    Ok(out)
-}
-
-/// Writes `<offset>.snapshot` (bytes from
-/// `ProducerStateManager::encode_snapshot`). `durable` adds fsyncs (clean shutdown); at
-/// roll time the CRC is relied on instead (see `producer_state`). Keeps the
-/// newest two snapshots and removes older ones.
-pub(crate) fn write_snapshot(dir: &Path, offset: i64, bytes: &[u8], durable: bool) -> Result<()> {
-    let path = offset_file_path(dir, offset, FileKind::Snapshot);
-    if durable {
-        write_atomically(&path, bytes)?;
-    } else {
-        let tmp = path.with_extension(format!("snapshot.{TMP_SUFFIX}"));
-        fs::write(&tmp, bytes).map_err(io_err("write", &tmp))?;
-        fs::rename(&tmp, &path).map_err(io_err("rename into place", &path))?;
-    }
-    let snaps = list_snapshots(dir)?;
-    for &old in snaps.iter().rev().skip(2) {
-        let p = offset_file_path(dir, old, FileKind::Snapshot);
-        fs::remove_file(&p).map_err(io_err("remove old snapshot", &p))?;
-    }
-    Ok(())
-}
-
 /// Producer state rebuilt on open.
 #[derive(Debug)]
 pub(crate) struct RebuiltProducerState {
@@ -564,7 +331,7 @@ pub(crate) fn rebuild_producer_state(
         while let Some(h) = reader.header_at(pos)? {
             if h.base_offset >= from {
                 if h.is_control() {
-                    txn::replay_marker(&mut state, &reader, pos, &h, &mut aborted)?;
+                    txn_state::replay_marker(&mut state, &reader, pos, &h, &mut aborted)?;
                 } else {
                     state.update(&h);
                 }
@@ -579,85 +346,118 @@ pub(crate) fn rebuild_producer_state(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::record::{BatchBuilder, NewRecord};
-    use std::io::Write;
+/// A partition loaded from its directory, ready to be wrapped in a `Log`.
+#[derive(Debug)]
+pub(super) struct LoadedLog {
+    pub(super) local: LocalLog,
+    /// Every offset below this is on stable storage.
+    pub(super) flushed_offset: i64,
+    /// The recovery point on disk and when it was written: `now_ms`, or
+    /// `i64::MIN` for a new partition (its first checkpoint is due at the
+    /// first flush, not a whole interval later).
+    pub(super) recovery_checkpoint: (i64, i64),
+}
 
-    fn write_batches(path: &Path, n: i64) -> Vec<u64> {
-        let mut f = fs::File::create(path).unwrap();
-        let mut ends = Vec::new();
-        let mut total = 0u64;
-        for i in 0..n {
-            let b = BatchBuilder::new(i * 2, 100 + i).build(&[
-                NewRecord::new(100 + i, vec![b'a'; 30]),
-                NewRecord::new(101 + i, vec![b'b'; 30]),
-            ]);
-            f.write_all(&b).unwrap();
-            total += b.len() as u64;
-            ends.push(total);
+/// Loads (recovering if needed, see the module docs) the partition
+/// directory `dir` of `tp`, creating it if missing, and builds its
+/// `LocalLog`. Logs one `info` line with the outcome.
+pub(super) fn load_log(
+    dir: &Path,
+    tp: &TopicPartition,
+    config: LogConfig,
+    now_ms: i64,
+) -> Result<LoadedLog> {
+    if !dir.exists() {
+        create_dir_durable(dir)?;
+    }
+    let name = tp.to_string();
+    let loaded = load_segments(dir, &name, &config, now_ms)?;
+    let active = loaded.active;
+    let sealed = loaded.sealed;
+    let next_offset = active.next_offset();
+    let first_base = sealed
+        .keys()
+        .next()
+        .copied()
+        .unwrap_or(active.base_offset());
+    // DeleteRecords may have moved the start into the first segment.
+    let log_start_offset = read_checkpoint(&dir.join(LOG_START_CHECKPOINT))
+        .map_or(first_base, |c| c.clamp(first_base, next_offset));
+    let first_dirty_offset = read_checkpoint(&dir.join(CLEANER_CHECKPOINT))
+        .map_or(log_start_offset, |c| c.clamp(log_start_offset, next_offset));
+    let rebuilt =
+        rebuild_producer_state(dir, &name, &sealed, &active, log_start_offset, next_offset)?;
+    let producers = rebuilt.state;
+    let segment_ranges: Vec<(i64, i64)> = sealed
+        .values()
+        .chain(std::iter::once(&active))
+        .map(|s| (s.base_offset(), s.next_offset()))
+        .collect();
+    let aborted = txn_index::load(
+        dir,
+        &name,
+        &segment_ranges,
+        rebuilt.replayed_from,
+        &rebuilt.aborted,
+    )?;
+    // Offsets below the recovery point were fsynced before the crash or
+    // clean shutdown; the rest is as durable as the flush policy made
+    // it, and the next flush covers it. Without a checkpoint (a data dir
+    // from before recovery points) the active segment is made durable
+    // once instead, so that `flushed_offset` can start at the log end.
+    // A new, empty partition has nothing to flush or recover.
+    let empty = sealed.is_empty() && active.size() == 0;
+    let flushed_offset = match loaded.recovery_point {
+        Some(rp) => rp.min(next_offset),
+        None if empty => next_offset,
+        None => {
+            for (file, path) in active.sync_handles()? {
+                file.sync_data().map_err(io_err("fsync", &path))?;
+            }
+            next_offset
         }
-        ends
+    };
+    // Rewritten durably when it moved down (a truncation below it: a
+    // stale higher value would make the next open trust whatever is
+    // appended there next) or was missing.
+    if loaded.recovery_point != Some(flushed_offset) && !empty {
+        write_recovery_point(dir, flushed_offset, true)?;
     }
-
-    #[test]
-    fn scan_stops_at_every_torn_length() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("x.log");
-        let ends = write_batches(&p, 4);
-        let full = fs::read(&p).unwrap();
-        for cut in 0..=full.len() {
-            fs::write(&p, &full[..cut]).unwrap();
-            let f = File::open(&p).unwrap();
-            let mut n = 0;
-            let stop = scan_segment(&f, &p, cut as u64, 0, false, |_, _| {
-                n += 1;
-                Ok(())
-            })
-            .unwrap();
-            let whole = ends.iter().filter(|&&e| e <= cut as u64).count();
-            assert_eq!(n, whole, "cut {cut}");
-            assert_eq!(
-                stop.is_none(),
-                ends.contains(&(cut as u64)) || cut == 0,
-                "cut {cut}"
-            );
-        }
-    }
-
-    #[test]
-    fn scan_rejects_non_contiguous_offsets() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("x.log");
-        let a = BatchBuilder::new(5, 0).build(&[NewRecord::new(0, b"x".to_vec())]);
-        let b = BatchBuilder::new(5, 0).build(&[NewRecord::new(0, b"y".to_vec())]);
-        fs::write(&p, [a.clone(), b].concat()).unwrap();
-        let f = File::open(&p).unwrap();
-        let len = f.metadata().unwrap().len();
-        let mut n = 0;
-        let stop = scan_segment(&f, &p, len, 5, false, |_, _| {
-            n += 1;
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(n, 1);
-        assert!(matches!(stop, Some(RecordError::InvalidRecord(_))));
-        // A batch below the segment base is rejected too, gaps or not.
-        let stop = scan_segment(&f, &p, len, 6, false, |_, _| Ok(())).unwrap();
-        assert!(stop.is_some());
-        let stop = scan_segment(&f, &p, len, 6, true, |_, _| Ok(())).unwrap();
-        assert!(stop.is_some());
-        // Gaps (a compacted segment) are fine where allowed, overlaps never.
-        let c = BatchBuilder::new(9, 0).build(&[NewRecord::new(0, b"z".to_vec())]);
-        fs::write(&p, [a, c].concat()).unwrap();
-        let f = File::open(&p).unwrap();
-        let len = f.metadata().unwrap().len();
-        assert!(scan_segment(&f, &p, len, 5, true, |_, _| Ok(()))
-            .unwrap()
-            .is_none());
-        assert!(scan_segment(&f, &p, len, 5, false, |_, _| Ok(()))
-            .unwrap()
-            .is_some());
-    }
+    let max_timestamp = max_timestamp_of(sealed.values().chain(std::iter::once(&active)));
+    info!(
+        partition = %name,
+        log_start_offset,
+        log_end_offset = next_offset,
+        segments = sealed.len() + 1,
+        producers = producers.len(),
+        truncated_bytes = loaded.truncated_bytes,
+        deleted_segments = loaded.deleted_segments,
+        "loaded partition"
+    );
+    let unsynced = txn_index::unsynced_files(dir, &segment_ranges, &aborted, flushed_offset);
+    let recovery_checkpoint = (
+        flushed_offset,
+        if loaded.recovery_point.is_some() || !empty {
+            now_ms
+        } else {
+            i64::MIN
+        },
+    );
+    Ok(LoadedLog {
+        local: LocalLog {
+            config,
+            sealed_bytes: sealed.values().map(LogSegment::size).sum(),
+            sealed,
+            active,
+            next_offset,
+            log_start_offset,
+            max_timestamp,
+            producers,
+            dir_dirty: false,
+            first_dirty_offset,
+            txn: TxnState::new(aborted, unsynced),
+        },
+        flushed_offset,
+        recovery_checkpoint,
+    })
 }

@@ -214,7 +214,7 @@ impl LogSegment {
             roll_timer_start_ms: None,
         };
         let (log, path) = (seg.log.get()?, Arc::clone(&seg.log_path));
-        let stop = super::recovery::scan_segment(
+        let stop = super::batch_scan::scan_segment(
             &log,
             &path,
             file_len,
@@ -335,7 +335,7 @@ impl LogSegment {
             roll_timer_start_ms: None,
         };
         let path = Arc::clone(&seg.log_path);
-        let stop = super::recovery::scan_segment_from(
+        let stop = super::batch_scan::scan_segment_from(
             &file,
             &path,
             file_len,

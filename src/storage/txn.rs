@@ -1,177 +1,28 @@
-//! The per-partition storage side of transactions (Kafka's
-//! `ProducerStateManager` transaction tracking, `UnifiedLog`'s last stable
-//! offset and `collectAbortedTransactions`): transaction markers, the last
-//! stable offset (LSO), `read_committed` reads, and replaying markers on
-//! open. The transaction coordinator (outside storage) decides *when* a
-//! transaction ends; this module writes what that means into the log.
+//! The transactional operations of a `Log` (Kafka's `UnifiedLog` side of
+//! transactions): writing COMMIT/ABORT markers ([`Log::write_txn_marker`]),
+//! the last stable offset and ongoing transactions as the broker asks for
+//! them, and `read_committed` fetches ([`Log::read`]). The transaction
+//! coordinator (outside storage) decides *when* a transaction ends; this
+//! module writes what that means into the log. The state itself (marker
+//! format, LSO rule, aborted transactions and their `.txnindex` files) is
+//! `txn_state`'s, reached through `LocalLog::txn`.
 //!
 //! * A transactional batch from a producer with no ongoing transaction here
 //!   starts one at its base offset (`producer_state`).
-//! * [`Log::write_txn_marker`] appends a COMMIT or ABORT control batch in
-//!   Kafka's format and ends the producer's transaction. On ABORT of an
-//!   ongoing transaction it also records `{producer, first offset, marker
-//!   offset, LSO}` in the active segment's `.txnindex` (`txn_index`),
-//!   written before the marker itself so the marker is never in the log
-//!   without its entry while the broker runs.
-//! * LSO = first offset of the earliest ongoing transaction, else the high
-//!   watermark. A `read_committed` read returns only whole batches below
-//!   it, plus the aborted transactions overlapping what it returns, which
-//!   the client uses to drop aborted batches (the broker never filters).
-//! * On open, the replay of batch headers after the producer snapshot reads
-//!   each marker's type from its (always uncompressed) body, so ongoing
-//!   transactions, epochs and the aborted entries of the replayed range are
-//!   rebuilt exactly as they were written.
+//! * A `read_committed` read returns only whole batches below the LSO, plus
+//!   the aborted transactions overlapping what it returns, which the client
+//!   uses to drop aborted batches (the broker never filters).
 
-use std::fs::File;
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use tracing::debug;
 
-use super::error::{io_err, Result, StorageError};
-use super::log::{AppendInfo, Log, LogInner, ReadResult};
+use super::error::{Result, StorageError};
+use super::log::{AppendInfo, Log, ReadResult};
 use super::log_config::TimestampType;
-use super::producer_state::ProducerStateManager;
-use super::segment::SegmentReader;
-use super::txn_index::{self, AbortedTxnEntry};
-use crate::record::{
-    header_copy, validate_batch, BatchBuilder, BatchHeader, BatchIter, NewRecord, RecordIter,
-    ATTR_CONTROL, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, NO_SEQUENCE,
-};
-
-/// Which records a read may return (Kafka's `IsolationLevel`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Isolation {
-    /// Everything up to the high watermark.
-    ReadUncommitted,
-    /// Only batches below the last stable offset, with the aborted
-    /// transactions among them listed.
-    ReadCommitted,
-}
-
-/// Control record type of an ABORT marker (Kafka's `ControlRecordType`).
-const CONTROL_ABORT: i16 = 0;
-/// Control record type of a COMMIT marker.
-const CONTROL_COMMIT: i16 = 1;
-
-/// The COMMIT/ABORT control batch Kafka's `EndTransactionMarker` writes:
-/// one record, key = version 0 + type, value = version 0 + coordinator
-/// epoch.
-fn marker_batch(
-    base_offset: i64,
-    producer_id: i64,
-    producer_epoch: i16,
-    commit: bool,
-    coordinator_epoch: i32,
-    now_ms: i64,
-    log_append_time: bool,
-) -> Vec<u8> {
-    let kind = if commit {
-        CONTROL_COMMIT
-    } else {
-        CONTROL_ABORT
-    };
-    let mut key = 0i16.to_be_bytes().to_vec();
-    key.extend_from_slice(&kind.to_be_bytes());
-    let mut value = 0i16.to_be_bytes().to_vec();
-    value.extend_from_slice(&coordinator_epoch.to_be_bytes());
-    let mut b =
-        BatchBuilder::new(base_offset, now_ms).producer(producer_id, producer_epoch, NO_SEQUENCE);
-    b.attributes = ATTR_TRANSACTIONAL | ATTR_CONTROL;
-    if log_append_time {
-        b.attributes |= ATTR_LOG_APPEND_TIME;
-    }
-    b.build(&[NewRecord {
-        timestamp: now_ms,
-        key: Some(key),
-        value: Some(value),
-        headers: Vec::new(),
-    }])
-}
-
-/// `Some(true)` for a COMMIT marker, `Some(false)` for ABORT, `None` for
-/// any other (unknown, damaged) control batch, which Kafka ignores too.
-pub(crate) fn marker_is_commit(batch: &[u8]) -> Option<bool> {
-    let first = RecordIter::new(batch).ok()?.next()?.ok()?;
-    let key = first.key?;
-    match i16::from_be_bytes([*key.get(2)?, *key.get(3)?]) {
-        CONTROL_COMMIT => Some(true),
-        CONTROL_ABORT => Some(false),
-        _ => None,
-    }
-}
-
-/// The entry an ABORT of `pid`'s transaction starting at `first_offset`,
-/// with its marker at `marker_offset`, leaves in the index: the LSO right
-/// after it is the earliest *other* ongoing transaction's first offset
-/// (Kafka's `ProducerStateManager.lastStableOffset(completedTxn)`).
-fn aborted_entry(
-    state: &ProducerStateManager,
-    pid: i64,
-    first_offset: i64,
-    marker_offset: i64,
-) -> AbortedTxnEntry {
-    AbortedTxnEntry {
-        producer_id: pid,
-        first_offset,
-        last_offset: marker_offset,
-        last_stable_offset: state
-            .first_unstable_offset(Some(pid))
-            .unwrap_or(marker_offset + 1),
-    }
-}
-
-/// Replays the control batch `h` at `pos` on open (see the module docs),
-/// adding the entry of an aborted transaction to `aborted`.
-pub(crate) fn replay_marker(
-    state: &mut ProducerStateManager,
-    reader: &SegmentReader,
-    pos: u64,
-    h: &BatchHeader,
-    aborted: &mut Vec<AbortedTxnEntry>,
-) -> Result<()> {
-    if !h.has_producer_id() {
-        return Ok(());
-    }
-    let batch = reader.read_batch(pos, h)?;
-    let Some(commit) = marker_is_commit(&batch) else {
-        return Ok(());
-    };
-    let first = state.txn_first_offset(h.producer_id);
-    let entry = first
-        .filter(|_| !commit)
-        .map(|f| aborted_entry(state, h.producer_id, f, h.base_offset));
-    state.end_txn(h.producer_id, h.producer_epoch, h.max_timestamp);
-    aborted.extend(entry);
-    Ok(())
-}
-
-/// fsyncs `.txnindex` files written since the last flush; one that is gone
-/// meanwhile belonged to a deleted segment.
-pub(crate) fn sync_txn_indexes(paths: &[PathBuf]) -> Result<()> {
-    for p in paths {
-        match File::open(p) {
-            Ok(f) => f.sync_data().map_err(io_err("fsync", p))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err("open", p)(e)),
-        }
-    }
-    Ok(())
-}
-
-impl LogInner {
-    /// See [`Log::last_stable_offset`]. Never below the log start offset
-    /// (as in Kafka): retention or DeleteRecords may have removed the start
-    /// of a transaction that is still open.
-    pub(super) fn last_stable_offset(&self) -> i64 {
-        self.producers
-            .first_unstable_offset(None)
-            .map_or(self.next_offset, |f| {
-                f.max(self.log_start_offset).min(self.next_offset)
-            })
-    }
-}
+use super::txn_state::{aborted_entry, marker_batch, Isolation, TxnState};
+use crate::record::{header_copy, validate_batch, BatchIter};
 
 impl Log {
     /// Appends a COMMIT (`commit`) or ABORT marker ending `producer_id`'s
@@ -218,30 +69,25 @@ impl Log {
                 .txn_first_offset(producer_id)
                 .filter(|_| !commit)
                 .map(|f| aborted_entry(&inner.producers, producer_id, f, base));
-            // The index entry goes first (module docs), at the place the
-            // active segment's entries end.
+            // The index entry goes first (module docs), at the end of the
+            // active segment's entries.
             let segment = inner.active.base_offset();
-            let n = inner.aborted.count_from(segment);
-            let written = match &entry {
-                Some(e) => Some(txn_index::append(&self.dir, segment, n, e)?),
+            let pending = match entry {
+                Some(e) => Some(inner.txn.write_abort(&self.dir, segment, e)?),
                 None => None,
             };
             let flush = match self.commit_append(&mut inner, &head, &batch, &header, now_ms) {
                 Ok(flush) => flush,
                 Err(e) => {
-                    if written.is_some() {
-                        txn_index::truncate(&self.dir, segment, n);
+                    if let Some(p) = &pending {
+                        TxnState::undo_abort(&self.dir, p);
                     }
                     return Err(e);
                 }
             };
             inner.producers.end_txn(producer_id, producer_epoch, now_ms);
-            if let (Some(e), Some((path, created))) = (entry, written) {
-                inner.aborted.push(e);
-                if !inner.txn_index_unsynced.contains(&path) {
-                    inner.txn_index_unsynced.push(path);
-                }
-                if created {
+            if let Some(p) = pending {
+                if inner.txn.commit_abort(p) {
                     inner.dir_dirty = true;
                 }
             }
@@ -278,11 +124,23 @@ impl Log {
         self.lock().producers.summaries()
     }
 
-    /// [`Log::read`]. The LSO and the candidate aborted transactions are
+    /// Reads whole batches starting with the one containing `fetch_offset`,
+    /// up to `max_bytes` (but at least one whole batch if `min_one_batch`,
+    /// KIP-74). `OffsetOutOfRange` outside `[log_start, log_end]`; at the
+    /// log end, empty records. The caller caps `max_bytes` (this maps, or
+    /// for small reads allocates, up to `min(max_bytes, rest of the
+    /// segment)`). A read never spans two segments: the next fetch
+    /// continues in the next one.
+    ///
+    /// `ReadCommitted` returns only the batches entirely below the last
+    /// stable offset (possibly none, which is not an error) and the aborted
+    /// transactions overlapping them (see the module docs).
+    ///
+    /// The LSO and the candidate aborted transactions are
     /// taken before the batches are read: a stale LSO only hides batches
     /// that were not stable yet, and every transaction aborted below it
     /// already has its entry.
-    pub(super) fn read_isolated(
+    pub fn read(
         &self,
         fetch_offset: i64,
         max_bytes: usize,
@@ -299,20 +157,16 @@ impl Log {
             let end = inner.next_offset;
             let lso = inner.last_stable_offset();
             let candidates = if fetch_offset < lso {
-                inner.aborted.collect(fetch_offset, lso)
+                inner.txn.aborted_between(fetch_offset, lso)
             } else {
                 Vec::new()
             };
+            if fetch_offset >= lso {
+                inner.check_fetch_offset(fetch_offset)?;
+            }
             (lso, candidates, inner.log_start_offset, end)
         };
         if fetch_offset >= lso {
-            if fetch_offset < log_start || fetch_offset > log_end {
-                return Err(StorageError::OffsetOutOfRange {
-                    requested: fetch_offset,
-                    log_start,
-                    log_end,
-                });
-            }
             return Ok(ReadResult {
                 records: Bytes::new(),
                 high_watermark: log_end,
@@ -348,20 +202,23 @@ impl Log {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::collections::HashSet;
-    use std::fs;
 
     use super::*;
-    use crate::record::BATCH_HEADER_LEN;
+    use crate::record::{
+        BatchBuilder, BatchHeader, NewRecord, RecordIter, ATTR_CONTROL, ATTR_TRANSACTIONAL,
+    };
     use crate::storage::test_util::*;
+    use crate::storage::txn_index::AbortedTxnEntry;
+    use crate::storage::txn_state::marker_is_commit;
     use crate::storage::{AbortedTxn, LogConfig, StorageError};
 
-    const RC: Isolation = Isolation::ReadCommitted;
-    const RU: Isolation = Isolation::ReadUncommitted;
+    pub(crate) const RC: Isolation = Isolation::ReadCommitted;
+    pub(crate) const RU: Isolation = Isolation::ReadUncommitted;
 
     /// A transactional batch of `n` keyed records `key=value`.
-    fn txn(pid: i64, epoch: i16, seq: i32, n: usize, key: &str, value: &str) -> Bytes {
+    pub(crate) fn txn(pid: i64, epoch: i16, seq: i32, n: usize, key: &str, value: &str) -> Bytes {
         let mut b = BatchBuilder::new(0, 1000).producer(pid, epoch, seq);
         b.attributes = ATTR_TRANSACTIONAL;
         let recs: Vec<NewRecord> = (0..n)
@@ -375,7 +232,7 @@ mod tests {
         Bytes::from(b.build(&recs))
     }
 
-    fn plain(key: &str, value: &str) -> Bytes {
+    pub(crate) fn plain(key: &str, value: &str) -> Bytes {
         Bytes::from(BatchBuilder::new(0, 1000).build(&[NewRecord {
             timestamp: 1000,
             key: Some(key.as_bytes().to_vec()),
@@ -384,15 +241,15 @@ mod tests {
         }]))
     }
 
-    fn entries(log: &Log) -> Vec<AbortedTxnEntry> {
-        log.lock().aborted.entries().to_vec()
+    pub(crate) fn entries(log: &Log) -> Vec<AbortedTxnEntry> {
+        log.lock().txn.aborted_entries().to_vec()
     }
 
-    fn pids(v: &[AbortedTxn]) -> Vec<(i64, i64)> {
+    pub(crate) fn pids(v: &[AbortedTxn]) -> Vec<(i64, i64)> {
         v.iter().map(|a| (a.producer_id, a.first_offset)).collect()
     }
 
-    fn headers(records: &[u8]) -> Vec<BatchHeader> {
+    pub(crate) fn headers(records: &[u8]) -> Vec<BatchHeader> {
         BatchIter::new(records).map(|i| i.unwrap().1).collect()
     }
 
@@ -400,7 +257,7 @@ mod tests {
     /// reads the whole log with `ReadCommitted`, drops the batches of the
     /// aborted transactions reported and every control batch. Returns
     /// `(offset, key, value)` of the records kept.
-    fn committed_view(log: &Log) -> Vec<(i64, String, String)> {
+    pub(crate) fn committed_view(log: &Log) -> Vec<(i64, String, String)> {
         let mut out = Vec::new();
         let mut offset = log.log_start_offset();
         let mut aborted: Vec<AbortedTxn> = Vec::new();
@@ -439,24 +296,6 @@ mod tests {
             }
         }
         out
-    }
-
-    #[test]
-    fn marker_batch_is_kafkas_format() {
-        let b = marker_batch(7, 42, 3, true, 9, 1234, false);
-        let h = validate_batch(&b).unwrap();
-        assert!(h.is_control() && h.is_transactional());
-        assert_eq!((h.producer_id, h.producer_epoch), (42, 3));
-        assert_eq!((h.base_sequence, h.record_count, h.base_offset), (-1, 1, 7));
-        assert_eq!(h.total_len(), b.len());
-        assert!(b.len() > BATCH_HEADER_LEN);
-        let r = RecordIter::new(&b).unwrap().next().unwrap().unwrap();
-        assert_eq!(r.key.unwrap(), &[0, 0, 0, 1]);
-        assert_eq!(r.value.unwrap(), &[0, 0, 0, 0, 0, 9]);
-        assert_eq!(marker_is_commit(&b), Some(true));
-        let a = marker_batch(0, 42, 3, false, 9, 1234, true);
-        assert_eq!(marker_is_commit(&a), Some(false));
-        assert!(validate_batch(&a).unwrap().timestamp_type_is_log_append());
     }
 
     #[test]
@@ -660,252 +499,6 @@ mod tests {
         assert!(log.append(txn(1, 4, 0, 1, "k", "v"), 0).unwrap().duplicate);
         log.write_txn_marker(1, 4, true, 0, 0).unwrap();
         assert_eq!(log.last_stable_offset(), log.high_watermark());
-    }
-
-    /// A log with aborted transactions spread over several segments, the
-    /// last one in the active segment and one transaction left open.
-    /// Also returns the values a read_committed client must see, in order.
-    fn txn_log(root: &std::path::Path) -> (Log, Vec<String>) {
-        let log = open(root, small());
-        let mut seq = [0i32; 4];
-        // Values in offset order; `None` once known aborted.
-        let mut values: Vec<Option<String>> = Vec::new();
-        let mut pending: [Vec<usize>; 4] = Default::default();
-        let end = |pid: i64,
-                   commit: bool,
-                   values: &mut Vec<Option<String>>,
-                   pending: &mut [Vec<usize>; 4]| {
-            log.write_txn_marker(pid, 0, commit, 0, 0).unwrap();
-            for i in pending[pid as usize].drain(..) {
-                if !commit {
-                    values[i] = None;
-                }
-            }
-        };
-        for i in 0..40i64 {
-            let pid = 1 + i % 3;
-            let s = &mut seq[pid as usize];
-            let v = format!("{pid}-{i}");
-            log.append(txn(pid, 0, *s, 2, "k", &v), 0).unwrap();
-            *s += 2;
-            for _ in 0..2 {
-                pending[pid as usize].push(values.len());
-                values.push(Some(v.clone()));
-            }
-            log.append(batch(1, 0), 0).unwrap();
-            values.push(Some("v".repeat(20)));
-            if i % 4 == 3 {
-                end(pid, i % 8 == 3, &mut values, &mut pending);
-            }
-        }
-        // One left open (beyond the LSO, never seen), then every other
-        // transaction ended, aborting the last one: the last write is an
-        // abort, so the active segment has an entry.
-        log.append(txn(4, 0, 0, 1, "k", "open"), 0).unwrap();
-        for pid in 1..=3 {
-            end(pid, pid != 3, &mut values, &mut pending);
-        }
-        assert!(log.segment_count() > 3);
-        (log, values.into_iter().flatten().collect())
-    }
-
-    #[test]
-    fn txn_index_survives_reopen_and_is_rebuilt_after_a_crash() {
-        let dir = tempfile::tempdir().unwrap();
-        let pd = pdir(dir.path());
-        let (want, ongoing, lso, view) = {
-            let (log, visible) = txn_log(dir.path());
-            let seen: Vec<String> = committed_view(&log)
-                .into_iter()
-                .map(|(_, _, v)| v)
-                .collect();
-            assert_eq!(seen, visible);
-            let e = entries(&log);
-            assert!(e.len() >= 5, "{e:?}");
-            let first_base = log.lock().sealed.keys().next().copied().unwrap();
-            assert!(
-                files_with_ext(&pd, "txnindex").len() > 1,
-                "entries in several segments"
-            );
-            assert!(e
-                .iter()
-                .any(|x| x.last_offset >= log.lock().active.base_offset()));
-            assert_eq!(first_base, 0);
-            (
-                e,
-                log.ongoing_transactions(),
-                log.last_stable_offset(),
-                committed_view(&log),
-            )
-        };
-        assert_eq!(ongoing.len(), 1);
-        let check = |log: &Log, what: &str| {
-            assert_eq!(entries(log), want, "{what}");
-            assert_eq!(log.ongoing_transactions(), ongoing, "{what}");
-            assert_eq!(log.last_stable_offset(), lso, "{what}");
-            assert_eq!(committed_view(log), view, "{what}");
-        };
-        // SIGKILL-style: dropped without a checkpoint.
-        check(&open(dir.path(), small()), "reopen after a crash");
-        // Clean shutdown: everything from the snapshot at the log end.
-        {
-            let log = open(dir.path(), small());
-            log.checkpoint().unwrap();
-        }
-        check(&open(dir.path(), small()), "reopen after a checkpoint");
-        // A torn tail on every file: cut, nothing lost.
-        let idx = files_with_ext(&pd, "txnindex");
-        for f in &idx {
-            let mut b = fs::read(f).unwrap();
-            b.extend_from_slice(&[7u8; 20]);
-            fs::write(f, b).unwrap();
-        }
-        check(&open(dir.path(), small()), "torn tails");
-        for f in &idx {
-            assert_eq!(fs::metadata(f).unwrap().len() % 34, 0, "{f:?} repaired");
-        }
-        // No snapshots and no index files: a full replay regenerates them.
-        for f in files_with_ext(&pd, "snapshot").iter().chain(&idx) {
-            fs::remove_file(f).unwrap();
-        }
-        check(&open(dir.path(), small()), "full replay");
-        assert_eq!(files_with_ext(&pd, "txnindex"), idx);
-    }
-
-    #[test]
-    fn an_abort_lost_with_the_log_tail_is_dropped_from_the_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let pd = pdir(dir.path());
-        let (active_log, before, marker_len) = {
-            let log = open(dir.path(), LogConfig::default());
-            log.append(txn(1, 0, 0, 1, "k", "a"), 0).unwrap(); // 0
-            log.write_txn_marker(1, 0, false, 0, 0).unwrap(); // 1
-            log.append(txn(2, 0, 0, 1, "k", "b"), 0).unwrap(); // 2
-            log.write_txn_marker(2, 0, false, 0, 0).unwrap(); // 3
-            let marker = log.read(3, 1 << 20, true, RU).unwrap().records.len();
-            log.checkpoint().unwrap(); // a snapshot *past* the lost marker
-            (files_with_ext(&pd, "log")[0].clone(), entries(&log), marker)
-        };
-        assert_eq!(before.len(), 2);
-        // The last marker is torn (never fully written).
-        let len = fs::metadata(&active_log).unwrap().len();
-        let f = fs::OpenOptions::new()
-            .write(true)
-            .open(&active_log)
-            .unwrap();
-        f.set_len(len - marker_len as u64 + 10).unwrap();
-        drop(f);
-        let log = open(dir.path(), LogConfig::default());
-        assert_eq!(log.log_end_offset(), 3);
-        assert_eq!(entries(&log), before[..1].to_vec());
-        assert_eq!(log.ongoing_transactions(), vec![(2, 2)]);
-        assert_eq!(log.last_stable_offset(), 2);
-        assert_eq!(
-            fs::metadata(files_with_ext(&pd, "txnindex")[0].clone())
-                .unwrap()
-                .len(),
-            34
-        );
-        // The coordinator writes the marker again.
-        log.write_txn_marker(2, 0, false, 0, 0).unwrap();
-        assert_eq!(entries(&log), before);
-    }
-
-    #[test]
-    fn a_missing_active_txn_index_is_regenerated() {
-        let dir = tempfile::tempdir().unwrap();
-        let want = {
-            let (log, _) = txn_log(dir.path());
-            entries(&log)
-        };
-        let pd = pdir(dir.path());
-        let last = files_with_ext(&pd, "txnindex").pop().unwrap();
-        fs::remove_file(&last).unwrap();
-        let log = open(dir.path(), small());
-        assert_eq!(entries(&log), want);
-        assert!(last.exists());
-    }
-
-    #[test]
-    fn an_interrupted_compaction_swap_keeps_the_aborted_transactions() {
-        use crate::storage::file_names::{offset_file_path, swap_file_name, FileKind};
-        for partial in [false, true] {
-            let dir = tempfile::tempdir().unwrap();
-            let pd = pdir(dir.path());
-            let (want, bases) = {
-                let (log, _) = txn_log(dir.path());
-                log.checkpoint().unwrap();
-                let inner = log.lock();
-                let mut bases: Vec<i64> = inner.sealed.keys().copied().collect();
-                bases.push(inner.active.base_offset());
-                (inner.aborted.entries().to_vec(), bases)
-            };
-            // A swap replacing two sealed segments that both hold aborts
-            // with their concatenation (what a pass removing nothing
-            // writes).
-            let holds =
-                |from: i64, to: i64| want.iter().any(|e| (from..to).contains(&e.last_offset));
-            let i = (0..bases.len() - 2)
-                .find(|&i| holds(bases[i], bases[i + 1]) && holds(bases[i + 1], bases[i + 2]))
-                .unwrap();
-            let (b0, b1, b2) = (bases[i], bases[i + 1], bases[i + 2]);
-            let logs: Vec<u8> = [b0, b1]
-                .iter()
-                .flat_map(|&b| fs::read(offset_file_path(&pd, b, FileKind::Log)).unwrap())
-                .collect();
-            fs::write(pd.join(swap_file_name(b0, b2)), logs).unwrap();
-            let in_group = want
-                .iter()
-                .filter(|e| (b0..b2).contains(&e.last_offset))
-                .count();
-            if partial {
-                // The cleaner wrote the merged index, committed, and removed
-                // the second segment before the crash.
-                let merged = txn_index::merged(&pd, &[b0, b1]).unwrap();
-                txn_index::write_entries(&pd, b0, &merged).unwrap();
-                for kind in [
-                    FileKind::Log,
-                    FileKind::Index,
-                    FileKind::TimeIndex,
-                    FileKind::TxnIndex,
-                ] {
-                    let _ = fs::remove_file(offset_file_path(&pd, b1, kind));
-                }
-            }
-            let log = open(dir.path(), small());
-            assert_eq!(entries(&log), want, "partial={partial}");
-            assert!(!offset_file_path(&pd, b1, FileKind::TxnIndex).exists());
-            assert_eq!(
-                fs::metadata(offset_file_path(&pd, b0, FileKind::TxnIndex))
-                    .unwrap()
-                    .len(),
-                (in_group * 34) as u64
-            );
-        }
-    }
-
-    #[test]
-    fn segment_deletion_takes_its_txn_index_along() {
-        let dir = tempfile::tempdir().unwrap();
-        let pd = pdir(dir.path());
-        let (log, _) = txn_log(dir.path());
-        let before = entries(&log);
-        let idx = files_with_ext(&pd, "txnindex");
-        let second_base = log.lock().sealed.keys().nth(2).copied().unwrap();
-        log.delete_records(second_base).unwrap();
-        let after = entries(&log);
-        assert!(after.len() < before.len());
-        assert!(after.iter().all(|e| e.last_offset >= second_base));
-        let now = files_with_ext(&pd, "txnindex");
-        assert!(now.len() < idx.len());
-        // Every remaining file belongs to a remaining segment.
-        let logs: Vec<_> = files_with_ext(&pd, "log")
-            .iter()
-            .map(|p| p.with_extension(""))
-            .collect();
-        assert!(now.iter().all(|p| logs.contains(&p.with_extension(""))));
-        drop(log);
-        assert_eq!(entries(&open(dir.path(), small())), after);
     }
 
     /// Random interleavings of transactional producers, plain appends,

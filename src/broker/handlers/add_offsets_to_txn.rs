@@ -3,14 +3,31 @@
 
 use kafka_protocol::messages::{AddOffsetsToTxnRequest, AddOffsetsToTxnResponse};
 
-use crate::broker::{txn_error_code, Broker};
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{txn_error_code, Broker, Session};
 use crate::group::offsets::OFFSETS_TOPIC;
 
 pub fn handle(
     broker: &Broker,
     req: AddOffsetsToTxnRequest,
     version: i16,
+    session: &Session,
 ) -> AddOffsetsToTxnResponse {
+    let txn_id = req.transactional_id.as_str();
+    if !broker.authorize(
+        session,
+        AclOperation::Write,
+        ResourceType::TransactionalId,
+        txn_id,
+    ) {
+        return AddOffsetsToTxnResponse::default().with_error_code(
+            kafka_protocol::ResponseError::TransactionalIdAuthorizationFailed.code(),
+        );
+    }
+    if !broker.may_read_group(session, &req.group_id) {
+        return AddOffsetsToTxnResponse::default()
+            .with_error_code(kafka_protocol::ResponseError::GroupAuthorizationFailed.code());
+    }
     let partition = broker.groups().offsets_partition_for(req.group_id.as_str());
     let partition = i32::try_from(partition).unwrap_or(i32::MAX);
     let code = broker

@@ -12,16 +12,35 @@ use kafka_protocol::messages::add_partitions_to_txn_response::{
 use kafka_protocol::messages::{AddPartitionsToTxnRequest, AddPartitionsToTxnResponse};
 use kafka_protocol::ResponseError;
 
-use crate::broker::{txn_error_code, Broker};
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{is_internal_topic, txn_error_code, Broker, Session};
 
 pub fn handle(
     broker: &Broker,
     req: AddPartitionsToTxnRequest,
     version: i16,
+    session: &Session,
 ) -> AddPartitionsToTxnResponse {
+    let may_write = |topic: &str| {
+        is_internal_topic(topic)
+            || broker.authorize(session, AclOperation::Write, ResourceType::Topic, topic)
+    };
     if version <= 3 {
+        let txn_id = req.v3_and_below_transactional_id.as_str();
+        // Kafka: WRITE on the transactional id, or every partition fails.
+        let refused = (!broker.authorize(
+            session,
+            AclOperation::Write,
+            ResourceType::TransactionalId,
+            txn_id,
+        ))
+        .then_some(ResponseError::TransactionalIdAuthorizationFailed);
         let results = add_or_verify(
             broker,
+            Check {
+                refused,
+                may_write: &may_write,
+            },
             req.v3_and_below_transactional_id.as_str(),
             req.v3_and_below_producer_id.0,
             req.v3_and_below_producer_epoch,
@@ -31,6 +50,11 @@ pub fn handle(
         );
         return AddPartitionsToTxnResponse::default().with_results_by_topic_v3_and_below(results);
     }
+    // v4+ is the brokers' batched verification: CLUSTER_ACTION only.
+    if !broker.authorize_cluster(session, AclOperation::ClusterAction) {
+        return AddPartitionsToTxnResponse::default()
+            .with_error_code(ResponseError::ClusterAuthorizationFailed.code());
+    }
     let results = req
         .transactions
         .iter()
@@ -39,6 +63,10 @@ pub fn handle(
                 .with_transactional_id(t.transactional_id.clone())
                 .with_topic_results(add_or_verify(
                     broker,
+                    Check {
+                        refused: None,
+                        may_write: &may_write,
+                    },
                     t.transactional_id.as_str(),
                     t.producer_id.0,
                     t.producer_epoch,
@@ -51,8 +79,17 @@ pub fn handle(
     AddPartitionsToTxnResponse::default().with_results_by_transaction(results)
 }
 
+/// The authorization outcome add_or_verify applies: a refusal of every
+/// partition, or per topic.
+struct Check<'a> {
+    refused: Option<ResponseError>,
+    may_write: &'a dyn Fn(&str) -> bool,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn add_or_verify(
     broker: &Broker,
+    check: Check<'_>,
     transactional_id: &str,
     producer_id: i64,
     producer_epoch: i16,
@@ -60,15 +97,28 @@ fn add_or_verify(
     topics: &[AddPartitionsToTxnTopic],
     version: i16,
 ) -> Vec<AddPartitionsToTxnTopicResult> {
-    let exists = |topic: &str, p: i32| {
-        broker
+    // Per partition, a failure found before the coordinator is asked:
+    // as Kafka, authorization first, then existence.
+    let precheck = |topic: &str, p: i32| {
+        if let Some(code) = check.refused {
+            Some(code)
+        } else if !(check.may_write)(topic) {
+            Some(ResponseError::TopicAuthorizationFailed)
+        } else if broker
             .logs()
             .topic(topic)
             .is_some_and(|t| t.partition(p).is_some())
+        {
+            None
+        } else {
+            Some(ResponseError::UnknownTopicOrPartition)
+        }
     };
-    let any_unknown = topics
-        .iter()
-        .any(|t| t.partitions.iter().any(|p| !exists(t.name.as_str(), *p)));
+    let any_unknown = topics.iter().any(|t| {
+        t.partitions
+            .iter()
+            .any(|p| precheck(t.name.as_str(), *p).is_some())
+    });
     let partitions: Vec<(String, i32)> = topics
         .iter()
         .flat_map(|t| {
@@ -96,11 +146,9 @@ fn add_or_verify(
                 .iter()
                 .map(|p| {
                     let code = if any_unknown {
-                        if exists(t.name.as_str(), *p) {
-                            ResponseError::OperationNotAttempted.code()
-                        } else {
-                            ResponseError::UnknownTopicOrPartition.code()
-                        }
+                        precheck(t.name.as_str(), *p)
+                            .unwrap_or(ResponseError::OperationNotAttempted)
+                            .code()
                     } else if verify_only {
                         broker
                             .txns()

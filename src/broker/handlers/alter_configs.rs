@@ -15,7 +15,8 @@ use kafka_protocol::ResponseError;
 use tracing::info;
 
 use super::str_bytes;
-use crate::broker::{storage_error_code, topic_configs, validate_topic_name, Broker};
+use crate::acl::AclOperation;
+use crate::broker::{storage_error_code, topic_configs, validate_topic_name, Broker, Session};
 
 pub(crate) const RESOURCE_TOPIC: i8 = 2;
 pub(crate) const RESOURCE_BROKER: i8 = 4;
@@ -24,14 +25,27 @@ pub(crate) const RESOURCE_BROKER_LOGGER: i8 = 8;
 /// An error for one resource: code and message.
 pub(crate) type ResourceError = (ResponseError, String);
 
-pub fn handle(broker: &Broker, req: AlterConfigsRequest, _version: i16) -> AlterConfigsResponse {
+pub fn handle(
+    broker: &Broker,
+    req: AlterConfigsRequest,
+    _version: i16,
+    session: &Session,
+) -> AlterConfigsResponse {
     let validate_only = req.validate_only;
     let responses = req
         .resources
         .into_iter()
         .map(|r| {
             let keys: Vec<&str> = r.configs.iter().map(|c| c.name.as_str()).collect();
-            let outcome = check_duplicates(&keys).and_then(|()| match r.resource_type {
+            let outcome = super::authorize_config_resource(
+                broker,
+                session,
+                AclOperation::AlterConfigs,
+                r.resource_type,
+                &r.resource_name,
+            )
+            .and_then(|()| check_duplicates(&keys))
+            .and_then(|()| match r.resource_type {
                 RESOURCE_TOPIC => {
                     let mut new = BTreeMap::new();
                     for c in &r.configs {

@@ -30,14 +30,27 @@ pub struct CommitPlan {
 }
 
 /// Splits `requested` into the plan and the offsets to hand the
-/// coordinator; unknown partitions get UNKNOWN_TOPIC_OR_PARTITION.
+/// coordinator. `refused` answers every partition (an authorization failure
+/// of the whole request); partitions of topics `may_read` refuses get
+/// TOPIC_AUTHORIZATION_FAILED, unknown ones UNKNOWN_TOPIC_OR_PARTITION.
 pub fn plan<'a>(
     broker: &Broker,
     requested: impl IntoIterator<Item = RequestedOffset<'a>>,
+    refused: Option<ResponseError>,
+    may_read: impl Fn(&str) -> bool,
 ) -> (CommitPlan, Vec<CommitOffset>) {
     let mut slots = Vec::new();
     let mut offsets = Vec::new();
     for r in requested {
+        if let Some(code) = refused {
+            slots.push((r.topic_index, r.partition, Some(code.code())));
+            continue;
+        }
+        if !may_read(r.topic) {
+            let code = ResponseError::TopicAuthorizationFailed.code();
+            slots.push((r.topic_index, r.partition, Some(code)));
+            continue;
+        }
         let exists = broker
             .logs()
             .topic(r.topic)

@@ -10,12 +10,14 @@ use kafka_protocol::messages::consumer_group_describe_response::{
 use kafka_protocol::messages::{
     ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, GroupId, TopicName,
 };
+use kafka_protocol::ResponseError;
 use uuid::Uuid;
 
 use super::consumer_group_heartbeat::error_message;
 use super::str_bytes;
+use crate::acl::{AclOperation, ResourceType};
 use crate::broker::error_code::group_error_code;
-use crate::broker::Broker;
+use crate::broker::{Broker, Session};
 
 /// Authorized operations unknown (the request did not ask, or no ACLs).
 const NO_AUTHORIZED_OPERATIONS: i32 = i32::MIN;
@@ -40,6 +42,7 @@ pub fn handle(
     broker: &Broker,
     req: ConsumerGroupDescribeRequest,
     version: i16,
+    session: &Session,
 ) -> ConsumerGroupDescribeResponse {
     let ids: Vec<String> = req
         .group_ids
@@ -52,9 +55,18 @@ pub fn handle(
     let groups = described
         .into_iter()
         .map(|d| {
+            let may_describe = broker.authorize(
+                session,
+                AclOperation::Describe,
+                ResourceType::Group,
+                &d.group_id,
+            );
             let g = DescribedGroup::default()
                 .with_group_id(GroupId(str_bytes(d.group_id)))
                 .with_authorized_operations(NO_AUTHORIZED_OPERATIONS);
+            if !may_describe {
+                return g.with_error_code(ResponseError::GroupAuthorizationFailed.code());
+            }
             if let Some(e) = &d.error {
                 return g
                     .with_error_code(group_error_code(e).code())

@@ -8,12 +8,14 @@ use kafka_protocol::ResponseError;
 use tracing::info;
 
 use super::str_bytes;
-use crate::broker::{is_internal_topic, storage_error_code, Broker};
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{is_internal_topic, storage_error_code, Broker, Session};
 
 pub fn handle(
     broker: &Broker,
     req: CreatePartitionsRequest,
     _version: i16,
+    session: &Session,
 ) -> CreatePartitionsResponse {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for t in &req.topics {
@@ -32,6 +34,12 @@ pub fn handle(
             };
             if seen.get(t.name.as_str()).copied().unwrap_or(0) > 1 {
                 return fail(ResponseError::InvalidRequest, "Duplicate topic in request.".into());
+            }
+            if !broker.authorize(session, AclOperation::Alter, ResourceType::Topic, &t.name) {
+                return fail(
+                    ResponseError::TopicAuthorizationFailed,
+                    "The topic authorization is failed.".into(),
+                );
             }
             let Some(topic) = broker.logs().topic(&t.name) else {
                 return fail(

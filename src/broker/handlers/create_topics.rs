@@ -13,9 +13,17 @@ use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 use kafka_protocol::ResponseError;
 
 use super::str_bytes;
-use crate::broker::{topic_configs, Broker, TopicError};
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{topic_configs, Broker, Session, TopicError};
 
-pub fn handle(broker: &Broker, req: CreateTopicsRequest, version: i16) -> CreateTopicsResponse {
+pub fn handle(
+    broker: &Broker,
+    req: CreateTopicsRequest,
+    version: i16,
+    session: &Session,
+) -> CreateTopicsResponse {
+    // CREATE on the cluster covers every topic; otherwise CREATE on each.
+    let cluster_create = broker.authorize_cluster(session, AclOperation::Create);
     let mut seen: HashMap<String, usize> = HashMap::new();
     for t in &req.topics {
         *seen.entry(t.name.to_string()).or_default() += 1;
@@ -39,6 +47,14 @@ pub fn handle(broker: &Broker, req: CreateTopicsRequest, version: i16) -> Create
                 return fail(TopicError::new(
                     ResponseError::InvalidRequest,
                     format!("Create topics request from client contains multiple entries for topic {name}."),
+                ));
+            }
+            if !cluster_create
+                && !broker.authorize(session, AclOperation::Create, ResourceType::Topic, &name)
+            {
+                return fail(TopicError::new(
+                    ResponseError::TopicAuthorizationFailed,
+                    "Authorization failed.",
                 ));
             }
             let partitions = match plan_partitions(broker, t.num_partitions, t.replication_factor, &t.assignments) {
@@ -68,7 +84,18 @@ pub fn handle(broker: &Broker, req: CreateTopicsRequest, version: i16) -> Create
                     if let Some(topic) = created {
                         ok.topic_id = topic.id();
                     }
-                    if version >= 5 {
+                    let may_describe_configs = broker.authorize(
+                        session,
+                        AclOperation::DescribeConfigs,
+                        ResourceType::Topic,
+                        &name,
+                    );
+                    if version >= 5 && !may_describe_configs {
+                        ok.topic_config_error_code =
+                            ResponseError::TopicAuthorizationFailed.code();
+                        ok.num_partitions = -1;
+                        ok.replication_factor = -1;
+                    } else if version >= 5 {
                         ok.configs = Some(
                             described
                                 .into_iter()

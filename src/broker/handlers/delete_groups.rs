@@ -4,25 +4,37 @@
 use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
 use kafka_protocol::messages::{DeleteGroupsRequest, DeleteGroupsResponse};
 
+use crate::acl::{AclOperation, ResourceType};
 use crate::broker::error_code::group_error_code;
-use crate::broker::Broker;
+use crate::broker::{Broker, Session};
+use kafka_protocol::ResponseError;
 
-pub fn handle(broker: &Broker, req: DeleteGroupsRequest, _version: i16) -> DeleteGroupsResponse {
-    let ids: Vec<String> = req
-        .groups_names
-        .iter()
-        .map(|g| g.as_str().to_string())
-        .collect();
+pub fn handle(
+    broker: &Broker,
+    req: DeleteGroupsRequest,
+    _version: i16,
+    session: &Session,
+) -> DeleteGroupsResponse {
+    let may_delete =
+        |g: &str| broker.authorize(session, AclOperation::Delete, ResourceType::Group, g);
+    let (names, denied): (Vec<_>, Vec<_>) =
+        req.groups_names.into_iter().partition(|g| may_delete(g));
+    let ids: Vec<String> = names.iter().map(|g| g.as_str().to_string()).collect();
     let results = broker
         .groups()
         .delete_groups(&ids)
         .into_iter()
-        .zip(req.groups_names)
+        .zip(names)
         .map(|(r, id)| {
             DeletableGroupResult::default()
                 .with_group_id(id)
                 .with_error_code(r.err().map_or(0, |e| group_error_code(&e).code()))
         })
+        .chain(denied.into_iter().map(|id| {
+            DeletableGroupResult::default()
+                .with_group_id(id)
+                .with_error_code(ResponseError::GroupAuthorizationFailed.code())
+        }))
         .collect();
     DeleteGroupsResponse::default().with_results(results)
 }

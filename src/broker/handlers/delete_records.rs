@@ -12,14 +12,22 @@ use kafka_protocol::messages::{DeleteRecordsRequest, DeleteRecordsResponse};
 use kafka_protocol::ResponseError;
 use tracing::debug;
 
-use crate::broker::{storage_error_code, Broker};
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{storage_error_code, Broker, Session};
 
-pub fn handle(broker: &Broker, req: DeleteRecordsRequest, _version: i16) -> DeleteRecordsResponse {
+pub fn handle(
+    broker: &Broker,
+    req: DeleteRecordsRequest,
+    _version: i16,
+    session: &Session,
+) -> DeleteRecordsResponse {
     let topics = req
         .topics
         .into_iter()
         .map(|t| {
             let topic = broker.logs().topic(&t.name);
+            let denied =
+                !broker.authorize(session, AclOperation::Delete, ResourceType::Topic, &t.name);
             let partitions = t
                 .partitions
                 .into_iter()
@@ -27,6 +35,10 @@ pub fn handle(broker: &Broker, req: DeleteRecordsRequest, _version: i16) -> Dele
                     let result = DeleteRecordsPartitionResult::default()
                         .with_partition_index(p.partition_index)
                         .with_low_watermark(-1);
+                    if denied {
+                        return result
+                            .with_error_code(ResponseError::TopicAuthorizationFailed.code());
+                    }
                     let Some(topic) = &topic else {
                         return result
                             .with_error_code(ResponseError::UnknownTopicOrPartition.code());

@@ -7,9 +7,20 @@ use kafka_protocol::ResponseError;
 use tracing::{info, warn};
 
 use super::str_bytes;
-use crate::broker::{is_internal_topic, storage_error_code, Broker};
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{is_internal_topic, storage_error_code, Broker, Session};
 
-pub fn handle(broker: &Broker, req: DeleteTopicsRequest, version: i16) -> DeleteTopicsResponse {
+pub fn handle(
+    broker: &Broker,
+    req: DeleteTopicsRequest,
+    version: i16,
+    session: &Session,
+) -> DeleteTopicsResponse {
+    // Kafka needs DESCRIBE (to learn the topic exists) and DELETE.
+    let may_delete = |name: &str| {
+        broker.authorize(session, AclOperation::Describe, ResourceType::Topic, name)
+            && broker.authorize(session, AclOperation::Delete, ResourceType::Topic, name)
+    };
     // (name if given, id if given)
     let targets: Vec<(Option<TopicName>, uuid::Uuid)> = if version >= 6 {
         req.topics
@@ -32,6 +43,13 @@ pub fn handle(broker: &Broker, req: DeleteTopicsRequest, version: i16) -> Delete
             let result = DeletableTopicResult::default()
                 .with_name(name.clone())
                 .with_topic_id(id);
+            let denied = ResponseError::TopicAuthorizationFailed.code();
+            // A name is checked before its existence is revealed.
+            if let Some(n) = &name {
+                if !may_delete(n) {
+                    return result.with_error_code(denied);
+                }
+            }
             let Some(topic) = topic else {
                 let code = if name.is_some() {
                     ResponseError::UnknownTopicOrPartition
@@ -40,6 +58,9 @@ pub fn handle(broker: &Broker, req: DeleteTopicsRequest, version: i16) -> Delete
                 };
                 return result.with_error_code(code.code());
             };
+            if name.is_none() && !may_delete(topic.name()) {
+                return result.with_error_code(denied);
+            }
             let result = result
                 .with_name(Some(TopicName(str_bytes(topic.name()))))
                 .with_topic_id(topic.id());

@@ -4,8 +4,9 @@ use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeClusterResponse};
 use kafka_protocol::ResponseError;
 
-use super::{str_bytes, ALL_CLUSTER_OPERATIONS, AUTHORIZED_OPERATIONS_OMITTED};
-use crate::broker::Broker;
+use super::{str_bytes, AUTHORIZED_OPERATIONS_OMITTED};
+use crate::acl::{AclOperation, ResourceType, CLUSTER_NAME};
+use crate::broker::{Broker, Session};
 
 const ENDPOINT_TYPE_BROKER: i8 = 1;
 const ENDPOINT_TYPE_CONTROLLER: i8 = 2;
@@ -14,6 +15,7 @@ pub fn handle(
     broker: &Broker,
     req: DescribeClusterRequest,
     version: i16,
+    session: &Session,
 ) -> DescribeClusterResponse {
     let response = DescribeClusterResponse::default()
         .with_endpoint_type(ENDPOINT_TYPE_BROKER)
@@ -45,7 +47,12 @@ pub fn handle(
             .with_host(str_bytes(advertised.host.clone()))
             .with_port(advertised.port as i32)])
         .with_cluster_authorized_operations(if req.include_cluster_authorized_operations {
-            ALL_CLUSTER_OPERATIONS
+            // As Kafka: 0 without DESCRIBE on the cluster.
+            if broker.authorize_cluster(session, AclOperation::Describe) {
+                broker.authorized_operations(session, ResourceType::Cluster, CLUSTER_NAME)
+            } else {
+                0
+            }
         } else {
             AUTHORIZED_OPERATIONS_OMITTED
         })

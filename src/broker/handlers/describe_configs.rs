@@ -12,8 +12,9 @@ use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 use kafka_protocol::ResponseError;
 
 use super::str_bytes;
+use crate::acl::AclOperation;
 use crate::broker::topic_configs::{self, DescribedConfig};
-use crate::broker::{validate_topic_name, Broker};
+use crate::broker::{validate_topic_name, Broker, Session};
 
 const RESOURCE_TOPIC: i8 = 2;
 const RESOURCE_BROKER: i8 = 4;
@@ -23,6 +24,7 @@ pub fn handle(
     broker: &Broker,
     req: DescribeConfigsRequest,
     version: i16,
+    session: &Session,
 ) -> DescribeConfigsResponse {
     let results = req
         .resources
@@ -38,6 +40,15 @@ pub fn handle(
                     .with_error_message(Some(str_bytes(message)))
             };
             let name = r.resource_name.as_str();
+            if let Err((code, message)) = super::authorize_config_resource(
+                broker,
+                session,
+                AclOperation::DescribeConfigs,
+                r.resource_type,
+                name,
+            ) {
+                return fail(code, message);
+            }
             let configs = match r.resource_type {
                 RESOURCE_TOPIC => {
                     if let Err(m) = validate_topic_name(name) {
@@ -106,7 +117,7 @@ fn entry(
         .with_value(c.value.map(str_bytes))
         .with_read_only(c.read_only)
         .with_config_source(c.source)
-        .with_is_sensitive(false)
+        .with_is_sensitive(c.key_type == crate::config::KeyType::Password)
         .with_config_type(topic_configs::type_code(c.key_type))
         .with_documentation(documentation.then(|| str_bytes(c.doc)))
         .with_synonyms(if synonyms {

@@ -7,12 +7,15 @@ use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse};
 use kafka_protocol::ResponseError;
 
 use super::{str_bytes, AUTHORIZED_OPERATIONS_OMITTED};
-use crate::broker::Broker;
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{Broker, Session};
 
-/// Every group operation, as a bit set (no ACLs here): READ 3, DELETE 6, DESCRIBE 8.
-const ALL_GROUP_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8);
-
-pub fn handle(broker: &Broker, req: DescribeGroupsRequest, version: i16) -> DescribeGroupsResponse {
+pub fn handle(
+    broker: &Broker,
+    req: DescribeGroupsRequest,
+    version: i16,
+    session: &Session,
+) -> DescribeGroupsResponse {
     let ids: Vec<String> = req.groups.iter().map(|g| g.as_str().to_string()).collect();
     let groups = broker
         .groups()
@@ -20,6 +23,12 @@ pub fn handle(broker: &Broker, req: DescribeGroupsRequest, version: i16) -> Desc
         .into_iter()
         .zip(req.groups)
         .map(|(d, id)| {
+            if !broker.authorize(session, AclOperation::Describe, ResourceType::Group, &id) {
+                return DescribedGroup::default()
+                    .with_group_id(id)
+                    .with_error_code(ResponseError::GroupAuthorizationFailed.code())
+                    .with_authorized_operations(AUTHORIZED_OPERATIONS_OMITTED);
+            }
             let base = DescribedGroup::default()
                 .with_group_id(id)
                 .with_group_state(str_bytes(d.state.as_str()))
@@ -56,7 +65,7 @@ pub fn handle(broker: &Broker, req: DescribeGroupsRequest, version: i16) -> Desc
                 .with_protocol_data(str_bytes(d.protocol_data))
                 .with_members(members)
                 .with_authorized_operations(if version >= 3 && req.include_authorized_operations {
-                    ALL_GROUP_OPERATIONS
+                    broker.authorized_operations(session, ResourceType::Group, &d.group_id)
                 } else {
                     AUTHORIZED_OPERATIONS_OMITTED
                 })

@@ -10,13 +10,21 @@ use kafka_protocol::messages::describe_log_dirs_response::{
 use kafka_protocol::messages::{DescribeLogDirsRequest, DescribeLogDirsResponse, TopicName};
 
 use super::str_bytes;
-use crate::broker::Broker;
+use kafka_protocol::ResponseError;
+
+use crate::acl::AclOperation;
+use crate::broker::{Broker, Session};
 
 pub fn handle(
     broker: &Broker,
     req: DescribeLogDirsRequest,
     _version: i16,
+    session: &Session,
 ) -> DescribeLogDirsResponse {
+    if !broker.authorize_cluster(session, AclOperation::Describe) {
+        return DescribeLogDirsResponse::default()
+            .with_error_code(ResponseError::ClusterAuthorizationFailed.code());
+    }
     let logs = broker.logs();
     let wanted: Vec<(std::sync::Arc<crate::storage::Topic>, Option<Vec<i32>>)> = match req.topics {
         None => logs.topics().into_iter().map(|t| (t, None)).collect(),

@@ -18,8 +18,9 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::ResponseError;
 
-use super::{str_bytes, ALL_TOPIC_OPERATIONS};
-use crate::broker::{is_internal_topic, validate_topic_name, Broker};
+use super::str_bytes;
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{is_internal_topic, validate_topic_name, Broker, Session};
 use crate::storage::Topic;
 
 /// Kafka's `max.request.partition.size.limit` default: the most partitions
@@ -30,7 +31,11 @@ pub fn handle(
     broker: &Broker,
     req: DescribeTopicPartitionsRequest,
     _version: i16,
+    session: &Session,
 ) -> DescribeTopicPartitionsResponse {
+    let may_describe =
+        |name: &str| broker.authorize(session, AclOperation::Describe, ResourceType::Topic, name);
+    let ops = |name: &str| broker.authorized_operations(session, ResourceType::Topic, name);
     let fetch_all = req.topics.is_empty();
     let cursor_topic: String = req
         .cursor
@@ -43,6 +48,8 @@ pub fn handle(
             .topics()
             .iter()
             .map(|t| t.name().to_string())
+            // Listing all topics leaves out those the client may not describe.
+            .filter(|n| may_describe(n))
             .collect()
     } else {
         req.topics.iter().map(|t| t.name.to_string()).collect()
@@ -84,12 +91,22 @@ pub fn handle(
             next_cursor = Some(cursor(&name, 0));
             break;
         }
+        // A named topic is checked before its existence is revealed.
+        if !fetch_all && !may_describe(&name) {
+            topics.push(
+                DescribeTopicPartitionsResponseTopic::default()
+                    .with_name(Some(TopicName(str_bytes(name.as_str()))))
+                    .with_error_code(ResponseError::TopicAuthorizationFailed.code())
+                    .with_topic_authorized_operations(super::AUTHORIZED_OPERATIONS_OMITTED),
+            );
+            continue;
+        }
         match broker.logs().topic(&name) {
             Some(topic) => {
                 let start = start_of(&name);
                 let count = topic.partition_count();
                 let end = count.min(start.saturating_add(remaining));
-                topics.push(describe(broker, &topic, start, end));
+                topics.push(describe(broker, &topic, start, end, ops(&name)));
                 if end < count {
                     next_cursor = Some(cursor(&name, end));
                     break;
@@ -110,7 +127,7 @@ pub fn handle(
                         .with_name(Some(TopicName(str_bytes(name.as_str()))))
                         .with_error_code(code.code())
                         .with_is_internal(is_internal_topic(&name))
-                        .with_topic_authorized_operations(ALL_TOPIC_OPERATIONS),
+                        .with_topic_authorized_operations(ops(&name)),
                 );
             }
         }
@@ -131,6 +148,7 @@ fn describe(
     topic: &Arc<Topic>,
     start: i32,
     end: i32,
+    authorized_operations: i32,
 ) -> DescribeTopicPartitionsResponseTopic {
     let node = BrokerId(broker.node_id());
     let partitions = (start..end)
@@ -154,7 +172,7 @@ fn describe(
         .with_topic_id(topic.id())
         .with_is_internal(is_internal_topic(topic.name()))
         .with_partitions(partitions)
-        .with_topic_authorized_operations(ALL_TOPIC_OPERATIONS)
+        .with_topic_authorized_operations(authorized_operations)
 }
 
 #[cfg(test)]
@@ -228,7 +246,12 @@ mod tests {
         b.create_topic("a", 2, BTreeMap::new(), false).unwrap();
 
         // Sorted by name; the limit cuts inside "b" and the cursor resumes there.
-        let r = handle(&b, request(&["b", "a"], 3, None), 0);
+        let r = handle(
+            &b,
+            request(&["b", "a"], 3, None),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         assert_eq!(
             summary(&r),
             (
@@ -236,18 +259,33 @@ mod tests {
                 Some(("b".into(), 1))
             )
         );
-        let r = handle(&b, request(&["b", "a"], 3, Some(("b", 1))), 0);
+        let r = handle(
+            &b,
+            request(&["b", "a"], 3, Some(("b", 1))),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         assert_eq!(summary(&r), (vec![("b".into(), vec![1, 2], 0)], None));
 
         // A limit that ends exactly at a topic's end points at the next topic.
-        let r = handle(&b, request(&["a", "b"], 2, None), 0);
+        let r = handle(
+            &b,
+            request(&["a", "b"], 2, None),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         assert_eq!(
             summary(&r),
             (vec![("a".into(), vec![0, 1], 0)], Some(("b".into(), 0)))
         );
 
         // Unknown names get their error; all topics (empty list) skip nothing real.
-        let r = handle(&b, request(&["a", "zz"], 100, None), 0);
+        let r = handle(
+            &b,
+            request(&["a", "zz"], 100, None),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         assert_eq!(
             summary(&r).0,
             vec![
@@ -259,7 +297,12 @@ mod tests {
                 )
             ]
         );
-        let r = handle(&b, request(&[], 100, None), 0);
+        let r = handle(
+            &b,
+            request(&[], 100, None),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         let names: Vec<String> = summary(&r).0.into_iter().map(|t| t.0).collect();
         assert!(
             names.starts_with(&["__consumer_offsets".to_string(), "a".into(), "b".into()]),
@@ -267,13 +310,23 @@ mod tests {
         );
 
         // A cursor outside the requested topics is an invalid request.
-        let r = handle(&b, request(&["a"], 100, Some(("b", 0))), 0);
+        let r = handle(
+            &b,
+            request(&["a"], 100, Some(("b", 0))),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         assert_eq!(
             summary(&r).0,
             vec![("a".into(), vec![], ResponseError::InvalidRequest.code())]
         );
         // ELR lists are present and empty: one broker is always the whole ISR.
-        let r = handle(&b, request(&["a"], 100, None), 0);
+        let r = handle(
+            &b,
+            request(&["a"], 100, None),
+            0,
+            &crate::broker::Session::plaintext("/127.0.0.1"),
+        );
         let p = &r.topics[0].partitions[0];
         assert_eq!(p.eligible_leader_replicas, Some(vec![]));
         assert_eq!(p.last_known_elr, Some(vec![]));

@@ -7,20 +7,39 @@ use kafka_protocol::messages::{
 };
 
 use super::str_bytes;
-use crate::broker::{txn_error_code, Broker};
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{txn_error_code, Broker, Session};
 
 pub fn handle(
     broker: &Broker,
     req: DescribeTransactionsRequest,
     _version: i16,
+    session: &Session,
 ) -> DescribeTransactionsResponse {
     let states = req
         .transactional_ids
         .into_iter()
         .map(|id| match broker.txns().describe(id.as_str()) {
+            _ if !broker.authorize(
+                session,
+                AclOperation::Describe,
+                ResourceType::TransactionalId,
+                &id,
+            ) =>
+            {
+                TransactionState::default()
+                    .with_transactional_id(id)
+                    .with_error_code(
+                        kafka_protocol::ResponseError::TransactionalIdAuthorizationFailed.code(),
+                    )
+                    .with_transaction_state(str_bytes(""))
+            }
             Ok(d) => {
                 let mut topics: Vec<TopicData> = Vec::new();
-                for (topic, p) in d.partitions {
+                // Topics the client may not describe are left out, as Kafka.
+                for (topic, p) in d.partitions.into_iter().filter(|(t, _)| {
+                    broker.authorize(session, AclOperation::Describe, ResourceType::Topic, t)
+                }) {
                     match topics.last_mut() {
                         Some(t) if t.topic.as_str() == topic => t.partitions.push(p),
                         _ => topics.push(

@@ -3,9 +3,29 @@
 
 use kafka_protocol::messages::{EndTxnRequest, EndTxnResponse, ProducerId};
 
-use crate::broker::{txn_error_code, Broker};
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{txn_error_code, Broker, Session};
 
-pub fn handle(broker: &Broker, req: EndTxnRequest, version: i16) -> EndTxnResponse {
+pub fn handle(
+    broker: &Broker,
+    req: EndTxnRequest,
+    version: i16,
+    session: &Session,
+) -> EndTxnResponse {
+    let txn_id = req.transactional_id.as_str();
+    if !broker.authorize(
+        session,
+        AclOperation::Write,
+        ResourceType::TransactionalId,
+        txn_id,
+    ) {
+        return EndTxnResponse::default()
+            .with_error_code(
+                kafka_protocol::ResponseError::TransactionalIdAuthorizationFailed.code(),
+            )
+            .with_producer_id(ProducerId(-1))
+            .with_producer_epoch(-1);
+    }
     match broker.txns().end_txn(
         req.transactional_id.as_str(),
         req.producer_id.0,

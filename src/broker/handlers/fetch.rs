@@ -35,7 +35,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::debug;
 
-use crate::broker::{storage_error_code, Broker};
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{storage_error_code, Broker, Session};
 use crate::record::{decompression_limit, down_convert, fetch_magic, RecordError};
 use crate::storage::{Isolation, Log, ReadResult, StorageError, Topic};
 
@@ -43,7 +44,12 @@ use crate::storage::{Isolation, Log, ReadResult, StorageError, Topic};
 /// connection for hours.
 const MAX_WAIT_CAP: Duration = Duration::from_secs(60);
 
-pub async fn handle(broker: &Broker, req: FetchRequest, version: i16) -> FetchResponse {
+pub async fn handle(
+    broker: &Broker,
+    req: FetchRequest,
+    version: i16,
+    session: &Session,
+) -> FetchResponse {
     if version >= 7 {
         if req.session_id != 0 {
             return FetchResponse::default()
@@ -54,14 +60,36 @@ pub async fn handle(broker: &Broker, req: FetchRequest, version: i16) -> FetchRe
                 .with_error_code(ResponseError::InvalidFetchSessionEpoch.code());
         }
     }
-    let topics: Vec<(FetchTopic, Option<Arc<Topic>>)> = req
+    // A follower's fetch (replica id >= 0) needs CLUSTER_ACTION instead of
+    // READ on each topic, as in Kafka; Skiff has no followers, but a tool
+    // that fetches as one gets the same answers.
+    let from_follower = req.replica_id.0 >= 0 || req.replica_state.replica_id.0 >= 0;
+    let cluster_action =
+        from_follower && broker.authorize_cluster(session, AclOperation::ClusterAction);
+    let topics: Vec<(FetchTopic, Result<Arc<Topic>, ResponseError>)> = req
         .topics
         .into_iter()
         .map(|t| {
             let topic = if version >= 13 {
-                broker.logs().topic_by_id(t.topic_id)
+                broker
+                    .logs()
+                    .topic_by_id(t.topic_id)
+                    .ok_or(ResponseError::UnknownTopicId)
             } else {
-                broker.logs().topic(&t.topic)
+                broker
+                    .logs()
+                    .topic(&t.topic)
+                    .ok_or(ResponseError::UnknownTopicOrPartition)
+            };
+            let name = topic.as_ref().map_or(t.topic.as_str(), |t| t.name());
+            let readable = cluster_action
+                || (!from_follower
+                    && broker.authorize(session, AclOperation::Read, ResourceType::Topic, name));
+            let topic = match topic {
+                // An unknown id reveals nothing; a name is checked before its existence.
+                Err(ResponseError::UnknownTopicId) => Err(ResponseError::UnknownTopicId),
+                _ if !readable => Err(ResponseError::TopicAuthorizationFailed),
+                other => other,
             };
             (t, topic)
         })
@@ -83,7 +111,7 @@ pub async fn handle(broker: &Broker, req: FetchRequest, version: i16) -> FetchRe
         let mut wakeups = Vec::new();
         if may_wait {
             for (t, topic) in &topics {
-                if let Some(topic) = topic {
+                if let Ok(topic) = topic {
                     for p in &t.partitions {
                         if let Some(log) = topic.partition(p.partition) {
                             wakeups.push(log.subscribe());
@@ -126,7 +154,7 @@ async fn wait_any(wakeups: &mut [watch::Receiver<i64>], deadline: Instant) -> bo
 /// Reads every requested partition once. Returns the responses, the bytes
 /// gathered, and whether any partition errored (errors answer at once).
 fn read_all(
-    topics: &[(FetchTopic, Option<Arc<Topic>>)],
+    topics: &[(FetchTopic, Result<Arc<Topic>, ResponseError>)],
     version: i16,
     max_bytes: usize,
     read_committed: bool,
@@ -148,14 +176,12 @@ fn read_all(
                         .with_preferred_read_replica((-1).into())
                         .with_records(Some(Bytes::new()))
                         .with_aborted_transactions(read_committed.then(Vec::new));
-                    let Some(topic) = topic else {
-                        any_error = true;
-                        let code = if version >= 13 {
-                            ResponseError::UnknownTopicId
-                        } else {
-                            ResponseError::UnknownTopicOrPartition
-                        };
-                        return empty.with_error_code(code.code());
+                    let topic = match topic {
+                        Ok(topic) => topic,
+                        Err(code) => {
+                            any_error = true;
+                            return empty.with_error_code(code.code());
+                        }
                     };
                     let Some(log) = topic.partition(p.partition) else {
                         any_error = true;

@@ -7,18 +7,33 @@ use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
 use super::str_bytes;
-use crate::broker::Broker;
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{Broker, Session};
 
 const GROUP: i8 = 0;
 const TRANSACTION: i8 = 1;
 
-/// Whether this broker coordinates keys of `key_type` (Kafka's
-/// `getCoordinator`).
-fn coordinator_for(key_type: i8) -> Result<(), ResponseError> {
-    match key_type {
-        GROUP | TRANSACTION => Ok(()),
+/// Whether this broker coordinates `key` of `key_type` for `session`
+/// (Kafka's `getCoordinator`: DESCRIBE on the group or transactional id).
+fn coordinator_for(
+    broker: &Broker,
+    session: &Session,
+    key_type: i8,
+    key: &str,
+) -> Result<(), ResponseError> {
+    let (resource, denied) = match key_type {
+        GROUP => (ResourceType::Group, ResponseError::GroupAuthorizationFailed),
+        TRANSACTION => (
+            ResourceType::TransactionalId,
+            ResponseError::TransactionalIdAuthorizationFailed,
+        ),
         // Share groups (2, v6+) and unknown types.
-        _ => Err(ResponseError::InvalidRequest),
+        _ => return Err(ResponseError::InvalidRequest),
+    };
+    if broker.authorize(session, AclOperation::Describe, resource, key) {
+        Ok(())
+    } else {
+        Err(denied)
     }
 }
 
@@ -26,6 +41,7 @@ pub fn handle(
     broker: &Broker,
     req: FindCoordinatorRequest,
     version: i16,
+    session: &Session,
 ) -> FindCoordinatorResponse {
     let host = str_bytes(broker.advertised().host.clone());
     let port = i32::from(broker.advertised().port);
@@ -34,24 +50,27 @@ pub fn handle(
         let coordinators = req
             .coordinator_keys
             .into_iter()
-            .map(|key| match coordinator_for(req.key_type) {
-                Ok(()) => Coordinator::default()
-                    .with_key(key)
-                    .with_node_id(node)
-                    .with_host(host.clone())
-                    .with_port(port),
-                Err(e) => Coordinator::default()
-                    .with_key(key)
-                    .with_node_id(BrokerId(-1))
-                    .with_host(StrBytes::default())
-                    .with_port(-1)
-                    .with_error_code(e.code()),
-            })
+            .map(
+                |key| match coordinator_for(broker, session, req.key_type, &key) {
+                    Ok(()) => Coordinator::default()
+                        .with_key(key)
+                        .with_node_id(node)
+                        .with_host(host.clone())
+                        .with_port(port),
+                    Err(e) => Coordinator::default()
+                        .with_key(key)
+                        .with_node_id(BrokerId(-1))
+                        .with_host(StrBytes::default())
+                        .with_port(-1)
+                        .with_error_code(e.code()),
+                },
+            )
             .collect();
         return FindCoordinatorResponse::default().with_coordinators(coordinators);
     }
     let key_type = if version >= 1 { req.key_type } else { GROUP };
-    let response = match coordinator_for(key_type) {
+    let found = coordinator_for(broker, session, key_type, &req.key);
+    let response = match found {
         Ok(()) => FindCoordinatorResponse::default()
             .with_node_id(node)
             .with_host(host)
@@ -64,7 +83,7 @@ pub fn handle(
     };
     if version >= 1 {
         // Kafka sends `Errors.message()`, which is "NONE" on success.
-        let message = match coordinator_for(key_type) {
+        let message = match found {
             Ok(()) => "NONE".to_string(),
             Err(e) => e.to_string(),
         };

@@ -12,7 +12,8 @@ use super::alter_configs::{
     RESOURCE_TOPIC,
 };
 use super::str_bytes;
-use crate::broker::{topic_configs, Broker};
+use crate::acl::AclOperation;
+use crate::broker::{topic_configs, Broker, Session};
 use crate::config::KeyType;
 
 const OP_SET: i8 = 0;
@@ -24,6 +25,7 @@ pub fn handle(
     broker: &Broker,
     req: IncrementalAlterConfigsRequest,
     _version: i16,
+    session: &Session,
 ) -> IncrementalAlterConfigsResponse {
     let validate_only = req.validate_only;
     let responses = req
@@ -31,7 +33,15 @@ pub fn handle(
         .into_iter()
         .map(|r| {
             let keys: Vec<&str> = r.configs.iter().map(|c| c.name.as_str()).collect();
-            let outcome = check_duplicates(&keys).and_then(|()| match r.resource_type {
+            let outcome = super::authorize_config_resource(
+                broker,
+                session,
+                AclOperation::AlterConfigs,
+                r.resource_type,
+                &r.resource_name,
+            )
+            .and_then(|()| check_duplicates(&keys))
+            .and_then(|()| match r.resource_type {
                 RESOURCE_TOPIC => alter_topic(
                     broker,
                     r.resource_name.as_str(),

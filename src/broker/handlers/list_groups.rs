@@ -5,9 +5,18 @@ use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
 
 use super::str_bytes;
-use crate::broker::Broker;
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{Broker, Session};
 
-pub fn handle(broker: &Broker, req: ListGroupsRequest, version: i16) -> ListGroupsResponse {
+pub fn handle(
+    broker: &Broker,
+    req: ListGroupsRequest,
+    version: i16,
+    session: &Session,
+) -> ListGroupsResponse {
+    // DESCRIBE on the cluster lists every group; otherwise only the groups
+    // the client may describe, as Kafka.
+    let all = broker.authorize_cluster(session, AclOperation::Describe);
     let strings = |v: Vec<kafka_protocol::protocol::StrBytes>| {
         v.iter().map(|s| s.as_str().to_string()).collect::<Vec<_>>()
     };
@@ -25,6 +34,14 @@ pub fn handle(broker: &Broker, req: ListGroupsRequest, version: i16) -> ListGrou
         .groups()
         .list_groups(&states, &types)
         .into_iter()
+        .filter(|g| {
+            all || broker.authorize(
+                session,
+                AclOperation::Describe,
+                ResourceType::Group,
+                &g.group_id,
+            )
+        })
         .map(|g| {
             ListedGroup::default()
                 .with_group_id(GroupId(str_bytes(g.group_id)))

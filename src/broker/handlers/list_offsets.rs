@@ -13,7 +13,8 @@ use kafka_protocol::messages::list_offsets_response::{
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 use kafka_protocol::ResponseError;
 
-use crate::broker::{storage_error_code, Broker};
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{storage_error_code, Broker, Session};
 use crate::storage::Log;
 
 const LATEST: i64 = -1;
@@ -22,13 +23,24 @@ const MAX_TIMESTAMP: i64 = -3; // v7+
 const EARLIEST_LOCAL: i64 = -4; // v8+, KIP-405
 const LATEST_TIERED: i64 = -5; // v9+, KIP-1005
 
-pub fn handle(broker: &Broker, req: ListOffsetsRequest, version: i16) -> ListOffsetsResponse {
+pub fn handle(
+    broker: &Broker,
+    req: ListOffsetsRequest,
+    version: i16,
+    session: &Session,
+) -> ListOffsetsResponse {
     let read_committed = version >= 2 && req.isolation_level == 1;
     let topics = req
         .topics
         .into_iter()
         .map(|t| {
             let topic = broker.logs().topic(&t.name);
+            let denied = !broker.authorize(
+                session,
+                AclOperation::Describe,
+                ResourceType::Topic,
+                &t.name,
+            );
             let partitions = t
                 .partitions
                 .into_iter()
@@ -38,6 +50,10 @@ pub fn handle(broker: &Broker, req: ListOffsetsRequest, version: i16) -> ListOff
                         .with_timestamp(-1)
                         .with_offset(-1)
                         .with_leader_epoch(-1);
+                    if denied {
+                        return base
+                            .with_error_code(ResponseError::TopicAuthorizationFailed.code());
+                    }
                     let log = topic.as_ref().and_then(|t| t.partition(p.partition_index));
                     let Some(log) = log else {
                         return base.with_error_code(ResponseError::UnknownTopicOrPartition.code());

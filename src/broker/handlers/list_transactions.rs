@@ -9,7 +9,8 @@ use kafka_protocol::messages::{
 use kafka_protocol::ResponseError;
 
 use super::str_bytes;
-use crate::broker::Broker;
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{Broker, Session};
 use crate::txn::TxnState;
 
 const STATE_NAMES: [TxnState; 8] = [
@@ -27,6 +28,7 @@ pub fn handle(
     broker: &Broker,
     req: ListTransactionsRequest,
     version: i16,
+    session: &Session,
 ) -> ListTransactionsResponse {
     let states: Vec<String> = req
         .state_filters
@@ -61,6 +63,14 @@ pub fn handle(
         .txns()
         .list(&states, &producer_ids, min_duration)
         .into_iter()
+        .filter(|d| {
+            broker.authorize(
+                session,
+                AclOperation::Describe,
+                ResourceType::TransactionalId,
+                &d.transactional_id,
+            )
+        })
         .filter(|d| {
             pattern
                 .as_ref()

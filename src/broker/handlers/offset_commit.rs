@@ -12,7 +12,10 @@
 //! generation would).
 
 use super::commit_plan::{self, RequestedOffset};
-use crate::broker::Broker;
+use kafka_protocol::ResponseError;
+
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{Broker, Session};
 use crate::group::coordinator::CommitParams;
 use kafka_protocol::messages::offset_commit_response::{
     OffsetCommitResponsePartition, OffsetCommitResponseTopic,
@@ -22,7 +25,12 @@ use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 /// OffsetCommit v1's "no explicit commit timestamp".
 const DEFAULT_COMMIT_TIMESTAMP: i64 = -1;
 
-pub fn handle(broker: &Broker, req: OffsetCommitRequest, version: i16) -> OffsetCommitResponse {
+pub fn handle(
+    broker: &Broker,
+    req: OffsetCommitRequest,
+    version: i16,
+    session: &Session,
+) -> OffsetCommitResponse {
     let requested = req.topics.iter().enumerate().flat_map(|(t, topic)| {
         topic.partitions.iter().map(move |p| RequestedOffset {
             topic_index: t,
@@ -39,7 +47,11 @@ pub fn handle(broker: &Broker, req: OffsetCommitRequest, version: i16) -> Offset
                 .then_some(p.commit_timestamp),
         })
     });
-    let (plan, offsets) = commit_plan::plan(broker, requested);
+    let refused = (!broker.may_read_group(session, &req.group_id))
+        .then_some(ResponseError::GroupAuthorizationFailed);
+    let (plan, offsets) = commit_plan::plan(broker, requested, refused, |topic| {
+        broker.authorize(session, AclOperation::Read, ResourceType::Topic, topic)
+    });
     let codes = if offsets.is_empty() {
         Vec::new()
     } else {

@@ -9,10 +9,25 @@ use kafka_protocol::messages::offset_delete_response::{
 use kafka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
 use kafka_protocol::ResponseError;
 
+use crate::acl::{AclOperation, ResourceType};
 use crate::broker::error_code::{group_error_code, group_error_code_or_none};
-use crate::broker::Broker;
+use crate::broker::{Broker, Session};
 
-pub fn handle(broker: &Broker, req: OffsetDeleteRequest, _version: i16) -> OffsetDeleteResponse {
+pub fn handle(
+    broker: &Broker,
+    req: OffsetDeleteRequest,
+    _version: i16,
+    session: &Session,
+) -> OffsetDeleteResponse {
+    if !broker.authorize(
+        session,
+        AclOperation::Delete,
+        ResourceType::Group,
+        &req.group_id,
+    ) {
+        return OffsetDeleteResponse::default()
+            .with_error_code(ResponseError::GroupAuthorizationFailed.code());
+    }
     if req.group_id.is_empty() {
         return OffsetDeleteResponse::default()
             .with_error_code(ResponseError::InvalidGroupId.code());
@@ -23,13 +38,19 @@ pub fn handle(broker: &Broker, req: OffsetDeleteRequest, _version: i16) -> Offse
     let mut ask: Vec<(String, Vec<i32>)> = Vec::new();
     for t in &req.topics {
         let known = broker.logs().topic(t.name.as_str());
+        let readable = broker.authorize(session, AclOperation::Read, ResourceType::Topic, &t.name);
         let mut parts = Vec::new();
         let mut valid = Vec::new();
         for p in &t.partitions {
             let exists = known
                 .as_ref()
                 .is_some_and(|k| p.partition_index >= 0 && p.partition_index < k.partition_count());
-            if exists {
+            if !readable {
+                parts.push((
+                    p.partition_index,
+                    Some(ResponseError::TopicAuthorizationFailed.code()),
+                ));
+            } else if exists {
                 parts.push((p.partition_index, None));
                 valid.push(p.partition_index);
             } else {

@@ -19,12 +19,23 @@ use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse, TopicNam
 use kafka_protocol::ResponseError;
 
 use super::str_bytes;
+use crate::acl::{AclOperation, ResourceType};
 use crate::broker::error_code::group_error_code;
-use crate::broker::Broker;
+use crate::broker::{Broker, Session};
 use crate::group::GroupError;
 
-pub fn handle(broker: &Broker, req: OffsetFetchRequest, version: i16) -> OffsetFetchResponse {
+pub fn handle(
+    broker: &Broker,
+    req: OffsetFetchRequest,
+    version: i16,
+    session: &Session,
+) -> OffsetFetchResponse {
     let groups = broker.groups();
+    let may_describe_group =
+        |g: &str| broker.authorize(session, AclOperation::Describe, ResourceType::Group, g);
+    let may_describe_topic =
+        |t: &str| broker.authorize(session, AclOperation::Describe, ResourceType::Topic, t);
+    let denied_code = ResponseError::TopicAuthorizationFailed.code();
     let require_stable = version >= 7 && req.require_stable;
     // (topic, partition) -> answer code for partitions an open transaction holds.
     let unstable = |group: &str| {
@@ -40,6 +51,11 @@ pub fn handle(broker: &Broker, req: OffsetFetchRequest, version: i16) -> OffsetF
             .groups
             .into_iter()
             .map(|g| {
+                if !may_describe_group(&g.group_id) {
+                    return OffsetFetchResponseGroup::default()
+                        .with_group_id(g.group_id)
+                        .with_error_code(ResponseError::GroupAuthorizationFailed.code());
+                }
                 // v9 (KIP-848): a consumer group member names itself and
                 // its epoch; Kafka answers a stale one at the group level.
                 if version >= 9 {
@@ -52,6 +68,8 @@ pub fn handle(broker: &Broker, req: OffsetFetchRequest, version: i16) -> OffsetF
                             .with_error_code(group_error_code(&e).code());
                     }
                 }
+                // Asked for all topics: the ones the client may not describe are left out.
+                let all_topics = g.topics.is_none();
                 let topics = g.topics.map(|ts| {
                     ts.into_iter()
                         .map(|t| (t.name.as_str().to_string(), t.partition_indexes))
@@ -64,7 +82,9 @@ pub fn handle(broker: &Broker, req: OffsetFetchRequest, version: i16) -> OffsetF
                     .with_topics(
                         fetched
                             .into_iter()
+                            .filter(|t| !all_topics || may_describe_topic(&t.topic))
                             .map(|t| {
+                                let denied = !may_describe_topic(&t.topic);
                                 OffsetFetchResponseTopics::default()
                                     .with_name(TopicName(str_bytes(t.topic.clone())))
                                     .with_partitions(
@@ -73,6 +93,13 @@ pub fn handle(broker: &Broker, req: OffsetFetchRequest, version: i16) -> OffsetF
                                             .map(|p| {
                                                 let r = OffsetFetchResponsePartitions::default()
                                                     .with_partition_index(p.partition);
+                                                if denied {
+                                                    return r
+                                                        .with_committed_offset(-1)
+                                                        .with_committed_leader_epoch(-1)
+                                                        .with_metadata(Some(str_bytes("")))
+                                                        .with_error_code(denied_code);
+                                                }
                                                 if pending.contains(&(t.topic.clone(), p.partition))
                                                 {
                                                     return r
@@ -96,6 +123,38 @@ pub fn handle(broker: &Broker, req: OffsetFetchRequest, version: i16) -> OffsetF
             .collect();
         return OffsetFetchResponse::default().with_groups(results);
     }
+    if !may_describe_group(&req.group_id) {
+        let code = ResponseError::GroupAuthorizationFailed.code();
+        // v0–1 have no top-level error: each requested partition carries it.
+        let topics = req
+            .topics
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| {
+                OffsetFetchResponseTopic::default()
+                    .with_name(t.name)
+                    .with_partitions(
+                        t.partition_indexes
+                            .into_iter()
+                            .map(|p| {
+                                OffsetFetchResponsePartition::default()
+                                    .with_partition_index(p)
+                                    .with_committed_offset(-1)
+                                    .with_committed_leader_epoch(-1)
+                                    .with_metadata(Some(str_bytes("")))
+                                    .with_error_code(code)
+                            })
+                            .collect(),
+                    )
+            })
+            .collect();
+        return if version >= 2 {
+            OffsetFetchResponse::default().with_error_code(code)
+        } else {
+            OffsetFetchResponse::default().with_topics(topics)
+        };
+    }
+    let all_topics = req.topics.is_none();
     let topics = req.topics.map(|ts| {
         ts.into_iter()
             .map(|t| (t.name.as_str().to_string(), t.partition_indexes))
@@ -106,13 +165,23 @@ pub fn handle(broker: &Broker, req: OffsetFetchRequest, version: i16) -> OffsetF
     OffsetFetchResponse::default().with_topics(
         fetched
             .into_iter()
+            .filter(|t| !all_topics || may_describe_topic(&t.topic))
             .map(|t| {
+                let denied = !may_describe_topic(&t.topic);
                 OffsetFetchResponseTopic::default()
                     .with_name(TopicName(str_bytes(t.topic.clone())))
                     .with_partitions(
                         t.partitions
                             .into_iter()
                             .map(|p| {
+                                if denied {
+                                    return OffsetFetchResponsePartition::default()
+                                        .with_partition_index(p.partition)
+                                        .with_committed_offset(-1)
+                                        .with_committed_leader_epoch(-1)
+                                        .with_metadata(Some(str_bytes("")))
+                                        .with_error_code(denied_code);
+                                }
                                 if version == 0
                                     && (p.offset < 0 || broker.logs().topic(&t.topic).is_none())
                                 {

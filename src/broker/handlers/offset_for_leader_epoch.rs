@@ -9,18 +9,29 @@ use kafka_protocol::messages::offset_for_leader_epoch_response::{
 use kafka_protocol::messages::{OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse};
 use kafka_protocol::ResponseError;
 
-use crate::broker::Broker;
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{Broker, Session};
 
 pub fn handle(
     broker: &Broker,
     req: OffsetForLeaderEpochRequest,
     _version: i16,
+    session: &Session,
 ) -> OffsetForLeaderEpochResponse {
+    // As Kafka: CLUSTER_ACTION (a follower) covers every topic, otherwise DESCRIBE on each.
+    let cluster_action = broker.authorize_cluster(session, AclOperation::ClusterAction);
     let topics = req
         .topics
         .into_iter()
         .map(|t| {
             let topic = broker.logs().topic(&t.topic);
+            let denied = !cluster_action
+                && !broker.authorize(
+                    session,
+                    AclOperation::Describe,
+                    ResourceType::Topic,
+                    &t.topic,
+                );
             let partitions = t
                 .partitions
                 .into_iter()
@@ -29,6 +40,10 @@ pub fn handle(
                         .with_partition(p.partition)
                         .with_leader_epoch(-1)
                         .with_end_offset(-1);
+                    if denied {
+                        return base
+                            .with_error_code(ResponseError::TopicAuthorizationFailed.code());
+                    }
                     let Some(log) = topic.as_ref().and_then(|t| t.partition(p.partition)) else {
                         return base.with_error_code(ResponseError::UnknownTopicOrPartition.code());
                     };

@@ -19,13 +19,28 @@ use kafka_protocol::ResponseError;
 use tracing::debug;
 
 use super::str_bytes;
-use crate::broker::{is_internal_topic, storage_error_code, txn_error_code, Broker};
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{is_internal_topic, storage_error_code, txn_error_code, Broker, Session};
 use crate::record::{decompression_limit, first_magic, up_convert, BatchHeader, NO_SEQUENCE};
 use crate::storage::{AppendInfo, Log, StorageError};
 use crate::txn::TxnError;
 
-pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<ProduceResponse> {
+pub fn handle(
+    broker: &Broker,
+    req: ProduceRequest,
+    version: i16,
+    session: &Session,
+) -> Option<ProduceResponse> {
     let acks = req.acks;
+    // Kafka fails the whole request when the transactional id is not writable.
+    let txn_denied = req.transactional_id.as_ref().is_some_and(|id| {
+        !broker.authorize(
+            session,
+            AclOperation::Write,
+            ResourceType::TransactionalId,
+            id,
+        )
+    });
     let acks_valid = matches!(acks, -1..=1);
     let now = broker.now_ms();
     // Appends whose flush policy asks for an fsync before the ack: flushed
@@ -48,6 +63,11 @@ pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<Prod
             } else {
                 ResponseError::UnknownTopicOrPartition
             };
+            // Authorized by name before the topic's existence is revealed
+            // (by id, an unknown id is all a client learns either way).
+            let name = topic.as_ref().map_or(topic_data.name.as_str(), |t| t.name());
+            let topic_denied = (version < 13 || topic.is_some())
+                && !broker.authorize(session, AclOperation::Write, ResourceType::Topic, name);
             let partition_responses = topic_data
                 .partition_data
                 .into_iter()
@@ -63,6 +83,12 @@ pub fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Option<Prod
                             .with_error_code(code.code())
                             .with_error_message(message.map(str_bytes))
                     };
+                    if txn_denied {
+                        return fail(ResponseError::TransactionalIdAuthorizationFailed, None);
+                    }
+                    if topic_denied {
+                        return fail(ResponseError::TopicAuthorizationFailed, None);
+                    }
                     if !acks_valid {
                         return fail(ResponseError::InvalidRequiredAcks, None);
                     }

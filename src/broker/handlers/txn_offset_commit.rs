@@ -12,7 +12,8 @@ use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
 use kafka_protocol::ResponseError;
 
 use super::commit_plan::{self, RequestedOffset};
-use crate::broker::{txn_error_code, Broker};
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{txn_error_code, Broker, Session};
 use crate::group::coordinator::{CommitParams, TxnCommitParams};
 use crate::group::offsets::OFFSETS_TOPIC;
 use crate::txn::TxnError;
@@ -21,6 +22,7 @@ pub fn handle(
     broker: &Broker,
     req: TxnOffsetCommitRequest,
     version: i16,
+    session: &Session,
 ) -> TxnOffsetCommitResponse {
     let group_id = req.group_id.as_str().to_string();
     let partition = broker.groups().offsets_partition_for(&group_id);
@@ -44,7 +46,23 @@ pub fn handle(
             commit_timestamp_ms: None,
         })
     });
-    let (plan, offsets) = commit_plan::plan(broker, requested);
+    // Kafka: WRITE on the transactional id, then READ on the group, then
+    // READ on each topic.
+    let refused = if !broker.authorize(
+        session,
+        AclOperation::Write,
+        ResourceType::TransactionalId,
+        &req.transactional_id,
+    ) {
+        Some(ResponseError::TransactionalIdAuthorizationFailed)
+    } else if !broker.may_read_group(session, &req.group_id) {
+        Some(ResponseError::GroupAuthorizationFailed)
+    } else {
+        None
+    };
+    let (plan, offsets) = commit_plan::plan(broker, requested, refused, |topic| {
+        broker.authorize(session, AclOperation::Read, ResourceType::Topic, topic)
+    });
     let codes = if offsets.is_empty() {
         Vec::new()
     } else if group_id.is_empty() {
