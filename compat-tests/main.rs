@@ -18,6 +18,7 @@ mod bench_smoke;
 mod clients;
 mod compaction;
 mod compression;
+mod consumer_groups;
 mod corruption;
 mod crash;
 mod disk_faults;

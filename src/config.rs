@@ -121,6 +121,15 @@ pub const BROKER_KEYS: &[BrokerKey] = &[
     key("group.max.session.timeout.ms", Some("1800000"), KeyType::Int, "Longest session.timeout.ms a consumer may join a group with (longer: INVALID_SESSION_TIMEOUT)."),
     key("group.initial.rebalance.delay.ms", Some("0"), KeyType::Int, "How long a new group waits for more members before its first rebalance. Kafka's default is 3000; Skiff's is 0 so a lone consumer starts at once."),
     key("group.max.size", Some("2147483647"), KeyType::Int, "Most members one consumer group may have (more: GROUP_MAX_SIZE_REACHED)."),
+    key("group.consumer.session.timeout.ms", Some("45000"), KeyType::Int, "Session timeout of consumer-protocol (KIP-848) group members: a member silent this long is fenced."),
+    key("group.consumer.min.session.timeout.ms", Some("45000"), KeyType::Int, "Lower bound of group.consumer.session.timeout.ms."),
+    key("group.consumer.max.session.timeout.ms", Some("60000"), KeyType::Int, "Upper bound of group.consumer.session.timeout.ms."),
+    key("group.consumer.heartbeat.interval.ms", Some("5000"), KeyType::Int, "Heartbeat interval given to consumer-protocol group members (must be below the session timeout)."),
+    key("group.consumer.min.heartbeat.interval.ms", Some("5000"), KeyType::Int, "Lower bound of group.consumer.heartbeat.interval.ms."),
+    key("group.consumer.max.heartbeat.interval.ms", Some("15000"), KeyType::Int, "Upper bound of group.consumer.heartbeat.interval.ms."),
+    key("group.consumer.max.size", Some("2147483647"), KeyType::Int, "Most members one consumer-protocol group may have (more: GROUP_MAX_SIZE_REACHED)."),
+    key("group.consumer.assignors", Some("uniform,range"), KeyType::List, "Server-side assignors of consumer-protocol groups; the first is used when a member names none (built in: uniform, range)."),
+    key("group.consumer.migration.policy", Some("bidirectional"), KeyType::String, "Conversion between classic and consumer groups: Skiff converts empty classic groups on the first consumer-protocol join (as Kafka always does); non-empty groups are not converted, whatever the value (bidirectional, upgrade, downgrade, disabled)."),
     key("offsets.topic.num.partitions", Some("1"), KeyType::Int, "Partitions of the internal __consumer_offsets topic, used when it is created (Kafka: 50; one broker gains nothing from more). An existing topic keeps its count."),
     key("offsets.topic.segment.bytes", Some("104857600"), KeyType::Int, "Segment size of the __consumer_offsets topic."),
     key("offsets.retention.minutes", Some("10080"), KeyType::Int, "Committed offsets of a group that has been empty this long are deleted (and the group with them)."),
@@ -347,6 +356,10 @@ pub struct BrokerConfig {
     pub group_max_session_timeout_ms: i32,
     pub group_initial_rebalance_delay_ms: i32,
     pub group_max_size: i32,
+    pub group_consumer_session_timeout_ms: i32,
+    pub group_consumer_heartbeat_interval_ms: i32,
+    pub group_consumer_max_size: i32,
+    pub group_consumer_assignors: Vec<String>,
     pub offsets_topic_num_partitions: i32,
     pub offsets_topic_segment_bytes: i64,
     pub offsets_retention_minutes: i64,
@@ -540,7 +553,76 @@ impl BrokerConfig {
                 message: format!("out of range: {v}"),
             })
         };
+        // Kafka's GroupCoordinatorConfig checks for the consumer group keys.
+        let int =
+            |name: &str| -> Result<i32, ConfigError> { as_i32(name, positive(name, num(name)?)?) };
+        let bad = |key: &str, message: String| ConfigError::Invalid {
+            key: key.to_string(),
+            message,
+        };
+        let session = int("group.consumer.session.timeout.ms")?;
+        let (min_session, max_session) = (
+            int("group.consumer.min.session.timeout.ms")?,
+            int("group.consumer.max.session.timeout.ms")?,
+        );
+        let heartbeat = int("group.consumer.heartbeat.interval.ms")?;
+        let (min_heartbeat, max_heartbeat) = (
+            int("group.consumer.min.heartbeat.interval.ms")?,
+            int("group.consumer.max.heartbeat.interval.ms")?,
+        );
+        if !(min_session..=max_session).contains(&session) {
+            return Err(bad(
+                "group.consumer.session.timeout.ms",
+                format!("must be within group.consumer.min/max.session.timeout.ms ({min_session}..={max_session}), got {session}"),
+            ));
+        }
+        if !(min_heartbeat..=max_heartbeat).contains(&heartbeat) {
+            return Err(bad(
+                "group.consumer.heartbeat.interval.ms",
+                format!("must be within group.consumer.min/max.heartbeat.interval.ms ({min_heartbeat}..={max_heartbeat}), got {heartbeat}"),
+            ));
+        }
+        if heartbeat >= session {
+            return Err(bad(
+                "group.consumer.heartbeat.interval.ms",
+                format!("must be less than group.consumer.session.timeout.ms ({session}), got {heartbeat}"),
+            ));
+        }
+        let assignors: Vec<String> = get("group.consumer.assignors")
+            .unwrap_or_default()
+            .split(',')
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect();
+        if assignors.is_empty() {
+            return Err(bad(
+                "group.consumer.assignors",
+                "must name at least one assignor".into(),
+            ));
+        }
+        if let Some(a) = assignors
+            .iter()
+            .find(|a| a.as_str() != "uniform" && a.as_str() != "range")
+        {
+            return Err(bad(
+                "group.consumer.assignors",
+                format!("{a:?} is not a built-in assignor (uniform, range); custom assignor classes are not supported"),
+            ));
+        }
+        let policy = get("group.consumer.migration.policy").unwrap_or_default();
+        if !["bidirectional", "upgrade", "downgrade", "disabled"]
+            .contains(&policy.trim().to_ascii_lowercase().as_str())
+        {
+            return Err(bad(
+                "group.consumer.migration.policy",
+                format!("must be bidirectional, upgrade, downgrade or disabled, got {policy:?}"),
+            ));
+        }
         Ok(BrokerConfig {
+            group_consumer_session_timeout_ms: session,
+            group_consumer_heartbeat_interval_ms: heartbeat,
+            group_consumer_max_size: int("group.consumer.max.size")?,
+            group_consumer_assignors: assignors,
             listeners,
             sasl,
             data_dir: PathBuf::from(get("log.dirs").unwrap_or_else(|| "./data".into())),

@@ -3,6 +3,7 @@
 use kafka_protocol::ResponseError;
 use tracing::error;
 
+use crate::group::consumer::ConsumerGroupError;
 use crate::group::GroupError;
 use crate::record::RecordError;
 use crate::storage::StorageError;
@@ -61,10 +62,29 @@ pub fn group_error_code(e: &GroupError) -> ResponseError {
         GroupError::GroupSubscribedToTopic => ResponseError::GroupSubscribedToTopic,
         GroupError::InvalidRequest(_) => ResponseError::InvalidRequest,
         GroupError::UnstableOffsetCommit => ResponseError::UnstableOffsetCommit,
+        GroupError::Consumer(c) => consumer_group_error_code(c),
         GroupError::Storage(inner) => {
             error!(error = %e, cause = %inner, "group coordinator storage failure");
             ResponseError::CoordinatorNotAvailable
         }
+    }
+}
+
+/// The Kafka error code of a consumer group (KIP-848) refusal.
+pub fn consumer_group_error_code(e: &ConsumerGroupError) -> ResponseError {
+    match e {
+        ConsumerGroupError::InvalidRequest(_) => ResponseError::InvalidRequest,
+        ConsumerGroupError::UnsupportedAssignor(_) => ResponseError::UnsupportedAssignor,
+        ConsumerGroupError::InvalidRegularExpression(_) => ResponseError::InvalidRegularExpression,
+        ConsumerGroupError::GroupIdNotFound(_) => ResponseError::GroupIdNotFound,
+        ConsumerGroupError::UnknownMemberId(_) => ResponseError::UnknownMemberId,
+        ConsumerGroupError::FencedMemberEpoch(_) => ResponseError::FencedMemberEpoch,
+        ConsumerGroupError::StaleMemberEpoch(_) => ResponseError::StaleMemberEpoch,
+        ConsumerGroupError::UnreleasedInstanceId(_) => ResponseError::UnreleasedInstanceId,
+        ConsumerGroupError::FencedInstanceId(_) => ResponseError::FencedInstanceId,
+        ConsumerGroupError::GroupMaxSizeReached(_) => ResponseError::GroupMaxSizeReached,
+        ConsumerGroupError::NonEmptyGroup => ResponseError::NonEmptyGroup,
+        ConsumerGroupError::UnsupportedVersion(_) => ResponseError::UnsupportedVersion,
     }
 }
 

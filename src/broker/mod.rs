@@ -191,6 +191,18 @@ impl Broker {
         &self.groups
     }
 
+    /// The topics KIP-848 consumer groups see: every topic but the
+    /// internal ones, which no pattern should pull into a subscription.
+    pub fn consumer_group_topics(&self) -> crate::group::consumer::topics::TopicsImage {
+        crate::group::consumer::topics::TopicsImage::new(
+            self.logs
+                .topics()
+                .iter()
+                .filter(|t| !is_internal_topic(t.name()))
+                .map(|t| (t.name().to_string(), t.id(), t.partition_count())),
+        )
+    }
+
     /// The transaction coordinator (its timer task is spawned by `main`).
     pub fn txns(&self) -> &Arc<TransactionCoordinator> {
         &self.txns
@@ -437,6 +449,45 @@ impl Broker {
             RequestKind::AlterUserScramCredentials(r) => ResponseKind::AlterUserScramCredentials(
                 handlers::user_scram_credentials::alter(self, r),
             ),
+            RequestKind::ConsumerGroupHeartbeat(r)
+                if !self.may_read_group(session, &r.group_id) =>
+            {
+                ResponseKind::ConsumerGroupHeartbeat(
+                    kafka_protocol::messages::ConsumerGroupHeartbeatResponse::default()
+                        .with_error_code(ResponseError::GroupAuthorizationFailed.code()),
+                )
+            }
+            // Kafka's KafkaApis: every subscribed topic name must be describable.
+            RequestKind::ConsumerGroupHeartbeat(r)
+                if r.subscribed_topic_names.as_ref().is_some_and(|ts| {
+                    ts.iter().any(|t| {
+                        !self.authorize(
+                            session,
+                            crate::acl::AclOperation::Describe,
+                            crate::acl::ResourceType::Topic,
+                            t,
+                        )
+                    })
+                }) =>
+            {
+                ResponseKind::ConsumerGroupHeartbeat(
+                    kafka_protocol::messages::ConsumerGroupHeartbeatResponse::default()
+                        .with_error_code(ResponseError::TopicAuthorizationFailed.code()),
+                )
+            }
+            RequestKind::ConsumerGroupHeartbeat(r) => {
+                let client_id = request.client_id.as_deref().unwrap_or_default();
+                ResponseKind::ConsumerGroupHeartbeat(handlers::consumer_group_heartbeat::handle(
+                    self,
+                    r,
+                    v,
+                    client_id,
+                    &session.client_host,
+                ))
+            }
+            RequestKind::ConsumerGroupDescribe(r) => ResponseKind::ConsumerGroupDescribe(
+                handlers::consumer_group_describe::handle(self, r, v, session),
+            ),
             _ => return Err(BrokerError::Unhandled(protocol::name_of(request.api_key))),
         };
         Ok(Some(response))
@@ -645,6 +696,16 @@ mod tests {
             ),
             ApiKey::DescribeProducers => {
                 RequestKind::DescribeProducers(DescribeProducersRequest::default())
+            }
+            ApiKey::ConsumerGroupHeartbeat => RequestKind::ConsumerGroupHeartbeat(
+                ConsumerGroupHeartbeatRequest::default()
+                    .with_group_id(GroupId(
+                        kafka_protocol::protocol::StrBytes::from_static_str("g"),
+                    ))
+                    .with_member_id(kafka_protocol::protocol::StrBytes::from_static_str("m")),
+            ),
+            ApiKey::ConsumerGroupDescribe => {
+                RequestKind::ConsumerGroupDescribe(ConsumerGroupDescribeRequest::default())
             }
             ApiKey::CreateAcls => RequestKind::CreateAcls(CreateAclsRequest::default()),
             ApiKey::DescribeAcls => RequestKind::DescribeAcls(DescribeAclsRequest::default()),

@@ -2,6 +2,7 @@
 //! `GroupCoordinatorConfig`), resolved from the broker keys of the same
 //! names. A leaf: every other file of `group/` may read it.
 
+use super::consumer::ConsumerGroupConfig;
 use crate::config::BrokerConfig;
 
 /// The group coordinator's settings (Kafka's `GroupCoordinatorConfig`),
@@ -30,6 +31,8 @@ pub struct GroupConfig {
     /// `log.flush.interval.messages`, applied to `__consumer_offsets` by the
     /// coordinator itself (see `offsets.rs`).
     pub flush_interval_messages: i64,
+    /// KIP-848 consumer groups' settings (`group.consumer.*`).
+    pub consumer: ConsumerGroupConfig,
 }
 
 impl Default for GroupConfig {
@@ -45,6 +48,7 @@ impl Default for GroupConfig {
             offsets_retention_check_interval_ms: 600_000,
             offset_metadata_max_bytes: 4096,
             flush_interval_messages: i64::MAX,
+            consumer: ConsumerGroupConfig::default(),
         }
     }
 }
@@ -63,6 +67,7 @@ impl GroupConfig {
             offsets_retention_check_interval_ms: c.offsets_retention_check_interval_ms,
             offset_metadata_max_bytes: usize::try_from(c.offset_metadata_max_bytes).unwrap_or(0),
             flush_interval_messages: c.log_flush_interval_messages,
+            consumer: ConsumerGroupConfig::from_broker(c),
         }
     }
 }

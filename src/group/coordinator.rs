@@ -66,11 +66,20 @@ use super::classic_rebalance::{
     complete_join, expire_pending_sync, sync, try_complete_initial_rebalance_else_schedule,
 };
 use super::config::GroupConfig;
+pub use super::consumer::heartbeat::{
+    HeartbeatRequest as ConsumerHeartbeatRequest, HeartbeatResponse as ConsumerHeartbeatResponse,
+};
+use super::consumer::topics::TopicsImage;
+use super::consumer_membership::{
+    consumer_heartbeat, consumer_revocation_expired, consumer_session_expired,
+    describe_consumer_groups, validate_offset_fetch,
+};
+pub use super::consumer_membership::{ConsumerGroupDescription, ConsumerMemberDescription};
 use super::env::Env;
 use super::error::GroupError;
 use super::group_metadata_manager::GroupMetadataManager;
 pub use super::group_metadata_manager::{
-    GroupDescription, ListedGroup, MemberDescription, CLASSIC_GROUP_TYPE,
+    GroupDescription, ListedGroup, MemberDescription, CLASSIC_GROUP_TYPE, CONSUMER_GROUP_TYPE,
 };
 use super::offset_metadata_manager::OffsetMetadataManager;
 pub use super::offset_metadata_manager::{
@@ -127,9 +136,11 @@ impl GroupCoordinator {
             } = &mut inner;
             topic.replay(|item| replay(groups, offsets, &topic, item, now))?;
         }
-        inner
-            .groups
-            .schedule_loaded_sessions(&mut inner.timers, now);
+        inner.groups.schedule_loaded_sessions(
+            &mut inner.timers,
+            now,
+            config.consumer.session_timeout_ms,
+        );
         inner.timers.schedule(
             TimerKey::OffsetExpiry,
             now + config.offsets_retention_check_interval_ms,
@@ -299,6 +310,47 @@ impl GroupCoordinator {
         }
         self.run(|groups, _, env| leave(groups, env, group_id, &members))
             .0
+    }
+
+    // -- KIP-848 consumer groups ------------------------------------------------
+
+    /// ConsumerGroupHeartbeat (join, heartbeat, leave), against the topics
+    /// of `topics`. The records it produced are in `__consumer_offsets`
+    /// (and fsynced if the flush policy says so) before this returns.
+    pub fn consumer_group_heartbeat(
+        &self,
+        req: ConsumerHeartbeatRequest,
+        topics: TopicsImage,
+    ) -> Result<ConsumerHeartbeatResponse, GroupError> {
+        let (r, flushed) = self.run(|groups, _, env| consumer_heartbeat(groups, env, topics, &req));
+        flushed?;
+        r
+    }
+
+    /// ConsumerGroupDescribe.
+    pub fn consumer_group_describe(
+        &self,
+        ids: &[String],
+        topics: &TopicsImage,
+    ) -> Vec<ConsumerGroupDescription> {
+        let default = self.config.consumer.default_assignor();
+        describe_consumer_groups(&self.lock().groups, topics, default, ids)
+    }
+
+    /// Rebalances (group epoch bumps) of consumer-protocol groups since start.
+    pub fn consumer_group_rebalances(&self) -> u64 {
+        self.lock().groups.consumer_rebalances
+    }
+
+    /// OffsetFetch v9+'s member check: for a consumer group, the member
+    /// must exist (UNKNOWN_MEMBER_ID) at `member_epoch` (STALE_MEMBER_EPOCH).
+    pub fn validate_offset_fetch(
+        &self,
+        group_id: &str,
+        member_id: Option<&str>,
+        member_epoch: i32,
+    ) -> Result<(), GroupError> {
+        validate_offset_fetch(&self.lock().groups, group_id, member_id, member_epoch)
     }
 
     // -- Offsets --------------------------------------------------------------
@@ -559,6 +611,10 @@ fn replay(
             let has_offsets = offsets.has_offsets(&group);
             groups.replay_classic_metadata(&group, value.as_ref(), has_offsets, now);
         }
+        Replayed::Record(CoordinatorRecord::ConsumerGroup { group, record }) => {
+            let has_offsets = offsets.has_offsets(&group);
+            groups.replay_consumer(&group, &record, has_offsets, now);
+        }
         Replayed::Record(CoordinatorRecord::OffsetCommit {
             group,
             topic,
@@ -666,8 +722,14 @@ fn fire(
         (TimerKey::Heartbeat { group, member }, _) => {
             if let Some(g) = groups.classic_mut(&group) {
                 expire_heartbeat(g, env, &member);
+            } else if groups.consumer(&group).is_some() {
+                consumer_session_expired(groups, env, &group, &member);
             }
         }
+        (TimerKey::Revocation { group, member }, TimerAction::Revocation { member_epoch }) => {
+            consumer_revocation_expired(groups, env, &group, &member, member_epoch);
+        }
+        (TimerKey::Revocation { .. }, _) => {}
         (TimerKey::Join { group }, action) => {
             let Some(g) = groups.classic_mut(&group) else {
                 return;

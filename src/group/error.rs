@@ -68,6 +68,9 @@ pub enum GroupError {
     /// commit for this partition has not ended yet; retry.
     #[error("a transactional offset commit for this partition is pending")]
     UnstableOffsetCommit,
+    /// A consumer group (KIP-848) refusal, with Kafka's message.
+    #[error(transparent)]
+    Consumer(#[from] super::consumer::ConsumerGroupError),
     /// Appending to `__consumer_offsets` failed.
     #[error("cannot write to __consumer_offsets")]
     Storage(#[source] Arc<StorageError>),

@@ -26,11 +26,17 @@ use std::collections::HashMap;
 use bytes::Bytes;
 
 use super::classic_group::ClassicGroup;
+use super::consumer::topics::TopicsImage;
+pub use super::consumer::CONSUMER_GROUP_TYPE;
+use super::consumer::{self, records::ConsumerGroupRecord, ConsumerGroup, ConsumerGroupState};
 use super::env::Env;
 use super::error::GroupError;
 use super::offsets::{CoordinatorRecord, GroupMetadataValue, OffsetAndMetadata};
 use super::state::GroupState;
 use super::timer::{TimerAction, TimerKey, Timers};
+
+/// The protocol type ListGroups reports for consumer groups.
+pub const CONSUMER_PROTOCOL_TYPE: &str = "consumer";
 
 /// The group type ListGroups (v5+) reports for classic groups.
 pub const CLASSIC_GROUP_TYPE: &str = "classic";
@@ -75,9 +81,9 @@ pub struct ListedGroup {
     pub group_id: String,
     /// Protocol type ("" for groups that only commit offsets).
     pub protocol_type: String,
-    /// State.
-    pub state: GroupState,
-    /// [`CLASSIC_GROUP_TYPE`] for classic groups.
+    /// State name ("Stable", "Reconciling", ...).
+    pub state: &'static str,
+    /// [`CLASSIC_GROUP_TYPE`] or [`CONSUMER_GROUP_TYPE`].
     pub group_type: &'static str,
 }
 
@@ -86,6 +92,8 @@ pub struct ListedGroup {
 pub(crate) enum Group {
     /// JoinGroup/SyncGroup/Heartbeat (Kafka's `ClassicGroup`).
     Classic(ClassicGroup),
+    /// ConsumerGroupHeartbeat (KIP-848, Kafka's `ConsumerGroup`).
+    Consumer(ConsumerGroup),
 }
 
 impl Group {
@@ -93,6 +101,7 @@ impl Group {
     pub(crate) fn id(&self) -> &str {
         match self {
             Group::Classic(g) => &g.id,
+            Group::Consumer(g) => g.group_id(),
         }
     }
 
@@ -100,6 +109,7 @@ impl Group {
     pub(crate) fn group_type(&self) -> &'static str {
         match self {
             Group::Classic(_) => CLASSIC_GROUP_TYPE,
+            Group::Consumer(_) => CONSUMER_GROUP_TYPE,
         }
     }
 
@@ -108,22 +118,34 @@ impl Group {
     pub(crate) fn is_empty(&self) -> bool {
         match self {
             Group::Classic(g) => g.is_in(GroupState::Empty),
+            Group::Consumer(g) => g.state() == ConsumerGroupState::Empty,
         }
     }
 
     /// Kafka's `Group.validateOffsetCommit`. `generation_or_epoch` is the
-    /// request's generation id (classic) or member epoch (consumer groups).
+    /// request's generation id (classic) or member epoch (consumer groups);
+    /// `v9_or_later`: the OffsetCommit version consumer-protocol members
+    /// must use.
     pub(crate) fn validate_offset_commit(
         &self,
         member_id: &str,
         instance: Option<&str>,
         generation_or_epoch: i32,
         transactional: bool,
+        v9_or_later: bool,
     ) -> Result<(), GroupError> {
         match self {
             Group::Classic(g) => {
                 g.validate_offset_commit(member_id, instance, generation_or_epoch, transactional)
             }
+            Group::Consumer(g) => Ok(consumer::heartbeat::validate_offset_commit(
+                g,
+                member_id,
+                instance,
+                generation_or_epoch,
+                transactional,
+                if v9_or_later { 9 } else { 8 },
+            )?),
         }
     }
 
@@ -141,6 +163,8 @@ impl Group {
                     }
                 }
             }
+            // Consumer-protocol sessions live on heartbeats alone.
+            Group::Consumer(_) => {}
         }
     }
 
@@ -148,6 +172,7 @@ impl Group {
     pub(crate) fn validate_offset_delete(&self) -> Result<(), GroupError> {
         match self {
             Group::Classic(g) => g.validate_offset_delete(),
+            Group::Consumer(_) => Ok(()),
         }
     }
 
@@ -155,6 +180,13 @@ impl Group {
     pub(crate) fn validate_delete_group(&self) -> Result<(), GroupError> {
         match self {
             Group::Classic(g) => g.validate_delete_group(),
+            Group::Consumer(g) => {
+                if g.state() == ConsumerGroupState::Empty {
+                    Ok(())
+                } else {
+                    Err(GroupError::NonEmptyGroup)
+                }
+            }
         }
     }
 
@@ -163,6 +195,7 @@ impl Group {
     pub(crate) fn is_subscribed_to_topic(&self, topic: &str) -> bool {
         match self {
             Group::Classic(g) => g.is_subscribed_to_topic(topic),
+            Group::Consumer(g) => g.is_subscribed_to(topic),
         }
     }
 
@@ -171,6 +204,8 @@ impl Group {
     pub(crate) fn offset_expiration_base(&self, o: &OffsetAndMetadata) -> Option<i64> {
         match self {
             Group::Classic(g) => g.offset_expiration_base(o),
+            // Kafka's ConsumerGroup: from the commit, unless subscribed.
+            Group::Consumer(_) => Some(o.commit_timestamp_ms),
         }
     }
 
@@ -183,6 +218,13 @@ impl Group {
                 group: g.id.clone(),
                 value: None,
             }],
+            Group::Consumer(g) => {
+                // Built on a copy: the group is dropped after the append.
+                let mut copy = g.clone();
+                consumer::heartbeat::delete(&mut copy)
+                    .map(|out| wrap_records(g.group_id(), out.records))
+                    .unwrap_or_default()
+            }
         }
     }
 
@@ -190,6 +232,15 @@ impl Group {
     fn describe(&self) -> GroupDescription {
         match self {
             Group::Classic(g) => describe_classic(g),
+            // Kafka's DescribeGroups describes classic groups only.
+            Group::Consumer(g) => GroupDescription {
+                group_id: g.group_id().to_string(),
+                found: false,
+                state: GroupState::Dead,
+                protocol_type: String::new(),
+                protocol_data: String::new(),
+                members: Vec::new(),
+            },
         }
     }
 
@@ -199,11 +250,31 @@ impl Group {
             Group::Classic(g) => ListedGroup {
                 group_id: g.id.clone(),
                 protocol_type: g.protocol_type.clone().unwrap_or_default(),
-                state: g.state(),
+                state: g.state().as_str(),
                 group_type: CLASSIC_GROUP_TYPE,
+            },
+            Group::Consumer(g) => ListedGroup {
+                group_id: g.group_id().to_string(),
+                protocol_type: CONSUMER_PROTOCOL_TYPE.to_string(),
+                state: g.state().name(),
+                group_type: CONSUMER_GROUP_TYPE,
             },
         }
     }
+}
+
+/// Consumer group records as `__consumer_offsets` records.
+pub(crate) fn wrap_records(
+    group: &str,
+    records: Vec<ConsumerGroupRecord>,
+) -> Vec<CoordinatorRecord> {
+    records
+        .into_iter()
+        .map(|record| CoordinatorRecord::ConsumerGroup {
+            group: group.to_string(),
+            record,
+        })
+        .collect()
 }
 
 fn describe_classic(g: &ClassicGroup) -> GroupDescription {
@@ -241,6 +312,12 @@ fn describe_classic(g: &ClassicGroup) -> GroupDescription {
 #[derive(Debug, Default)]
 pub(crate) struct GroupMetadataManager {
     groups: HashMap<String, Group>,
+    /// The topics as the last consumer group operation saw them (Kafka's
+    /// metadata image): timers that fence consumer group members use it.
+    pub(crate) topics: TopicsImage,
+    /// Group epoch bumps of consumer groups since start (each starts a
+    /// rebalance: Kafka's `consumer-group-rebalance` sensor).
+    pub(crate) consumer_rebalances: u64,
 }
 
 impl GroupMetadataManager {
@@ -272,6 +349,7 @@ impl GroupMetadataManager {
     pub(crate) fn classic(&self, id: &str) -> Option<&ClassicGroup> {
         match self.groups.get(id)? {
             Group::Classic(g) => Some(g),
+            Group::Consumer(_) => None,
         }
     }
 
@@ -279,6 +357,7 @@ impl GroupMetadataManager {
     pub(crate) fn classic_mut(&mut self, id: &str) -> Option<&mut ClassicGroup> {
         match self.groups.get_mut(id)? {
             Group::Classic(g) => Some(g),
+            Group::Consumer(_) => None,
         }
     }
 
@@ -296,6 +375,7 @@ impl GroupMetadataManager {
             .or_insert_with(|| Group::Classic(ClassicGroup::new(id, now)));
         match group {
             Group::Classic(g) => Some(g),
+            Group::Consumer(_) => None,
         }
     }
 
@@ -342,7 +422,12 @@ impl GroupMetadataManager {
 
     /// After a load: starts the session of every member of every loaded
     /// group, as if each had just heartbeated.
-    pub(crate) fn schedule_loaded_sessions(&self, timers: &mut Timers, now: i64) {
+    pub(crate) fn schedule_loaded_sessions(
+        &self,
+        timers: &mut Timers,
+        now: i64,
+        consumer_session_ms: i32,
+    ) {
         for group in self.groups.values() {
             match group {
                 Group::Classic(g) => {
@@ -352,6 +437,26 @@ impl GroupMetadataManager {
                             now + i64::from(m.session_timeout_ms),
                             TimerAction::Heartbeat,
                         );
+                    }
+                }
+                Group::Consumer(g) => {
+                    for (id, m) in g.members() {
+                        timers.schedule(
+                            TimerKey::heartbeat(g.group_id(), id),
+                            now + i64::from(consumer_session_ms),
+                            TimerAction::Heartbeat,
+                        );
+                        // A member that owed a revocation owes it again
+                        // (Kafka reschedules the rebalance timeout on load).
+                        if m.state == consumer::member::MemberState::UnrevokedPartitions {
+                            timers.schedule(
+                                TimerKey::revocation(g.group_id(), id),
+                                now + i64::from(m.rebalance_timeout_ms.max(0)),
+                                TimerAction::Revocation {
+                                    member_epoch: m.member_epoch,
+                                },
+                            );
+                        }
                     }
                 }
             }
@@ -391,11 +496,69 @@ impl GroupMetadataManager {
             .values()
             .filter(|g| types.is_empty() || types.iter().any(|t| t == g.group_type()))
             .map(Group::listed)
-            .filter(|g| {
-                states.is_empty() || states.contains(&g.state.as_str().to_ascii_lowercase())
-            })
+            .filter(|g| states.is_empty() || states.contains(&g.state.to_ascii_lowercase()))
             .collect();
         out.sort_by(|a, b| a.group_id.cmp(&b.group_id));
         out
+    }
+}
+
+impl GroupMetadataManager {
+    /// The consumer group `id`; `None` if there is none, or it is of
+    /// another type.
+    pub(crate) fn consumer(&self, id: &str) -> Option<&ConsumerGroup> {
+        match self.groups.get(id)? {
+            Group::Consumer(g) => Some(g),
+            Group::Classic(_) => None,
+        }
+    }
+
+    /// The consumer group `id`, mutably.
+    pub(crate) fn consumer_mut(&mut self, id: &str) -> Option<&mut ConsumerGroup> {
+        match self.groups.get_mut(id)? {
+            Group::Consumer(g) => Some(g),
+            Group::Classic(_) => None,
+        }
+    }
+
+    /// Takes group `id` out (to run an operation that may be undone).
+    pub(crate) fn take(&mut self, id: &str) -> Option<Group> {
+        self.groups.remove(id)
+    }
+
+    /// Puts a group (back) in.
+    pub(crate) fn put(&mut self, group: Group) {
+        self.groups.insert(group.id().to_string(), group);
+    }
+
+    /// Replays a consumer group record: creates the group on its first
+    /// record, drops it on its epoch tombstone (unless offsets of it remain:
+    /// those keep an empty classic "simple" group, as for classic groups).
+    pub(crate) fn replay_consumer(
+        &mut self,
+        id: &str,
+        record: &ConsumerGroupRecord,
+        has_offsets: bool,
+        now: i64,
+    ) {
+        if matches!(record, ConsumerGroupRecord::GroupEpoch(None)) {
+            if matches!(self.groups.get(id), Some(Group::Consumer(_))) {
+                self.groups.remove(id);
+                if has_offsets {
+                    self.groups
+                        .insert(id.to_string(), Group::Classic(ClassicGroup::new(id, now)));
+                }
+            }
+            return;
+        }
+        // A classic group of the same id was converted (its tombstone may
+        // have been compacted away): the consumer group replaces it.
+        if !matches!(self.groups.get(id), Some(Group::Consumer(_))) {
+            self.groups
+                .insert(id.to_string(), Group::Consumer(ConsumerGroup::new(id)));
+        }
+        if let Some(Group::Consumer(g)) = self.groups.get_mut(id) {
+            g.apply(record);
+        }
     }
 }

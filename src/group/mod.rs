@@ -1,6 +1,6 @@
 //! Consumer groups: Kafka's classic group protocol (JoinGroup, SyncGroup,
-//! Heartbeat, LeaveGroup) and committed offsets, durable in the internal
-//! topic `__consumer_offsets`. The files follow Kafka's `group-coordinator`
+//! Heartbeat, LeaveGroup), KIP-848 consumer groups (ConsumerGroupHeartbeat),
+//! and committed offsets, durable in the internal topic `__consumer_offsets`. The files follow Kafka's `group-coordinator`
 //! module, so a reader can compare them side by side.
 //!
 //! # Layout
@@ -23,6 +23,10 @@
 //!   (Kafka's `ClassicGroupState`), with the per-state actions; [`member`]:
 //!   a member (Kafka's `ClassicGroupMember`) and its parked requests.
 //! - `classic_api`: the classic protocol's request and result types.
+//! - [`consumer`]: KIP-848 consumer groups, protocol-free (assignors,
+//!   member reconciliation, group state, records); `consumer_membership`:
+//!   the coordinator's side of them (find/create/convert the group, append
+//!   its records, set its timers, ConsumerGroupDescribe).
 //! - [`offsets`]: the `__consumer_offsets` record format (decoded by key
 //!   version), append, flush and replay of the topic.
 //! - `timer`: the deadline table; `env`: what one operation under the lock
@@ -43,16 +47,14 @@
 //! timer, config, error, consumer_protocol
 //! ```
 //!
-//! # A second group type (KIP-848 consumer groups)
+//! # The second group type (KIP-848 consumer groups)
 //!
-//! A `Consumer` variant of `Group` in the group store (with an arm in each
-//! of its `match`es: type, emptiness, offset-commit validation by member
-//! epoch, offset deletion, expiry base, describe/list, tombstones), its own
-//! protocol files beside the `classic_*` ones (ConsumerGroupHeartbeat), its
-//! records as new `CoordinatorRecord` variants decoded by key version in
-//! `offsets.rs` and replayed by an arm of `coordinator::replay`, and its
-//! timers as new `TimerKey`s fired by `coordinator::fire`. The offset store
-//! and the classic files need no change.
+//! `Group::Consumer` in the group store answers the same questions as a
+//! classic group (type, emptiness, offset-commit validation by member epoch,
+//! offset deletion, expiry base, describe/list, tombstones); its records are
+//! `CoordinatorRecord::ConsumerGroup`, replayed by an arm of
+//! `coordinator::replay`; its sessions reuse the heartbeat timer key and its
+//! revocation deadlines have their own (`TimerKey::Revocation`).
 //!
 //! Dependencies: `storage`, `coordinator_log`, `clock`, `config`. Nothing
 //! here knows the wire protocol: handlers in `broker/handlers/` translate
@@ -65,6 +67,8 @@ mod classic_join;
 mod classic_membership;
 mod classic_rebalance;
 mod config;
+pub mod consumer;
+mod consumer_membership;
 pub mod consumer_protocol;
 pub mod coordinator;
 mod env;

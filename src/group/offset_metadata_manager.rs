@@ -542,6 +542,7 @@ fn validate_commit(group: &Group, p: &CommitParams, transactional: bool) -> Resu
         p.group_instance_id.as_deref(),
         p.generation_id,
         transactional,
+        p.unknown_group_is_not_found,
     )
 }
 

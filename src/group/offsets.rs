@@ -53,6 +53,7 @@ use bytes::Bytes;
 use tracing::warn;
 
 use super::config::GroupConfig;
+use super::consumer::records::{is_consumer_group_type, ConsumerGroupRecord};
 use crate::coordinator_log::{CoordinatorLog, CoordinatorLogConfig, ReplayItem, ReplayStats};
 use crate::storage::{Log, LogManager, StorageError};
 
@@ -137,6 +138,14 @@ pub enum CoordinatorRecord {
         /// The metadata, or `None` to delete the group.
         value: Option<GroupMetadataValue>,
     },
+    /// A KIP-848 consumer group record (its own format, see
+    /// `consumer::records`).
+    ConsumerGroup {
+        /// Group id.
+        group: String,
+        /// The record.
+        record: ConsumerGroupRecord,
+    },
 }
 
 /// A record of `__consumer_offsets` that does not decode.
@@ -149,7 +158,8 @@ impl CoordinatorRecord {
     pub fn group(&self) -> &str {
         match self {
             CoordinatorRecord::OffsetCommit { group, .. }
-            | CoordinatorRecord::GroupMetadata { group, .. } => group,
+            | CoordinatorRecord::GroupMetadata { group, .. }
+            | CoordinatorRecord::ConsumerGroup { group, .. } => group,
         }
     }
 
@@ -172,6 +182,7 @@ impl CoordinatorRecord {
                 w.i16(GROUP_METADATA_KEY_VERSION);
                 w.string(group);
             }
+            CoordinatorRecord::ConsumerGroup { group, record } => return record.encode_key(group),
         }
         w.0
     }
@@ -180,6 +191,7 @@ impl CoordinatorRecord {
     pub fn encode_value(&self) -> Option<Vec<u8>> {
         let mut w = Writer::default();
         match self {
+            CoordinatorRecord::ConsumerGroup { record, .. } => return record.encode_value(),
             CoordinatorRecord::OffsetCommit { value, .. } => {
                 let v = value.as_ref()?;
                 match v.expire_timestamp_ms {
@@ -250,6 +262,11 @@ impl CoordinatorRecord {
                 let group = k.string()?;
                 let value = value.map(decode_group_value).transpose()?;
                 Ok(Some(CoordinatorRecord::GroupMetadata { group, value }))
+            }
+            t if is_consumer_group_type(t) => {
+                let (group, record) =
+                    ConsumerGroupRecord::decode(key, value).map_err(|e| RecordFormatError(e.0))?;
+                Ok(Some(CoordinatorRecord::ConsumerGroup { group, record }))
             }
             _ => Ok(None),
         }

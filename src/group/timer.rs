@@ -16,6 +16,8 @@ pub(crate) enum TimerKey {
     Join { group: String },
     /// Members that must send SyncGroup before this.
     Sync { group: String },
+    /// A consumer group member's deadline to revoke partitions.
+    Revocation { group: String, member: String },
     /// Periodic expiry of old committed offsets.
     OffsetExpiry,
 }
@@ -33,6 +35,14 @@ impl TimerKey {
     pub(crate) fn join(group: &str) -> TimerKey {
         TimerKey::Join {
             group: group.to_string(),
+        }
+    }
+
+    /// The revocation deadline of `member` of consumer group `group`.
+    pub(crate) fn revocation(group: &str, member: &str) -> TimerKey {
+        TimerKey::Revocation {
+            group: group.to_string(),
+            member: member.to_string(),
         }
     }
 
@@ -57,6 +67,8 @@ pub(crate) enum TimerAction {
     CompleteJoin,
     /// Evict members of `generation` that never sent SyncGroup.
     PendingSync { generation: i32 },
+    /// Fence a consumer group member still at `member_epoch`.
+    Revocation { member_epoch: i32 },
     /// Expire committed offsets.
     OffsetExpiry,
 }
@@ -97,6 +109,7 @@ impl Timers {
             .keys()
             .filter(|k| match k {
                 TimerKey::Heartbeat { group: g, .. }
+                | TimerKey::Revocation { group: g, .. }
                 | TimerKey::Join { group: g }
                 | TimerKey::Sync { group: g } => g == group,
                 TimerKey::OffsetExpiry => false,

@@ -20,7 +20,7 @@ use crate::broker::topic_configs::{
 };
 use crate::broker::{is_internal_topic, Broker};
 use crate::config::Source;
-use crate::group::coordinator::GroupDescription;
+use crate::group::coordinator::{ConsumerGroupDescription, GroupDescription, CONSUMER_GROUP_TYPE};
 use crate::record::{BatchBuilder, NewRecord};
 use crate::storage::Topic;
 
@@ -405,23 +405,119 @@ async fn list_groups(State(s): State<Arc<AppState>>) -> ApiResult {
     let groups = b.groups().list_groups(&[], &[]);
     let ids: Vec<String> = groups.iter().map(|g| g.group_id.clone()).collect();
     let described = b.groups().describe_groups(&ids);
+    let consumer = consumer_groups(b, &groups);
     Ok(Json(json!({
-        "groups": described.iter().map(|d| {
-            let lags = group_lags(b, &d.group_id);
-            json!({
-                "group_id": d.group_id,
-                "state": d.state.as_str(),
-                "protocol_type": d.protocol_type,
-                "protocol": d.protocol_data,
-                "member_count": d.members.len(),
-                "total_lag": lags.iter().map(|l| l.4).sum::<i64>(),
-            })
+        "groups": groups.iter().zip(&described).map(|(g, d)| {
+            let lags = group_lags(b, &g.group_id);
+            let total_lag = lags.iter().map(|l| l.4).sum::<i64>();
+            match consumer.get(&g.group_id) {
+                // KIP-848: the broker assigns; members carry epochs.
+                Some(c) => json!({
+                    "group_id": c.group_id,
+                    "group_protocol": "consumer",
+                    "state": c.state,
+                    "protocol_type": "consumer",
+                    "protocol": c.assignor_name,
+                    "group_epoch": c.group_epoch,
+                    "assignment_epoch": c.assignment_epoch,
+                    "member_count": c.members.len(),
+                    "member_epochs": c.members.iter().map(|m| json!({"member_id": m.member_id, "member_epoch": m.member_epoch})).collect::<Vec<_>>(),
+                    "total_lag": total_lag,
+                }),
+                None => json!({
+                    "group_id": d.group_id,
+                    "group_protocol": "classic",
+                    "state": d.state.as_str(),
+                    "protocol_type": d.protocol_type,
+                    "protocol": d.protocol_data,
+                    "member_count": d.members.len(),
+                    "total_lag": total_lag,
+                }),
+            }
         }).collect::<Vec<_>>(),
     })))
 }
 
+/// ConsumerGroupDescribe of the KIP-848 groups among `groups`, by id.
+fn consumer_groups(
+    b: &Broker,
+    groups: &[crate::group::coordinator::ListedGroup],
+) -> BTreeMap<String, ConsumerGroupDescription> {
+    let ids: Vec<String> = groups
+        .iter()
+        .filter(|g| g.group_type == CONSUMER_GROUP_TYPE)
+        .map(|g| g.group_id.clone())
+        .collect();
+    if ids.is_empty() {
+        return BTreeMap::new();
+    }
+    b.groups()
+        .consumer_group_describe(&ids, &b.consumer_group_topics())
+        .into_iter()
+        .filter(|d| d.error.is_none())
+        .map(|d| (d.group_id.clone(), d))
+        .collect()
+}
+
+/// A KIP-848 group's detail: members with epochs, reconciliation states,
+/// current and target assignments.
+fn consumer_group_detail(b: &Broker, c: &ConsumerGroupDescription) -> Value {
+    let named = |a: &[(uuid::Uuid, String, Vec<i32>)]| {
+        a.iter()
+            .map(|(_, t, ps)| json!({"topic": t, "partitions": ps}))
+            .collect::<Vec<_>>()
+    };
+    let mut owner: BTreeMap<(String, i32), String> = BTreeMap::new();
+    for m in &c.members {
+        for (_, t, ps) in &m.assignment {
+            for p in ps {
+                owner.insert((t.clone(), *p), m.member_id.clone());
+            }
+        }
+    }
+    let lags = group_lags(b, &c.group_id);
+    json!({
+        "group_id": c.group_id,
+        "group_protocol": "consumer",
+        "state": c.state,
+        "protocol_type": "consumer",
+        "protocol": c.assignor_name,
+        "group_epoch": c.group_epoch,
+        "assignment_epoch": c.assignment_epoch,
+        "members": c.members.iter().map(|m| json!({
+            "member_id": m.member_id,
+            "group_instance_id": m.instance_id,
+            "client_id": m.client_id,
+            "client_host": m.client_host,
+            "member_epoch": m.member_epoch,
+            "member_state": m.state,
+            "subscribed_topic_names": m.subscribed_topic_names,
+            "subscribed_topic_regex": m.subscribed_topic_regex,
+            "assignment": named(&m.assignment),
+            "target_assignment": named(&m.target_assignment),
+        })).collect::<Vec<_>>(),
+        "offsets": lags.iter().map(|(t, p, cm, e, l)| json!({
+            "topic": t,
+            "partition": p,
+            "committed_offset": cm,
+            "log_end_offset": e,
+            "lag": l,
+            "member_id": owner.get(&(t.clone(), *p)),
+        })).collect::<Vec<_>>(),
+        "total_lag": lags.iter().map(|l| l.4).sum::<i64>(),
+    })
+}
+
 async fn group_detail(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
     let b = &s.broker;
+    if let Some(c) = b
+        .groups()
+        .consumer_group_describe(std::slice::from_ref(&id), &b.consumer_group_topics())
+        .pop()
+        .filter(|c| c.error.is_none())
+    {
+        return Ok(Json(consumer_group_detail(b, &c)));
+    }
     let d: GroupDescription = b
         .groups()
         .describe_groups(std::slice::from_ref(&id))

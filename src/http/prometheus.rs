@@ -340,6 +340,17 @@ pub(crate) fn render(s: &AppState) -> String {
             d.state.as_str()
         );
     }
+    head(
+        &mut o,
+        "kafka_coordinator_group_consumer_rebalances_total",
+        "counter",
+        "Rebalances (group epoch bumps) of consumer-protocol (KIP-848) groups since start.",
+    );
+    let _ = writeln!(
+        o,
+        "kafka_coordinator_group_consumer_rebalances_total {}",
+        b.groups().consumer_group_rebalances()
+    );
     let mut cur = String::new();
     let mut lag = String::new();
     let mut lag_sum = String::new();

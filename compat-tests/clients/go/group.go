@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -21,7 +23,7 @@ type member struct {
 	err      error
 }
 
-func newMember(topic, group string, balancer kgo.GroupBalancer) (*member, error) {
+func newMember(topic, group string, balancer kgo.GroupBalancer, extra ...kgo.Opt) (*member, error) {
 	m := &member{assigned: map[int32]bool{}}
 	update := func(add bool) func(context.Context, *kgo.Client, map[string][]int32) {
 		return func(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
@@ -36,17 +38,18 @@ func newMember(topic, group string, balancer kgo.GroupBalancer) (*member, error)
 			}
 		}
 	}
-	cl, err := newClient(
+	opts := append([]kgo.Opt{
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumerGroup(group),
 		kgo.Balancers(balancer),
 		kgo.DisableAutoCommit(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(200*time.Millisecond),
+		kgo.FetchMaxWait(200 * time.Millisecond),
 		kgo.OnPartitionsAssigned(update(true)),
 		kgo.OnPartitionsRevoked(update(false)),
 		kgo.OnPartitionsLost(update(false)),
-	)
+	}, extra...)
+	cl, err := newClient(opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -98,9 +101,10 @@ func waitUntil(ctx context.Context, what string, cond func() (bool, error)) erro
 }
 
 // consumerGroup: two members of one group split six partitions disjointly,
+// (with kgo.ServerSideBalancer in extra: KIP-848, the broker assigns),
 // consume everything exactly once between them, commit; after both leave, a
 // new member resumes from the committed offsets.
-func consumerGroup(ctx context.Context, t *T, balancer kgo.GroupBalancer) error {
+func consumerGroup(ctx context.Context, t *T, balancer kgo.GroupBalancer, extra ...kgo.Opt) error {
 	const parts = 6
 	adm, acl, err := newAdmin()
 	if err != nil {
@@ -124,12 +128,12 @@ func consumerGroup(ctx context.Context, t *T, balancer kgo.GroupBalancer) error 
 		return p.ProduceSync(ctx, rs...).FirstErr()
 	}
 
-	m1, err := newMember(topic, group, balancer)
+	m1, err := newMember(topic, group, balancer, extra...)
 	if err != nil {
 		return err
 	}
 	defer m1.cl.Close()
-	m2, err := newMember(topic, group, balancer)
+	m2, err := newMember(topic, group, balancer, extra...)
 	if err != nil {
 		return err
 	}
@@ -219,7 +223,7 @@ func consumerGroup(ctx context.Context, t *T, balancer kgo.GroupBalancer) error 
 	if err := produce(60, 12); err != nil {
 		return err
 	}
-	m3, err := newMember(topic, group, balancer)
+	m3, err := newMember(topic, group, balancer, extra...)
 	if err != nil {
 		return err
 	}
@@ -235,6 +239,19 @@ func consumerGroup(ctx context.Context, t *T, balancer kgo.GroupBalancer) error 
 	}
 	if err := m3.cl.CommitUncommittedOffsets(ctx); err != nil {
 		return err
+	}
+	if len(extra) > 0 {
+		// kadm.Lag describes the group with DescribeGroups, which Kafka
+		// answers GROUP_ID_NOT_FOUND for a KIP-848 group ("not a classic
+		// group"); so does Skiff. The commits were checked above.
+		described, err := adm.DescribeGroups(ctx, group)
+		if err != nil {
+			return fmt.Errorf("describe: %w", err)
+		}
+		if d := described[group]; !errors.Is(d.Err, kerr.GroupIDNotFound) {
+			return fmt.Errorf("DescribeGroups of a KIP-848 group answered %v, want GROUP_ID_NOT_FOUND as Kafka", d.Err)
+		}
+		return nil
 	}
 	lags, err := adm.Lag(ctx, group)
 	if err != nil {

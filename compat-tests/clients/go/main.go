@@ -65,6 +65,9 @@ func scenarios() []scenario {
 		scenario{"consumer-group-range", func(ctx context.Context, t *T) error {
 			return consumerGroup(ctx, t, kgo.RangeBalancer())
 		}},
+		scenario{"consumer-group-kip848", func(ctx context.Context, t *T) error {
+			return consumerGroup(ctx, t, kgo.CooperativeStickyBalancer(), kgo.ServerSideBalancer())
+		}},
 		scenario{"consumer-group-static-member", consumerGroupStatic},
 		scenario{"fetch-long-poll-wakes", fetchLongPollWakes},
 		scenario{"txn-consume-transform-produce", txnConsumeTransformProduce},

@@ -197,6 +197,16 @@ func prepare(req kmsg.Request, tg rawTarget) {
 		r.CoordinatorKeys = []string{tg.group}
 	case *kmsg.DescribeGroupsRequest:
 		r.Groups = []string{tg.group}
+	case *kmsg.ConsumerGroupHeartbeatRequest:
+		// A valid KIP-848 join (an empty group or member id is
+		// INVALID_REQUEST in Kafka too), in a group of its own.
+		r.Group = tg.group + "-848"
+		r.MemberID = "franz-raw-member"
+		r.RebalanceTimeoutMillis = 30000
+		r.SubscribedTopicNames = []string{tg.topic}
+		r.Topics = []kmsg.ConsumerGroupHeartbeatRequestTopic{}
+	case *kmsg.ConsumerGroupDescribeRequest:
+		r.Groups = []string{tg.group}
 	case *kmsg.OffsetForLeaderEpochRequest:
 		r.ReplicaID = -1
 		p := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()

@@ -46,7 +46,7 @@ pub fn handle(
             ListedGroup::default()
                 .with_group_id(GroupId(str_bytes(g.group_id)))
                 .with_protocol_type(str_bytes(g.protocol_type))
-                .with_group_state(str_bytes(g.state.as_str()))
+                .with_group_state(str_bytes(g.state))
                 .with_group_type(str_bytes(g.group_type))
         })
         .collect();

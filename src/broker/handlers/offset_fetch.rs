@@ -56,6 +56,18 @@ pub fn handle(
                         .with_group_id(g.group_id)
                         .with_error_code(ResponseError::GroupAuthorizationFailed.code());
                 }
+                // v9 (KIP-848): a consumer group member names itself and
+                // its epoch; Kafka answers a stale one at the group level.
+                if version >= 9 {
+                    let member = g.member_id.as_ref().map(|m| m.as_str());
+                    if let Err(e) =
+                        groups.validate_offset_fetch(g.group_id.as_str(), member, g.member_epoch)
+                    {
+                        return OffsetFetchResponseGroup::default()
+                            .with_group_id(g.group_id)
+                            .with_error_code(group_error_code(&e).code());
+                    }
+                }
                 // Asked for all topics: the ones the client may not describe are left out.
                 let all_topics = g.topics.is_none();
                 let topics = g.topics.map(|ts| {

@@ -121,6 +121,10 @@ public final class JavaClientCompat {
         all.put("consumer-offsets-for-times", JavaClientCompat::consumerOffsetsForTimes);
         all.put("consumer-beginning-end-offsets", JavaClientCompat::consumerBeginningEndOffsets);
         all.put("consumer-read-committed", JavaClientCompat::consumerReadCommitted);
+        // KIP-848 (group.protocol=consumer) is generally available from 4.0.
+        if (org.apache.kafka.common.utils.AppInfoParser.getVersion().startsWith("4.")) {
+            all.put("consumer-protocol-kip848", JavaClientCompat::consumerProtocolKip848);
+        }
         all.put("admin-topics", JavaClientCompat::adminTopics);
         all.put("admin-configs", JavaClientCompat::adminConfigs);
         all.put("admin-groups", JavaClientCompat::adminGroups);
@@ -583,6 +587,89 @@ public final class JavaClientCompat {
             checkEq("a12", got.stream().filter(r -> r.partition() == 0).findFirst().get().value(), "p0 value");
             c.commitSync();
             checkEq(30L, c.committed(Set.of(p0)).get(p0).offset(), "committed p0 after commitSync()");
+        }
+    }
+
+    /** Properties of a group.protocol=consumer member (no session/heartbeat keys: the broker sets them). */
+    static Properties kip848Props(String group) {
+        Properties p = consumerProps(null);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put("group.protocol", "consumer");
+        return p;
+    }
+
+    /**
+     * Two KIP-848 members split 4 partitions disjointly and cover them, consume every
+     * record, commit; when one closes, the other takes over all partitions; a new member
+     * resumes from the commits.
+     */
+    static void consumerProtocolKip848() throws Exception {
+        String topic = unique("kip848");
+        String group = unique("kip848-group");
+        try (Admin a = admin()) {
+            createTopic(a, topic, 4);
+        }
+        for (int p = 0; p < 4; p++) {
+            produceValues(topic, p, numbered("p" + p + "-", 10), null, 0);
+        }
+        Set<TopicPartition> all = new HashSet<>();
+        for (int p = 0; p < 4; p++) {
+            all.add(new TopicPartition(topic, p));
+        }
+        Set<String> got = new HashSet<>();
+        try (KafkaConsumer<String, String> c1 = new KafkaConsumer<>(kip848Props(group));
+             KafkaConsumer<String, String> c2 = new KafkaConsumer<>(kip848Props(group))) {
+            c1.subscribe(List.of(topic));
+            c2.subscribe(List.of(topic));
+            await("two members splitting 4 partitions and 40 records consumed", () -> {
+                for (KafkaConsumer<String, String> c : List.of(c1, c2)) {
+                    for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(100))) {
+                        got.add(r.value());
+                    }
+                }
+                Set<TopicPartition> a1 = c1.assignment();
+                Set<TopicPartition> a2 = c2.assignment();
+                Set<TopicPartition> union = new HashSet<>(a1);
+                union.addAll(a2);
+                boolean split = !a1.isEmpty() && !a2.isEmpty() && a1.size() + a2.size() == 4 && union.equals(all);
+                if (!split || got.size() != 40) {
+                    return null;
+                }
+                // A partition that moved is read again by its new owner (no commit on
+                // revocation here): wait until both have read theirs to the end.
+                for (KafkaConsumer<String, String> c : List.of(c1, c2)) {
+                    for (TopicPartition tp : c.assignment()) {
+                        if (c.position(tp) != 10L) {
+                            return null;
+                        }
+                    }
+                }
+                return true;
+            });
+            c1.commitSync();
+            c2.commitSync();
+            try (Admin a = admin()) {
+                ConsumerGroupDescription d = a.describeConsumerGroups(List.of(group)).all().get().get(group);
+                checkEq("CONSUMER", d.type().name(), "group type");
+                checkEq(2, d.members().size(), "members");
+            }
+            c2.close();
+            await("the remaining member owning all 4 partitions", () -> {
+                c1.poll(Duration.ofMillis(100));
+                return c1.assignment().equals(all) ? true : null;
+            });
+        }
+        produceValues(topic, 0, List.of("after"), null, 0);
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(kip848Props(group))) {
+            c.subscribe(List.of(topic));
+            List<String> rest = new ArrayList<>();
+            await("the record produced after the commits", () -> {
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(100))) {
+                    rest.add(r.value());
+                }
+                return rest.contains("after") ? true : null;
+            });
+            checkEq(List.of("after"), rest, "only the new record after resuming");
         }
     }
 

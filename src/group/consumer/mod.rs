@@ -1,0 +1,76 @@
+//! KIP-848 consumer groups (`group.protocol=consumer`): the broker computes
+//! assignments and members only heartbeat (`ConsumerGroupHeartbeat`).
+//!
+//! - [`assignment`]: partition sets by topic id.
+//! - [`assignor`]: the server-side assignors `uniform` and `range`.
+//! - [`member`]: a member and its reconciliation state machine.
+//! - [`group`]: one group's state, changed only by applying records.
+//! - [`records`]: those records, in Kafka's `__consumer_offsets` format.
+//! - [`topics`]: the topics a group sees, metadata hash, patterns.
+//! - [`heartbeat`]: the protocol: heartbeat, leave, fencing, describe,
+//!   offset commit checks, deletion.
+//!
+//! Nothing here does I/O or reads a clock: operations take `now_ms` and a
+//! [`topics::TopicsImage`], apply what they decide to the group and return
+//! the records to append and the timers to set.
+
+pub mod assignment;
+pub mod assignor;
+mod error;
+pub mod group;
+pub mod heartbeat;
+#[cfg(test)]
+mod heartbeat_tests;
+pub mod member;
+pub mod records;
+pub mod topics;
+
+pub use error::ConsumerGroupError;
+pub use group::{ConsumerGroup, ConsumerGroupState, CONSUMER_GROUP_TYPE};
+
+use crate::config::BrokerConfig;
+
+/// Consumer group settings (Kafka's `GroupCoordinatorConfig` keys of the
+/// same names and defaults).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerGroupConfig {
+    /// `group.consumer.session.timeout.ms` (45000).
+    pub session_timeout_ms: i32,
+    /// `group.consumer.heartbeat.interval.ms` (5000).
+    pub heartbeat_interval_ms: i32,
+    /// `group.consumer.max.size` (unbounded).
+    pub max_size: usize,
+    /// `group.consumer.assignors` (`uniform,range`); the first is the default.
+    pub assignors: Vec<String>,
+}
+
+impl Default for ConsumerGroupConfig {
+    fn default() -> Self {
+        ConsumerGroupConfig {
+            session_timeout_ms: 45_000,
+            heartbeat_interval_ms: 5_000,
+            max_size: i32::MAX as usize,
+            assignors: assignor::BUILTIN_ASSIGNORS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        }
+    }
+}
+
+impl ConsumerGroupConfig {
+    /// The settings of a resolved broker configuration.
+    pub fn from_broker(c: &BrokerConfig) -> ConsumerGroupConfig {
+        ConsumerGroupConfig {
+            session_timeout_ms: c.group_consumer_session_timeout_ms,
+            heartbeat_interval_ms: c.group_consumer_heartbeat_interval_ms,
+            max_size: usize::try_from(c.group_consumer_max_size).unwrap_or(usize::MAX),
+            assignors: c.group_consumer_assignors.clone(),
+        }
+    }
+
+    /// The assignor used when members ask for none.
+    pub fn default_assignor(&self) -> &str {
+        self.assignors.first().map_or("uniform", String::as_str)
+    }
+}
