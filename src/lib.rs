@@ -13,6 +13,8 @@
 //!   `.timeindex`), recovery, idempotent producer state. No wire protocol.
 //! - [`group`]: the consumer group coordinator (classic protocol) and
 //!   committed offsets in the internal `__consumer_offsets` topic.
+//! - [`share`]: share groups (KIP-932): members, share-partition record
+//!   states and share sessions, persisted in `__share_group_state`.
 //! - [`record`]: the Kafka v2 record batch format (validation, CRC, in-place offsets).
 //! - [`http`]: the web console, its JSON API, `/metrics` and health checks, on
 //!   their own small runtime thread.
@@ -32,6 +34,7 @@ pub mod metrics;
 pub mod protocol;
 pub mod record;
 pub mod server;
+pub mod share;
 pub mod storage;
 pub mod txn;
 

@@ -24,6 +24,7 @@ use crate::config::{BrokerConfig, HostPort};
 use crate::group::{GroupConfig, GroupCoordinator};
 use crate::meta::{self, MetaError, ProducerIdAllocator};
 use crate::protocol::{self, Request};
+use crate::share::{ShareConfig, ShareCoordinator};
 use crate::storage::{
     LogConfig, LogManager, RetentionSchedule, StorageError, TimestampType, Topic,
 };
@@ -44,6 +45,8 @@ pub enum StartError {
     Groups(#[source] StorageError),
     #[error("cannot load transactions from __transaction_state")]
     Transactions(#[source] StorageError),
+    #[error("cannot load share groups from __share_group_state")]
+    Shares(#[source] StorageError),
 }
 
 /// A failure that leaves no sensible answer: the connection is closed.
@@ -80,6 +83,7 @@ pub struct Broker {
     producer_ids: Arc<ProducerIdAllocator>,
     groups: Arc<GroupCoordinator>,
     txns: Arc<TransactionCoordinator>,
+    shares: Arc<ShareCoordinator>,
 }
 
 impl Broker {
@@ -128,6 +132,14 @@ impl Broker {
             )
             .map_err(StartError::Transactions)?,
         );
+        let shares = Arc::new(
+            ShareCoordinator::open(
+                ShareConfig::from_broker(&config),
+                logs.clone(),
+                clock.clone(),
+            )
+            .map_err(StartError::Shares)?,
+        );
         Ok(Broker {
             config,
             advertised,
@@ -137,6 +149,7 @@ impl Broker {
             producer_ids,
             groups,
             txns,
+            shares,
         })
     }
 
@@ -156,6 +169,11 @@ impl Broker {
     /// The transaction coordinator (its timer task is spawned by `main`).
     pub fn txns(&self) -> &Arc<TransactionCoordinator> {
         &self.txns
+    }
+
+    /// The share group coordinator (KIP-932).
+    pub fn shares(&self) -> &Arc<ShareCoordinator> {
+        &self.shares
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -178,6 +196,7 @@ impl Broker {
     pub fn api_versions(&self) -> Vec<ApiVersion> {
         protocol::SERVED
             .iter()
+            .filter(|r| self.shares.enabled() || !protocol::versions::is_share_api(r.key))
             .map(|r| {
                 ApiVersion::default()
                     .with_api_key(r.key as i16)
@@ -300,6 +319,25 @@ impl Broker {
             RequestKind::DescribeTopicPartitions(r) => ResponseKind::DescribeTopicPartitions(
                 handlers::describe_topic_partitions::handle(self, r, v),
             ),
+            RequestKind::ShareGroupHeartbeat(r) => {
+                let client_id = request.client_id.as_deref().unwrap_or_default();
+                ResponseKind::ShareGroupHeartbeat(handlers::share_group_heartbeat::handle(
+                    self,
+                    r,
+                    v,
+                    client_id,
+                    &session.client_host,
+                ))
+            }
+            RequestKind::ShareGroupDescribe(r) => {
+                ResponseKind::ShareGroupDescribe(handlers::share_group_describe::handle(self, r, v))
+            }
+            RequestKind::ShareFetch(r) => {
+                ResponseKind::ShareFetch(handlers::share_fetch::handle(self, r, v).await)
+            }
+            RequestKind::ShareAcknowledge(r) => {
+                ResponseKind::ShareAcknowledge(handlers::share_acknowledge::handle(self, r, v))
+            }
             _ => return Err(BrokerError::Unhandled(protocol::name_of(request.api_key))),
         };
         Ok(Some(response))
@@ -398,7 +436,10 @@ fn log_defaults(c: &BrokerConfig) -> LogConfig {
 
 /// Topics the broker itself writes; clients may read but not write or reshape them.
 pub fn is_internal_topic(name: &str) -> bool {
-    matches!(name, "__consumer_offsets" | "__transaction_state")
+    matches!(
+        name,
+        "__consumer_offsets" | "__transaction_state" | crate::share::SHARE_STATE_TOPIC
+    )
 }
 
 /// Kafka's topic name rules: 1..=249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`.
@@ -508,6 +549,16 @@ mod tests {
             ),
             ApiKey::DescribeProducers => {
                 RequestKind::DescribeProducers(DescribeProducersRequest::default())
+            }
+            ApiKey::ShareGroupHeartbeat => {
+                RequestKind::ShareGroupHeartbeat(ShareGroupHeartbeatRequest::default())
+            }
+            ApiKey::ShareGroupDescribe => {
+                RequestKind::ShareGroupDescribe(ShareGroupDescribeRequest::default())
+            }
+            ApiKey::ShareFetch => RequestKind::ShareFetch(ShareFetchRequest::default()),
+            ApiKey::ShareAcknowledge => {
+                RequestKind::ShareAcknowledge(ShareAcknowledgeRequest::default())
             }
             other => panic!("{other:?} is served but has no default request in this test"),
         }

@@ -1,0 +1,2 @@
+package dev.skiff.share;
+public class ShareGroupCompat { public static void main(String[] a) {} }
