@@ -44,4 +44,5 @@ mod protocol_edges;
 mod retention;
 mod sarama;
 mod segments;
+mod share_groups;
 mod transactions;
