@@ -147,3 +147,127 @@ fn share_acknowledged_records_survive_a_restart() {
     broker.restart();
     scenario(&broker, &cp, "restart-after-kill", &topic, &group);
 }
+
+/// Bad input over the wire answers Kafka's error codes; with
+/// `group.share.enable=false` the share APIs are not advertised.
+#[test]
+fn share_protocol_errors_and_the_enable_switch() {
+    use kafka_protocol::messages::share_fetch_request::{
+        AcknowledgementBatch, FetchPartition, FetchTopic,
+    };
+    use kafka_protocol::messages::*;
+    use kafka_protocol::protocol::StrBytes;
+    use kafka_protocol::ResponseError;
+
+    if skip_if_external("starts a broker with share groups disabled") {
+        return;
+    }
+    let s = |v: &str| StrBytes::from_string(v.to_string());
+    let broker = Broker::start();
+    let topic = unique_topic("share-proto");
+    run(create_topic(&broker, &topic, 1));
+    let mut raw = RawClient::connect(&broker.bootstrap());
+    let versions = raw.api_versions();
+    assert_eq!(versions.get(&76), Some(&(1, 1)), "ShareGroupHeartbeat");
+    assert_eq!(versions.get(&77), Some(&(1, 1)), "ShareGroupDescribe");
+    assert_eq!(versions.get(&78), Some(&(1, 2)), "ShareFetch");
+    assert_eq!(versions.get(&79), Some(&(1, 2)), "ShareAcknowledge");
+
+    let group = GroupId(s(&format!("{topic}-g")));
+    let hb = |member: &str, epoch: i32, topics: Option<Vec<TopicName>>| {
+        ShareGroupHeartbeatRequest::default()
+            .with_group_id(group.clone())
+            .with_member_id(s(member))
+            .with_member_epoch(epoch)
+            .with_subscribed_topic_names(topics)
+    };
+    let r = raw.call(&hb("m1", 5, None), 1);
+    assert_eq!(r.error_code, ResponseError::UnknownMemberId.code());
+    let r = raw.call(&hb("m1", 0, None), 1);
+    assert_eq!(
+        r.error_code,
+        ResponseError::InvalidRequest.code(),
+        "join without topics"
+    );
+    let r = raw.call(&hb("", 0, Some(vec![topic_name(&topic)])), 1);
+    assert_eq!(
+        r.error_code,
+        ResponseError::InvalidRequest.code(),
+        "empty member id"
+    );
+    let joined = raw.call(&hb("m1", 0, Some(vec![topic_name(&topic)])), 1);
+    assert_eq!(joined.error_code, 0);
+    assert_eq!(joined.member_epoch, 1);
+    let assignment = joined.assignment.expect("an assignment on join");
+    let topic_id = assignment.topic_partitions[0].topic_id;
+    assert_eq!(assignment.topic_partitions[0].partitions, vec![0]);
+    let r = raw.call(&hb("m1", 7, None), 1);
+    assert_eq!(r.error_code, ResponseError::FencedMemberEpoch.code());
+
+    let described = raw.call(
+        &ShareGroupDescribeRequest::default()
+            .with_group_ids(vec![group.clone(), GroupId(s("no-such-share-group"))]),
+        1,
+    );
+    assert_eq!(described.groups[0].error_code, 0);
+    assert_eq!(described.groups[0].group_state.as_str(), "Stable");
+    assert_eq!(described.groups[0].assignor_name.as_str(), "simple");
+    assert_eq!(
+        described.groups[1].error_code,
+        ResponseError::GroupIdNotFound.code()
+    );
+
+    let fetch = |epoch: i32, acks: Vec<AcknowledgementBatch>| {
+        ShareFetchRequest::default()
+            .with_group_id(Some(group.clone()))
+            .with_member_id(Some(s("m1")))
+            .with_share_session_epoch(epoch)
+            .with_max_records(10)
+            .with_topics(vec![FetchTopic::default()
+                .with_topic_id(topic_id)
+                .with_partitions(vec![FetchPartition::default()
+                    .with_partition_index(0)
+                    .with_acknowledgement_batches(acks)])])
+    };
+    let r = raw.call(&fetch(3, vec![]), 2);
+    assert_eq!(r.error_code, ResponseError::ShareSessionNotFound.code());
+    let ack = AcknowledgementBatch::default()
+        .with_first_offset(0)
+        .with_last_offset(0)
+        .with_acknowledge_types(vec![1]);
+    let r = raw.call(&fetch(0, vec![ack.clone()]), 2);
+    assert_eq!(
+        r.error_code,
+        ResponseError::InvalidRequest.code(),
+        "acks in the opening fetch"
+    );
+    let r = raw.call(&fetch(0, vec![]), 2);
+    assert_eq!(r.error_code, 0);
+    let r = raw.call(&fetch(2, vec![]), 2);
+    assert_eq!(r.error_code, ResponseError::InvalidShareSessionEpoch.code());
+    // Acknowledging a record never acquired.
+    let r = raw.call(&fetch(1, vec![ack]), 2);
+    assert_eq!(r.error_code, 0);
+    assert_eq!(
+        r.responses[0].partitions[0].acknowledge_error_code,
+        ResponseError::InvalidRecordState.code()
+    );
+    let r = raw.call(
+        &ShareAcknowledgeRequest::default()
+            .with_group_id(Some(group.clone()))
+            .with_member_id(Some(s("m1")))
+            .with_share_session_epoch(0),
+        2,
+    );
+    assert_eq!(r.error_code, ResponseError::InvalidShareSessionEpoch.code());
+
+    let disabled = Broker::start_with(&[("group.share.enable", "false")]);
+    let mut raw = RawClient::connect(&disabled.bootstrap());
+    let versions = raw.api_versions();
+    for key in 76..=79 {
+        assert!(
+            !versions.contains_key(&key),
+            "api {key} advertised while disabled"
+        );
+    }
+}

@@ -15,6 +15,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.ShareGroupDescription;
 import org.apache.kafka.clients.admin.ShareMemberDescription;
@@ -25,6 +27,7 @@ import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.config.ConfigResource;
@@ -193,6 +196,17 @@ public final class ShareGroupCompat {
             check(seen.size() == total, "received " + seen.size() + " of " + total);
             check(byA > 0 && byB > 0, "both consumers receive records: a=" + byA + " b=" + byB);
             System.out.println("a received " + byA + ", b received " + byB);
+            try (Admin admin = admin()) {
+                Collection<GroupListing> listed = admin.listGroups(
+                    new ListGroupsOptions().withTypes(Set.of(GroupType.SHARE))).all().get();
+                Optional<GroupListing> mine = listed.stream().filter(g -> g.groupId().equals(group)).findFirst();
+                check(mine.isPresent(), "ListGroups(type share) lists " + group + ": " + listed);
+                check(mine.get().type().equals(Optional.of(GroupType.SHARE)), "group type " + mine.get().type());
+                check(mine.get().protocol().equals("share"), "protocol type " + mine.get().protocol());
+                Collection<GroupListing> classic = admin.listGroups(
+                    new ListGroupsOptions().withTypes(Set.of(GroupType.CLASSIC))).all().get();
+                check(classic.stream().noneMatch(g -> g.groupId().equals(group)), "a share group is not classic");
+            }
         }
     }
 
