@@ -131,6 +131,11 @@ fn share_lock_expiry_redelivers() {
 }
 
 #[test]
+fn share_group_starts_at_the_latest_offset_by_default() {
+    run_one("latest-default", &[]);
+}
+
+#[test]
 fn share_acknowledged_records_survive_a_restart() {
     if skip_if_external("restarts the broker") {
         return;

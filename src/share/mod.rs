@@ -209,8 +209,50 @@ impl ShareCoordinator {
         }
         if epoch_after != epoch_before {
             self.persist_group(&st, group_id);
+            self.initialize_assigned(&mut st, group_id);
         }
         outcome
+    }
+
+    /// Gives every newly assigned partition its start offset now, as
+    /// Kafka initializes share-partition state on assignment: with
+    /// `share.auto.offset.reset=latest` records produced between the
+    /// assignment and the first fetch are still delivered.
+    fn initialize_assigned(&self, st: &mut State, group_id: &str) {
+        let Some(g) = st.groups.get(group_id) else {
+            return;
+        };
+        let assigned: std::collections::BTreeSet<(Uuid, i32)> = g
+            .members
+            .values()
+            .flat_map(|m| {
+                m.assignment
+                    .iter()
+                    .flat_map(|(t, ps)| ps.iter().map(move |p| (*t, *p)))
+            })
+            .collect();
+        let earliest = starts_at_earliest(st, group_id);
+        for (topic_id, partition) in assigned {
+            let key = (group_id.to_string(), topic_id, partition);
+            if st.partitions.contains_key(&key) {
+                continue;
+            }
+            let Some(log) = self
+                .logs
+                .topic_by_id(topic_id)
+                .and_then(|t| t.partition(partition))
+            else {
+                continue;
+            };
+            let start = if earliest {
+                log.log_start_offset()
+            } else {
+                log.high_watermark()
+            };
+            st.partitions
+                .insert(key.clone(), SharePartition::new(start));
+            self.persist_partition(st, &key);
+        }
     }
 
     /// Removes members of `group_id` whose session expired, releasing their records.
@@ -334,11 +376,7 @@ impl ShareCoordinator {
         let now = self.clock.now_ms();
         let mut st = self.lock();
         let lock_ms = self.lock_duration(&st, group_id);
-        let earliest = config::group_str(
-            st.group_configs.get(group_id),
-            config::SHARE_AUTO_OFFSET_RESET,
-        )
-        .is_some_and(|v| v.eq_ignore_ascii_case("earliest"));
+        let earliest = starts_at_earliest(&st, group_id);
         let key = (group_id.to_string(), topic_id, partition);
         let mut fresh = false;
         let p = st.partitions.entry(key.clone()).or_insert_with(|| {
@@ -483,6 +521,15 @@ impl ShareCoordinator {
             warn!(error = %e, "cannot write share state to {SHARE_STATE_TOPIC}");
         }
     }
+}
+
+/// Whether `share.auto.offset.reset` of the group is `earliest` (default `latest`).
+fn starts_at_earliest(st: &State, group_id: &str) -> bool {
+    config::group_str(
+        st.group_configs.get(group_id),
+        config::SHARE_AUTO_OFFSET_RESET,
+    )
+    .is_some_and(|v| v.eq_ignore_ascii_case("earliest"))
 }
 
 fn log_config() -> CoordinatorLogConfig {

@@ -56,6 +56,7 @@ public final class ShareGroupCompat {
                 case "release-reject" -> releaseReject(topic, group);
                 case "delivery-limit" -> deliveryLimit(topic, group);
                 case "lock-expiry" -> lockExpiry(topic, group);
+                case "latest-default" -> latestDefault(topic, group);
                 case "restart-before" -> restartBefore(topic, group);
                 case "restart-after" -> restartAfter(topic, group, 5);
                 case "restart-after-kill" -> restartAfter(topic, group, 7);
@@ -86,6 +87,16 @@ public final class ShareGroupCompat {
 
     /** Creates the topic and makes the group start at the earliest offset. */
     static void setUp(String topic, String group) throws Exception {
+        createTopic(topic);
+        try (Admin admin = admin()) {
+            ConfigResource res = new ConfigResource(ConfigResource.Type.GROUP, group);
+            admin.incrementalAlterConfigs(Map.of(res, List.of(new AlterConfigOp(
+                new ConfigEntry("share.auto.offset.reset", "earliest"), AlterConfigOp.OpType.SET))))
+                .all().get();
+        }
+    }
+
+    static void createTopic(String topic) throws Exception {
         try (Admin admin = admin()) {
             try {
                 admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
@@ -94,10 +105,25 @@ public final class ShareGroupCompat {
                     throw e;
                 }
             }
-            ConfigResource res = new ConfigResource(ConfigResource.Type.GROUP, group);
-            admin.incrementalAlterConfigs(Map.of(res, List.of(new AlterConfigOp(
-                new ConfigEntry("share.auto.offset.reset", "earliest"), AlterConfigOp.OpType.SET))))
-                .all().get();
+        }
+    }
+
+    /**
+     * Kafka's default share.auto.offset.reset=latest: a record produced before the
+     * group was assigned the partition is skipped, one produced after it (even before
+     * the first fetch) is delivered.
+     */
+    static void latestDefault(String topic, String group) throws Exception {
+        createTopic(topic);
+        produce(topic, 0, 1);
+        try (KafkaShareConsumer<String, String> c = consumer(topic, group, 10)) {
+            c.poll(Duration.ofMillis(50));
+            awaitMembers(group, 1);
+            produce(topic, 1, 1);
+            List<ConsumerRecord<String, String>> got = pollFor(c, 1);
+            check(got.get(0).offset() == 1, "latest: first record is offset " + got.get(0).offset());
+            c.acknowledge(got.get(0), AcknowledgeType.ACCEPT);
+            commit(c);
         }
     }
 
