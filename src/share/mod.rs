@@ -614,3 +614,6 @@ fn apply_record(st: &mut State, key: &[u8], value: Option<&[u8]>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
