@@ -400,20 +400,50 @@ impl ShareCoordinator {
             return Ok(Acquired::default());
         }
         let read = log.read(from, max_bytes.max(1), true, Isolation::ReadUncommitted)?;
-        let mut batches: Vec<(i64, i64, usize, usize)> = Vec::new();
+        let mut batches: Vec<(i64, i64, usize, usize, bool)> = Vec::new();
         for item in BatchIter::headers_only(&read.records) {
             let Ok((pos, h)) = item else { break };
-            batches.push((h.base_offset, h.last_offset(), pos, h.total_len()));
+            batches.push((
+                h.base_offset,
+                h.last_offset(),
+                pos,
+                h.total_len(),
+                h.is_control(),
+            ));
         }
-        let Some(&(_, read_last, _, _)) = batches.last() else {
-            return Ok(Acquired::default());
+        let max_in_flight = self.config.partition_max_record_locks;
+        let mut ranges: Vec<AcquiredRange> = Vec::new();
+        let mut left = max_records;
+        // Runs of data batches are acquired; transaction markers are archived
+        // at once (no consumer ever acknowledges them).
+        let mut run: Option<(i64, i64)> = None;
+        let mut take = |p: &mut SharePartition, run: &mut Option<(i64, i64)>, left: &mut usize| {
+            if let Some((lo, hi)) = run.take() {
+                let limits = AcquireLimits {
+                    max_records: *left,
+                    max_in_flight,
+                    lock_duration_ms: lock_ms,
+                };
+                for r in p.acquire(member_id, lo, hi, limits, now) {
+                    let n = usize::try_from(r.last - r.first + 1).unwrap_or(0);
+                    *left = left.saturating_sub(n);
+                    ranges.push(r);
+                }
+            }
         };
-        let limits = AcquireLimits {
-            max_records,
-            max_in_flight: self.config.partition_max_record_locks,
-            lock_duration_ms: lock_ms,
-        };
-        let ranges = p.acquire(member_id, from, read_last.min(hw - 1), limits, now);
+        for &(base, last, _, _, control) in &batches {
+            let (lo, hi) = (base.max(from), last.min(hw - 1));
+            if lo > hi {
+                continue;
+            }
+            if control {
+                take(p, &mut run, &mut left);
+                p.archive_unacquirable(lo, hi, max_in_flight);
+            } else {
+                run = Some(run.map_or((lo, hi), |(first, _)| (first, hi)));
+            }
+        }
+        take(p, &mut run, &mut left);
         self.persist_partition(&st, &key);
         drop(st);
         let (Some(first), Some(last)) = (
@@ -423,7 +453,7 @@ impl ShareCoordinator {
             return Ok(Acquired::default());
         };
         let mut out = BytesMut::new();
-        for (base, batch_last, pos, len) in batches {
+        for (base, batch_last, pos, len, _) in batches {
             if batch_last >= first && base <= last {
                 if let Some(bytes) = read.records.get(pos..pos + len) {
                     out.extend_from_slice(bytes);

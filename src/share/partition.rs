@@ -215,6 +215,35 @@ impl SharePartition {
         ranges
     }
 
+    /// Archives offsets `[first, last]` that no consumer may acquire
+    /// (transaction markers): new ones continuing at the end offset, and
+    /// AVAILABLE ones. Stops where it would leave a hole.
+    pub fn archive_unacquirable(&mut self, first: i64, last: i64, max_in_flight: i64) {
+        for offset in first.max(self.start)..=last {
+            if offset == self.end && self.end - self.start < max_in_flight {
+                self.records.insert(
+                    offset,
+                    InFlight {
+                        state: RecordState::Archived,
+                        delivery_count: 0,
+                        owner: None,
+                        lock_deadline_ms: 0,
+                    },
+                );
+                self.end += 1;
+            } else if offset < self.end {
+                if let Some(r) = self.records.get_mut(&offset) {
+                    if r.state == RecordState::Available {
+                        settle(r, RecordState::Archived);
+                    }
+                }
+            } else {
+                break;
+            }
+        }
+        self.advance_start();
+    }
+
     /// Applies one acknowledgement batch of `member`. The batch is checked as
     /// a whole first, so a refused batch changes nothing. Returns whether
     /// a record became AVAILABLE again (a waiting fetch may take it).
@@ -555,6 +584,24 @@ mod tests {
             ..LIMITS
         };
         assert_eq!(p.acquire("a", 0, 99, locks, 0), vec![range(3, 4, 1)]);
+    }
+
+    #[test]
+    fn markers_are_archived_without_delivery() {
+        let mut p = SharePartition::new(0);
+        p.acquire("a", 0, 2, LIMITS, 0);
+        p.archive_unacquirable(3, 3, 2000);
+        assert_eq!(p.acquire("a", 4, 5, LIMITS, 0), vec![range(4, 5, 1)]);
+        assert_eq!(p.state_of(3), Some((RecordState::Archived, 0)));
+        p.acknowledge("a", ack(0, 2, &[1]), 5, 30_000, 0).unwrap();
+        assert_eq!(
+            p.start_offset(),
+            4,
+            "the marker does not hold the start offset back"
+        );
+        // Beyond the end offset nothing is archived (no hole is left).
+        p.archive_unacquirable(9, 9, 2000);
+        assert_eq!(p.end_offset(), 6);
     }
 
     #[test]
