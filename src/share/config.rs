@@ -128,6 +128,76 @@ impl ShareConfig {
     }
 }
 
+/// `share.auto.offset.reset`: where a new share-partition starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoOffsetReset {
+    Earliest,
+    Latest,
+    /// The first record at most this many ms old.
+    ByDuration(i64),
+}
+
+impl AutoOffsetReset {
+    pub fn parse(v: &str) -> Option<AutoOffsetReset> {
+        if v.eq_ignore_ascii_case("earliest") {
+            return Some(AutoOffsetReset::Earliest);
+        }
+        if v.eq_ignore_ascii_case("latest") {
+            return Some(AutoOffsetReset::Latest);
+        }
+        let d = v
+            .get(..12)
+            .filter(|p| p.eq_ignore_ascii_case("by_duration:"))
+            .and_then(|_| v.get(12..))?;
+        iso_duration_ms(d.trim()).map(AutoOffsetReset::ByDuration)
+    }
+}
+
+/// A non-negative ISO-8601 duration as Java's `Duration.parse` reads it
+/// (`PnDTnHnMn.nS`), in milliseconds.
+pub fn iso_duration_ms(s: &str) -> Option<i64> {
+    let upper = s.to_ascii_uppercase();
+    let rest = upper.strip_prefix('P')?;
+    let (days, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (rest, None),
+    };
+    let mut ms: i64 = 0;
+    let mut any = false;
+    if !days.is_empty() {
+        let n: i64 = days.strip_suffix('D')?.parse().ok().filter(|n| *n >= 0)?;
+        ms = ms.checked_add(n.checked_mul(86_400_000)?)?;
+        any = true;
+    }
+    if let Some(mut t) = time {
+        if t.is_empty() {
+            return None;
+        }
+        for (unit, scale) in [('H', 3_600_000i64), ('M', 60_000)] {
+            if let Some((n, r)) = t.split_once(unit) {
+                let n: i64 = n.parse().ok().filter(|n| *n >= 0)?;
+                ms = ms.checked_add(n.checked_mul(scale)?)?;
+                t = r;
+                any = true;
+            }
+        }
+        if !t.is_empty() {
+            let secs = t.strip_suffix('S')?.replace(',', ".");
+            let (whole, frac) = secs.split_once('.').unwrap_or((&secs, ""));
+            let whole: i64 = whole.parse().ok().filter(|n| *n >= 0)?;
+            if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let frac_ms: i64 = format!("{frac:0<3}").get(..3)?.parse().ok()?;
+            ms = ms
+                .checked_add(whole.checked_mul(1000)?)?
+                .checked_add(frac_ms)?;
+            any = true;
+        }
+    }
+    any.then_some(ms)
+}
+
 /// Why a group config change was refused (INVALID_CONFIG).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -184,10 +254,9 @@ pub fn apply_group_ops(
         }
     }
     if let Some(v) = config.get(SHARE_AUTO_OFFSET_RESET) {
-        let ok = v.eq_ignore_ascii_case("earliest") || v.eq_ignore_ascii_case("latest");
-        if !ok {
+        if AutoOffsetReset::parse(v).is_none() {
             return Err(GroupConfigError(format!(
-                "Invalid value {v} for configuration {SHARE_AUTO_OFFSET_RESET}: String must be one of: latest, earliest"
+                "Invalid value {v} for configuration {SHARE_AUTO_OFFSET_RESET}: must be latest, earliest or by_duration:PnDTnHnMn.nS (not negative)"
             )));
         }
     }
@@ -235,6 +304,31 @@ mod tests {
     }
 
     #[test]
+    fn auto_offset_reset_values() {
+        assert_eq!(
+            AutoOffsetReset::parse("EARLIEST"),
+            Some(AutoOffsetReset::Earliest)
+        );
+        assert_eq!(
+            AutoOffsetReset::parse("by_duration:PT1H30M"),
+            Some(AutoOffsetReset::ByDuration(5_400_000))
+        );
+        assert_eq!(
+            AutoOffsetReset::parse("by_duration:P1DT0.5S"),
+            Some(AutoOffsetReset::ByDuration(86_400_500))
+        );
+        for bad in [
+            "by_duration:",
+            "by_duration:PT",
+            "by_duration:1H",
+            "by_duration:PT-1M",
+            "nope",
+        ] {
+            assert_eq!(AutoOffsetReset::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn group_configs_are_validated() {
         let b = ShareConfig::default();
         let ok = apply_group_ops(
@@ -245,6 +339,8 @@ mod tests {
         assert_eq!(ok.unwrap()[SHARE_AUTO_OFFSET_RESET], "earliest");
         for bad in [
             op(SHARE_AUTO_OFFSET_RESET, "sometimes"),
+            op(SHARE_AUTO_OFFSET_RESET, "by_duration:-PT1H"),
+            op(SHARE_AUTO_OFFSET_RESET, "by_duration:P"),
             op(SHARE_RECORD_LOCK_DURATION_MS, "100"),
             op(SHARE_RECORD_LOCK_DURATION_MS, "x"),
             op(SHARE_SESSION_TIMEOUT_MS, "10"),

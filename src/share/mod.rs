@@ -27,7 +27,7 @@ use crate::coordinator_log::{CoordinatorLog, CoordinatorLogConfig, ReplayItem};
 use crate::record::BatchIter;
 use crate::storage::{Isolation, LogManager, StorageError};
 
-pub use config::{GroupConfigError, ShareConfig};
+pub use config::{AutoOffsetReset, GroupConfigError, ShareConfig};
 pub use group::{Assignment, Heartbeat, HeartbeatError, HeartbeatOutcome, ShareGroup, TopicInfo};
 pub use partition::{AckBatch, AckError, AcquireLimits, AcquiredRange, SharePartition};
 pub use session::SessionError;
@@ -231,7 +231,7 @@ impl ShareCoordinator {
                     .flat_map(|(t, ps)| ps.iter().map(move |p| (*t, *p)))
             })
             .collect();
-        let earliest = starts_at_earliest(st, group_id);
+        let now = self.clock.now_ms();
         for (topic_id, partition) in assigned {
             let key = (group_id.to_string(), topic_id, partition);
             if st.partitions.contains_key(&key) {
@@ -244,11 +244,7 @@ impl ShareCoordinator {
             else {
                 continue;
             };
-            let start = if earliest {
-                log.log_start_offset()
-            } else {
-                log.high_watermark()
-            };
+            let start = initial_start(st, group_id, &log, now);
             st.partitions
                 .insert(key.clone(), SharePartition::new(start));
             self.persist_partition(st, &key);
@@ -376,18 +372,17 @@ impl ShareCoordinator {
         let now = self.clock.now_ms();
         let mut st = self.lock();
         let lock_ms = self.lock_duration(&st, group_id);
-        let earliest = starts_at_earliest(&st, group_id);
         let key = (group_id.to_string(), topic_id, partition);
-        let mut fresh = false;
-        let p = st.partitions.entry(key.clone()).or_insert_with(|| {
-            fresh = true;
-            // share.auto.offset.reset picks the first start offset.
-            SharePartition::new(if earliest {
-                log.log_start_offset()
-            } else {
-                log.high_watermark()
-            })
-        });
+        let fresh = !st.partitions.contains_key(&key);
+        if fresh {
+            // Normally set on assignment; a fetch of an unassigned partition gets one here.
+            let start = initial_start(&st, group_id, &log, now);
+            st.partitions
+                .insert(key.clone(), SharePartition::new(start));
+        }
+        let Some(p) = st.partitions.get_mut(&key) else {
+            return Ok(Acquired::default());
+        };
         let limit = self.config.delivery_count_limit;
         p.on_log_start(log.log_start_offset());
         p.expire_locks(now, limit);
@@ -553,13 +548,26 @@ impl ShareCoordinator {
     }
 }
 
-/// Whether `share.auto.offset.reset` of the group is `earliest` (default `latest`).
-fn starts_at_earliest(st: &State, group_id: &str) -> bool {
-    config::group_str(
+/// The first start offset of a new share-partition of the group, by its
+/// `share.auto.offset.reset` (default `latest`).
+fn initial_start(st: &State, group_id: &str, log: &crate::storage::Log, now_ms: i64) -> i64 {
+    let reset = config::group_str(
         st.group_configs.get(group_id),
         config::SHARE_AUTO_OFFSET_RESET,
     )
-    .is_some_and(|v| v.eq_ignore_ascii_case("earliest"))
+    .and_then(AutoOffsetReset::parse)
+    .unwrap_or(AutoOffsetReset::Latest);
+    match reset {
+        AutoOffsetReset::Earliest => log.log_start_offset(),
+        AutoOffsetReset::Latest => log.high_watermark(),
+        AutoOffsetReset::ByDuration(ms) => {
+            match log.offset_for_timestamp(now_ms.saturating_sub(ms)) {
+                Ok(Some((offset, _))) => offset,
+                // Every record is older (or the lookup failed): start at the end.
+                _ => log.high_watermark(),
+            }
+        }
+    }
 }
 
 fn log_config() -> CoordinatorLogConfig {

@@ -187,3 +187,24 @@ fn expired_members_lose_their_records() {
         }]
     );
 }
+
+#[test]
+fn auto_offset_reset_by_duration_starts_at_the_first_record_that_young() {
+    let f = Fixture::new();
+    let c = f.open();
+    let set = |group: &str, v: &str| {
+        c.alter_group_config(
+            group,
+            &[(config::SHARE_AUTO_OFFSET_RESET.into(), 0, Some(v.into()))],
+            false,
+        )
+        .unwrap()
+    };
+    // The fixture's records have timestamp 0; the clock is at 1000 s.
+    set("old", "by_duration:PT1000S");
+    set("young", "by_duration:PT1S");
+    let old = c.acquire("old", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    assert_eq!(old.ranges.first().map(|r| r.first), Some(0));
+    let young = c.acquire("young", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    assert!(young.ranges.is_empty(), "{young:?}");
+}
