@@ -266,6 +266,29 @@ fn share_protocol_errors_and_the_enable_switch() {
     );
     assert_eq!(r.error_code, ResponseError::InvalidShareSessionEpoch.code());
 
+    // DeleteGroups: refused while the member is in, done once it left.
+    let delete = DeleteGroupsRequest::default().with_groups_names(vec![group.clone()]);
+    let r = raw.call(&delete, 2);
+    assert_eq!(r.results[0].error_code, ResponseError::NonEmptyGroup.code());
+    let listed = raw.call(
+        &ListGroupsRequest::default().with_types_filter(vec![s("share")]),
+        5,
+    );
+    assert!(listed.groups.iter().any(|g| g.group_id == group
+        && g.group_type.as_str() == "share"
+        && g.group_state.as_str() == "Stable"));
+    assert_eq!(raw.call(&hb("m1", -1, None), 1).member_epoch, -1);
+    let r = raw.call(&delete, 2);
+    assert_eq!(r.results[0].error_code, 0);
+    let described = raw.call(
+        &ShareGroupDescribeRequest::default().with_group_ids(vec![group.clone()]),
+        1,
+    );
+    assert_eq!(
+        described.groups[0].error_code,
+        ResponseError::GroupIdNotFound.code()
+    );
+
     let disabled = Broker::start_with(&[("group.share.enable", "false")]);
     let mut raw = RawClient::connect(&disabled.bootstrap());
     let versions = raw.api_versions();

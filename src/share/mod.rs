@@ -159,6 +159,42 @@ impl ShareCoordinator {
         v
     }
 
+    /// DeleteGroups of a share group: an empty one is removed with its
+    /// share-partition state and configs (tombstones); `Err(true)` while it
+    /// has members, `Err(false)` when there is no such share group.
+    pub fn delete_group(&self, group_id: &str) -> Result<(), bool> {
+        let now = self.clock.now_ms();
+        let mut st = self.lock();
+        self.expire_members(&mut st, group_id, now);
+        match st.groups.get(group_id) {
+            None => return Err(false),
+            Some(g) if !g.members.is_empty() => return Err(true),
+            Some(_) => {}
+        }
+        st.groups.remove(group_id);
+        self.persist(&StoreKey::Group(group_id.to_string()), None);
+        let keys: Vec<PartitionKey> = st
+            .partitions
+            .keys()
+            .filter(|k| k.0 == group_id)
+            .cloned()
+            .collect();
+        for key in keys {
+            st.partitions.remove(&key);
+            let store_key = StoreKey::Partition {
+                group: key.0,
+                topic_id: key.1,
+                partition: key.2,
+            };
+            self.persist(&store_key, None);
+        }
+        if st.group_configs.remove(group_id).is_some() {
+            self.persist(&StoreKey::Config(group_id.to_string()), None);
+        }
+        info!(group = group_id, "deleted share group");
+        Ok(())
+    }
+
     /// A copy of the group, for ShareGroupDescribe.
     pub fn describe(&self, group_id: &str) -> Option<ShareGroup> {
         let now = self.clock.now_ms();

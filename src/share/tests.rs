@@ -208,3 +208,23 @@ fn auto_offset_reset_by_duration_starts_at_the_first_record_that_young() {
     let young = c.acquire("young", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
     assert!(young.ranges.is_empty(), "{young:?}");
 }
+
+#[test]
+fn only_empty_share_groups_are_deleted_and_stay_deleted() {
+    let f = Fixture::new();
+    {
+        let c = f.open();
+        earliest(&c);
+        c.heartbeat("g", join("a")).unwrap();
+        c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+        assert_eq!(c.delete_group("g"), Err(true));
+        let mut leave = join("a");
+        leave.member_epoch = -1;
+        c.heartbeat("g", leave).unwrap();
+        assert_eq!(c.delete_group("g"), Ok(()));
+        assert_eq!(c.delete_group("g"), Err(false));
+    }
+    let c = f.open();
+    assert!(c.describe("g").is_none());
+    assert!(c.group_config("g").is_empty());
+}

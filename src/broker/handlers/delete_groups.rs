@@ -1,11 +1,14 @@
 //! DeleteGroups: removes empty groups and their committed offsets
 //! (tombstones in `__consumer_offsets`); NON_EMPTY_GROUP while members exist.
+//! An id the group coordinator does not know may be a share group (KIP-932).
 
 use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
 use kafka_protocol::messages::{DeleteGroupsRequest, DeleteGroupsResponse};
 
 use crate::broker::error_code::group_error_code;
 use crate::broker::Broker;
+use crate::group::GroupError;
+use kafka_protocol::ResponseError;
 
 pub fn handle(broker: &Broker, req: DeleteGroupsRequest, _version: i16) -> DeleteGroupsResponse {
     let ids: Vec<String> = req
@@ -19,9 +22,18 @@ pub fn handle(broker: &Broker, req: DeleteGroupsRequest, _version: i16) -> Delet
         .into_iter()
         .zip(req.groups_names)
         .map(|(r, id)| {
+            let code = match r {
+                Ok(()) => 0,
+                Err(GroupError::GroupIdNotFound(_)) => match broker.shares().delete_group(&id) {
+                    Ok(()) => 0,
+                    Err(true) => ResponseError::NonEmptyGroup.code(),
+                    Err(false) => ResponseError::GroupIdNotFound.code(),
+                },
+                Err(e) => group_error_code(&e).code(),
+            };
             DeletableGroupResult::default()
                 .with_group_id(id)
-                .with_error_code(r.err().map_or(0, |e| group_error_code(&e).code()))
+                .with_error_code(code)
         })
         .collect();
     DeleteGroupsResponse::default().with_results(results)
