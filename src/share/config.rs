@@ -36,6 +36,11 @@ pub struct ShareConfig {
     pub heartbeat_interval_ms: i64,
     /// `group.share.max.size`.
     pub max_size: usize,
+    /// Most open share sessions (Kafka's `group.share.max.share.sessions`).
+    pub max_share_sessions: usize,
+    /// `log.flush.interval.messages`, applied to `__share_group_state` as to
+    /// every other coordinator log.
+    pub flush_interval_messages: i64,
 }
 
 impl Default for ShareConfig {
@@ -50,6 +55,8 @@ impl Default for ShareConfig {
             session_timeout_ms: 45_000,
             heartbeat_interval_ms: 5_000,
             max_size: 200,
+            max_share_sessions: 2000,
+            flush_interval_messages: i64::MAX,
         }
     }
 }
@@ -124,6 +131,8 @@ impl ShareConfig {
                 i32::MAX.into(),
             ),
             max_size: int("group.share.max.size", d.max_size as i64, 1, 1000) as usize,
+            max_share_sessions: d.max_share_sessions,
+            flush_interval_messages: c.log_flush_interval_messages,
         }
     }
 }

@@ -74,10 +74,13 @@ impl ShareCoordinator {
         logs: Arc<LogManager>,
         clock: Arc<dyn Clock>,
     ) -> Result<ShareCoordinator, StorageError> {
-        let mut state = State::default();
+        let mut state = State {
+            sessions: ShareSessions::with_limit(config.max_share_sessions),
+            ..State::default()
+        };
         let mut log = None;
         if logs.topic(SHARE_STATE_TOPIC).is_some() {
-            let opened = CoordinatorLog::open(&logs, &log_config(), clock.now_ms())?;
+            let opened = CoordinatorLog::open(&logs, &log_config(&config), clock.now_ms())?;
             let stats = opened.replay(|item| {
                 if let ReplayItem::Record { key, value, .. } = item {
                     apply_record(&mut state, key, value);
@@ -565,7 +568,7 @@ impl ShareCoordinator {
         let now = self.clock.now_ms();
         let mut guard = self.log.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
-            match CoordinatorLog::open(&self.logs, &log_config(), now) {
+            match CoordinatorLog::open(&self.logs, &log_config(&self.config), now) {
                 Ok(l) => *guard = Some(l),
                 Err(e) => {
                     warn!(error = %e, "cannot create {SHARE_STATE_TOPIC}");
@@ -606,12 +609,12 @@ fn initial_start(st: &State, group_id: &str, log: &crate::storage::Log, now_ms: 
     }
 }
 
-fn log_config() -> CoordinatorLogConfig {
+fn log_config(config: &ShareConfig) -> CoordinatorLogConfig {
     CoordinatorLogConfig {
         topic: SHARE_STATE_TOPIC,
         partitions: 1,
         segment_bytes: 100 * 1024 * 1024,
-        flush_interval_messages: i64::MAX,
+        flush_interval_messages: config.flush_interval_messages,
     }
 }
 

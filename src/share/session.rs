@@ -15,6 +15,8 @@ pub enum SessionError {
     NotFound,
     #[error("the share session epoch is invalid: expected {expected}, got {got}")]
     InvalidEpoch { expected: i32, got: i32 },
+    #[error("the limit of share sessions has been reached")]
+    LimitReached,
 }
 
 #[derive(Debug, Default)]
@@ -24,9 +26,17 @@ struct Session {
 }
 
 /// Every open share session.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ShareSessions {
     sessions: HashMap<(String, String), Session>,
+    /// Most sessions open at once (SHARE_SESSION_LIMIT_REACHED beyond).
+    max_sessions: usize,
+}
+
+impl Default for ShareSessions {
+    fn default() -> ShareSessions {
+        ShareSessions::with_limit(2000)
+    }
 }
 
 fn next(epoch: i32) -> i32 {
@@ -38,6 +48,13 @@ fn next(epoch: i32) -> i32 {
 }
 
 impl ShareSessions {
+    pub fn with_limit(max_sessions: usize) -> ShareSessions {
+        ShareSessions {
+            sessions: HashMap::new(),
+            max_sessions,
+        }
+    }
+
     /// Checks and advances the session of one request; returns the
     /// partitions the session fetches afterwards. Epoch -1 checks nothing
     /// here: the caller closes the session after its acknowledgements.
@@ -53,6 +70,9 @@ impl ShareSessions {
         let key = (group.to_string(), member.to_string());
         match epoch {
             0 if is_fetch => {
+                if !self.sessions.contains_key(&key) && self.sessions.len() >= self.max_sessions {
+                    return Err(SessionError::LimitReached);
+                }
                 let session = Session {
                     next_epoch: 1,
                     partitions: added.iter().copied().collect(),
@@ -139,6 +159,12 @@ mod tests {
         );
         assert!(s.update("g", "m", -1, false, &[], &[]).is_ok());
         s.remove("g", "m");
+        let mut s = ShareSessions::with_limit(1);
+        assert!(s.update("g", "x", 0, true, &[], &[]).is_ok());
+        assert_eq!(
+            s.update("g", "y", 0, true, &[], &[]),
+            Err(SessionError::LimitReached)
+        );
         assert_eq!(
             s.update("g", "m", -1, false, &[], &[]),
             Err(SessionError::NotFound)

@@ -28,6 +28,7 @@ pub fn session_error_code(e: &SessionError) -> ResponseError {
     match e {
         SessionError::NotFound => ResponseError::ShareSessionNotFound,
         SessionError::InvalidEpoch { .. } => ResponseError::InvalidShareSessionEpoch,
+        SessionError::LimitReached => ResponseError::ShareSessionLimitReached,
     }
 }
 
