@@ -39,7 +39,7 @@ fn project_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("compat-tests/clients/java")
 }
 
-fn runs(program: &str, arg: &str) -> bool {
+pub(crate) fn runs(program: &str, arg: &str) -> bool {
     Command::new(program)
         .arg(arg)
         .stdout(Stdio::null())
@@ -63,7 +63,7 @@ fn newest_mtime(path: &Path) -> SystemTime {
 }
 
 /// Waits for `child` up to `limit`; kills it on timeout (returns None).
-fn wait_limit(
+pub(crate) fn wait_limit(
     child: &mut std::process::Child,
     limit: Duration,
 ) -> Option<std::process::ExitStatus> {
@@ -85,7 +85,14 @@ fn wait_limit(
 /// source (the marker file is written after a successful build); returns
 /// the build directory (with `classes/` and `classpath.txt`).
 fn build(version: &str) -> PathBuf {
-    let project = project_dir();
+    build_project(&project_dir(), version)
+}
+
+/// Builds the Maven project in `project` (a pom with the `kafka.version`
+/// and `build.dir` properties, as `clients/java` and `clients/share`) for
+/// `version`; see [`build`].
+pub(crate) fn build_project(project: &Path, version: &str) -> PathBuf {
+    let project = project.to_path_buf();
     let build_dir = project.join("target").join(format!("kafka-{version}"));
     // Written by this driver after a successful build (Maven leaves an
     // unchanged classpath.txt untouched, so its mtime says nothing).

@@ -49,4 +49,5 @@ mod schema_registry;
 mod schema_registry_clients;
 mod security;
 mod segments;
+mod share_groups;
 mod transactions;

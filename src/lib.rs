@@ -15,6 +15,8 @@
 //!   them (Kafka's StandardAuthorizer rules), and their durable file.
 //! - [`group`]: the consumer group coordinator (classic protocol) and
 //!   committed offsets in the internal `__consumer_offsets` topic.
+//! - [`share`]: share groups (KIP-932): members, share-partition record
+//!   states and share sessions, persisted in `__share_group_state`.
 //! - [`record`]: the Kafka v2 record batch format (validation, CRC, in-place offsets).
 //! - [`http`]: the web console, its JSON API, `/metrics` and health checks, on
 //!   their own small runtime thread.
@@ -41,6 +43,7 @@ pub mod record;
 pub mod schema_registry;
 pub mod security;
 pub mod server;
+pub mod share;
 pub mod storage;
 pub mod txn;
 

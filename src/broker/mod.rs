@@ -27,6 +27,7 @@ use crate::group::{GroupConfig, GroupCoordinator};
 use crate::meta::{self, MetaError, ProducerIdAllocator};
 use crate::protocol::{self, Request};
 use crate::security::scram_store::ScramStore;
+use crate::share::{ShareConfig, ShareCoordinator};
 use crate::storage::{
     LogConfig, LogManager, RetentionSchedule, StorageError, TimestampType, Topic,
 };
@@ -51,6 +52,8 @@ pub enum StartError {
     Acls(#[from] crate::acl::StoreError),
     #[error("cannot load SCRAM credentials")]
     Scram(#[from] crate::security::scram_store::StoreError),
+    #[error("cannot load share groups from __share_group_state")]
+    Shares(#[source] StorageError),
 }
 
 /// A failure that leaves no sensible answer: the connection is closed.
@@ -92,6 +95,7 @@ pub struct Broker {
     /// Present only when `authorizer.class.name` is set: `None` authorizes
     /// everything (see `authz.rs`).
     authorizer: Option<Authorizer>,
+    shares: Arc<ShareCoordinator>,
 }
 
 impl Broker {
@@ -164,6 +168,14 @@ impl Broker {
         } else {
             None
         };
+        let shares = Arc::new(
+            ShareCoordinator::open(
+                ShareConfig::from_broker(&config),
+                logs.clone(),
+                clock.clone(),
+            )
+            .map_err(StartError::Shares)?,
+        );
         Ok(Broker {
             authorizer,
             config,
@@ -175,6 +187,7 @@ impl Broker {
             producer_ids,
             groups,
             txns,
+            shares,
         })
     }
 
@@ -206,6 +219,11 @@ impl Broker {
     /// The transaction coordinator (its timer task is spawned by `main`).
     pub fn txns(&self) -> &Arc<TransactionCoordinator> {
         &self.txns
+    }
+
+    /// The share group coordinator (KIP-932).
+    pub fn shares(&self) -> &Arc<ShareCoordinator> {
+        &self.shares
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -249,6 +267,7 @@ impl Broker {
     pub fn api_versions(&self) -> Vec<ApiVersion> {
         protocol::SERVED
             .iter()
+            .filter(|r| self.shares.enabled() || !protocol::versions::is_share_api(r.key))
             .map(|r| {
                 ApiVersion::default()
                     .with_api_key(r.key as i16)
@@ -310,6 +329,15 @@ impl Broker {
                 ResponseKind::JoinGroup(
                     kafka_protocol::messages::JoinGroupResponse::default()
                         .with_error_code(ResponseError::GroupAuthorizationFailed.code())
+                        .with_protocol_name((v < 7).then(Default::default)),
+                )
+            }
+            // A group id is one type only: as Kafka, a share group's id is
+            // "not a classic group" / "not a consumer group".
+            RequestKind::JoinGroup(r) if self.shares.has_group(&r.group_id) => {
+                ResponseKind::JoinGroup(
+                    kafka_protocol::messages::JoinGroupResponse::default()
+                        .with_error_code(ResponseError::GroupIdNotFound.code())
                         .with_protocol_name((v < 7).then(Default::default)),
                 )
             }
@@ -457,6 +485,16 @@ impl Broker {
                         .with_error_code(ResponseError::GroupAuthorizationFailed.code()),
                 )
             }
+            RequestKind::ConsumerGroupHeartbeat(r) if self.shares.has_group(&r.group_id) => {
+                ResponseKind::ConsumerGroupHeartbeat(
+                    kafka_protocol::messages::ConsumerGroupHeartbeatResponse::default()
+                        .with_error_code(ResponseError::GroupIdNotFound.code())
+                        .with_error_message(Some(handlers::str_bytes(format!(
+                            "Group {} is not a consumer group.",
+                            r.group_id.as_str()
+                        )))),
+                )
+            }
             // Kafka's KafkaApis: every subscribed topic name must be describable.
             RequestKind::ConsumerGroupHeartbeat(r)
                 if r.subscribed_topic_names.as_ref().is_some_and(|ts| {
@@ -488,6 +526,68 @@ impl Broker {
             RequestKind::ConsumerGroupDescribe(r) => ResponseKind::ConsumerGroupDescribe(
                 handlers::consumer_group_describe::handle(self, r, v, session),
             ),
+            // As Kafka's KafkaApis: the group needs READ, every subscribed
+            // topic name DESCRIBE.
+            RequestKind::ShareGroupHeartbeat(r) if !self.may_read_group(session, &r.group_id) => {
+                ResponseKind::ShareGroupHeartbeat(
+                    kafka_protocol::messages::ShareGroupHeartbeatResponse::default()
+                        .with_error_code(ResponseError::GroupAuthorizationFailed.code()),
+                )
+            }
+            RequestKind::ShareGroupHeartbeat(r)
+                if r.subscribed_topic_names.as_ref().is_some_and(|ts| {
+                    ts.iter().any(|t| {
+                        !self.authorize(
+                            session,
+                            crate::acl::AclOperation::Describe,
+                            crate::acl::ResourceType::Topic,
+                            t,
+                        )
+                    })
+                }) =>
+            {
+                ResponseKind::ShareGroupHeartbeat(
+                    kafka_protocol::messages::ShareGroupHeartbeatResponse::default()
+                        .with_error_code(ResponseError::TopicAuthorizationFailed.code()),
+                )
+            }
+            RequestKind::ShareFetch(r)
+                if !self
+                    .may_read_group(session, r.group_id.as_ref().map_or("", |g| g.as_str())) =>
+            {
+                ResponseKind::ShareFetch(
+                    kafka_protocol::messages::ShareFetchResponse::default()
+                        .with_error_code(ResponseError::GroupAuthorizationFailed.code()),
+                )
+            }
+            RequestKind::ShareAcknowledge(r)
+                if !self
+                    .may_read_group(session, r.group_id.as_ref().map_or("", |g| g.as_str())) =>
+            {
+                ResponseKind::ShareAcknowledge(
+                    kafka_protocol::messages::ShareAcknowledgeResponse::default()
+                        .with_error_code(ResponseError::GroupAuthorizationFailed.code()),
+                )
+            }
+            RequestKind::ShareGroupHeartbeat(r) => {
+                let client_id = request.client_id.as_deref().unwrap_or_default();
+                ResponseKind::ShareGroupHeartbeat(handlers::share_group_heartbeat::handle(
+                    self,
+                    r,
+                    v,
+                    client_id,
+                    &session.client_host,
+                ))
+            }
+            RequestKind::ShareGroupDescribe(r) => {
+                ResponseKind::ShareGroupDescribe(handlers::share_group_describe::handle(self, r, v))
+            }
+            RequestKind::ShareFetch(r) => {
+                ResponseKind::ShareFetch(handlers::share_fetch::handle(self, r, v).await)
+            }
+            RequestKind::ShareAcknowledge(r) => {
+                ResponseKind::ShareAcknowledge(handlers::share_acknowledge::handle(self, r, v))
+            }
             _ => return Err(BrokerError::Unhandled(protocol::name_of(request.api_key))),
         };
         Ok(Some(response))
@@ -586,7 +686,10 @@ fn log_defaults(c: &BrokerConfig) -> LogConfig {
 
 /// Topics the broker itself writes; clients may read but not write or reshape them.
 pub fn is_internal_topic(name: &str) -> bool {
-    matches!(name, "__consumer_offsets" | "__transaction_state")
+    matches!(
+        name,
+        "__consumer_offsets" | "__transaction_state" | crate::share::SHARE_STATE_TOPIC
+    )
 }
 
 /// Kafka's topic name rules: 1..=249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`.
@@ -722,6 +825,16 @@ mod tests {
             ),
             ApiKey::AlterUserScramCredentials => {
                 RequestKind::AlterUserScramCredentials(AlterUserScramCredentialsRequest::default())
+            }
+            ApiKey::ShareGroupHeartbeat => {
+                RequestKind::ShareGroupHeartbeat(ShareGroupHeartbeatRequest::default())
+            }
+            ApiKey::ShareGroupDescribe => {
+                RequestKind::ShareGroupDescribe(ShareGroupDescribeRequest::default())
+            }
+            ApiKey::ShareFetch => RequestKind::ShareFetch(ShareFetchRequest::default()),
+            ApiKey::ShareAcknowledge => {
+                RequestKind::ShareAcknowledge(ShareAcknowledgeRequest::default())
             }
             other => panic!("{other:?} is served but has no default request in this test"),
         }

@@ -560,6 +560,11 @@ impl GroupCoordinator {
     }
 
     /// The state of a group, if it exists.
+    /// Whether a group of any type (classic or consumer) has this id.
+    pub fn has_group(&self, group_id: &str) -> bool {
+        self.lock().groups.contains(group_id)
+    }
+
     pub fn group_state(&self, group_id: &str) -> Option<GroupState> {
         self.lock()
             .groups

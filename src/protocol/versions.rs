@@ -77,7 +77,24 @@ pub const SERVED: &[ApiRange] = &[
     api(ApiKey::DescribeTopicPartitions, 0, 0),
     api(ApiKey::ConsumerGroupHeartbeat, 0, 1),
     api(ApiKey::ConsumerGroupDescribe, 0, 1),
+    // Share groups (KIP-932) at Kafka 4.2's versions; hidden from ApiVersions
+    // when group.share.enable=false (Broker::api_versions).
+    api(ApiKey::ShareGroupHeartbeat, 1, 1),
+    api(ApiKey::ShareGroupDescribe, 1, 1),
+    api(ApiKey::ShareFetch, 1, 2),
+    api(ApiKey::ShareAcknowledge, 1, 2),
 ];
+
+/// The share-group APIs (KIP-932), advertised only while share groups are enabled.
+pub fn is_share_api(key: ApiKey) -> bool {
+    matches!(
+        key,
+        ApiKey::ShareGroupHeartbeat
+            | ApiKey::ShareGroupDescribe
+            | ApiKey::ShareFetch
+            | ApiKey::ShareAcknowledge
+    )
+}
 
 /// The served range of `key`, if Skiff serves it at all.
 pub fn served(key: ApiKey) -> Option<ApiRange> {

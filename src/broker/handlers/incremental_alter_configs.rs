@@ -16,6 +16,8 @@ use crate::acl::AclOperation;
 use crate::broker::{topic_configs, Broker, Session};
 use crate::config::KeyType;
 
+/// ConfigResource.Type GROUP (KIP-848/KIP-932 group configs).
+const RESOURCE_GROUP: i8 = 32;
 const OP_SET: i8 = 0;
 const OP_DELETE: i8 = 1;
 const OP_APPEND: i8 = 2;
@@ -60,6 +62,21 @@ pub fn handle(
                     validate_only,
                 ),
                 RESOURCE_BROKER => alter_broker(broker, r.resource_name.as_str(), &keys),
+                // Share-group keys only for now (share.*), see share::config.
+                RESOURCE_GROUP => {
+                    let ops: Vec<(String, i8, Option<String>)> = r
+                        .configs
+                        .iter()
+                        .map(|c| {
+                            let value = c.value.as_ref().map(|v| v.as_str().to_string());
+                            (c.name.as_str().to_string(), c.config_operation, value)
+                        })
+                        .collect();
+                    broker
+                        .shares()
+                        .alter_group_config(r.resource_name.as_str(), &ops, validate_only)
+                        .map_err(|e| (ResponseError::InvalidConfig, e.0))
+                }
                 other => Err(unsupported(other)),
             });
             let (code, message) = match outcome {

@@ -1,5 +1,6 @@
 //! ListGroups: every group, optionally filtered by state (v4+) and type
-//! (v5+; every group here is "classic").
+//! (v5+): classic groups from the group coordinator, share groups
+//! (type and protocol type "share", KIP-932) from the share coordinator.
 
 use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
@@ -30,7 +31,7 @@ pub fn handle(
     } else {
         Vec::new()
     };
-    let groups = broker
+    let mut groups: Vec<ListedGroup> = broker
         .groups()
         .list_groups(&states, &types)
         .into_iter()
@@ -50,5 +51,21 @@ pub fn handle(
                 .with_group_type(str_bytes(g.group_type))
         })
         .collect();
+    let wanted = |filter: &[String], value: &str| {
+        filter.is_empty() || filter.iter().any(|f| f.eq_ignore_ascii_case(value))
+    };
+    if broker.shares().enabled() && wanted(&types, "share") {
+        for (id, state) in broker.shares().list_groups() {
+            if wanted(&states, state) {
+                groups.push(
+                    ListedGroup::default()
+                        .with_group_id(GroupId(str_bytes(id)))
+                        .with_protocol_type(str_bytes("share"))
+                        .with_group_state(str_bytes(state))
+                        .with_group_type(str_bytes("share")),
+                );
+            }
+        }
+    }
     ListGroupsResponse::default().with_groups(groups)
 }

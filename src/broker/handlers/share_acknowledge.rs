@@ -1,0 +1,120 @@
+//! ShareAcknowledge (KIP-932, v1–v2): acknowledgements outside a fetch
+//! (ACCEPT, RELEASE, REJECT, and RENEW from v2), within the member's share
+//! session; epoch -1 also closes the session, releasing what it still holds.
+
+use std::collections::BTreeMap;
+
+use kafka_protocol::messages::share_acknowledge_response::{
+    LeaderIdAndEpoch, PartitionData, ShareAcknowledgeTopicResponse,
+};
+use kafka_protocol::messages::{ShareAcknowledgeRequest, ShareAcknowledgeResponse};
+use kafka_protocol::ResponseError;
+use uuid::Uuid;
+
+use super::str_bytes;
+use crate::broker::Broker;
+use crate::share::{AckBatch, AckError, SessionError};
+
+/// One acknowledgement batch of a request.
+pub struct PendingAck {
+    pub topic_id: Uuid,
+    pub partition: i32,
+    pub first: i64,
+    pub last: i64,
+    pub types: Vec<i8>,
+}
+
+pub fn session_error_code(e: &SessionError) -> ResponseError {
+    match e {
+        SessionError::NotFound => ResponseError::ShareSessionNotFound,
+        SessionError::InvalidEpoch { .. } => ResponseError::InvalidShareSessionEpoch,
+        SessionError::LimitReached => ResponseError::ShareSessionLimitReached,
+    }
+}
+
+pub fn ack_error_code(e: &AckError) -> ResponseError {
+    match e {
+        AckError::InvalidRecordState(_) => ResponseError::InvalidRecordState,
+        AckError::InvalidRequest(_) => ResponseError::InvalidRequest,
+    }
+}
+
+pub fn handle(
+    broker: &Broker,
+    req: ShareAcknowledgeRequest,
+    _version: i16,
+) -> ShareAcknowledgeResponse {
+    let shares = broker.shares();
+    let top = |code: ResponseError, message: &str| {
+        ShareAcknowledgeResponse::default()
+            .with_error_code(code.code())
+            .with_error_message(Some(str_bytes(message)))
+    };
+    if !shares.enabled() {
+        return top(
+            ResponseError::UnsupportedVersion,
+            "Share groups are disabled.",
+        );
+    }
+    let group_id = req.group_id.as_ref().map(|g| g.as_str().to_string());
+    let member_id = req.member_id.as_ref().map(|m| m.as_str().to_string());
+    let (Some(group_id), Some(member_id)) = (group_id, member_id) else {
+        return top(
+            ResponseError::InvalidRequest,
+            "GroupId and MemberId are required.",
+        );
+    };
+    let epoch = req.share_session_epoch;
+    if let Err(e) = shares.update_session(&group_id, &member_id, epoch, false, &[], &[]) {
+        return top(session_error_code(&e), &e.to_string());
+    }
+    let mut results: BTreeMap<Uuid, Vec<PartitionData>> = BTreeMap::new();
+    for t in &req.topics {
+        for p in &t.partitions {
+            let mut error: Option<ResponseError> = None;
+            for b in &p.acknowledgement_batches {
+                if let Err(e) = shares.acknowledge(
+                    &group_id,
+                    &member_id,
+                    t.topic_id,
+                    p.partition_index,
+                    AckBatch {
+                        first: b.first_offset,
+                        last: b.last_offset,
+                        types: &b.acknowledge_types,
+                    },
+                ) {
+                    error.get_or_insert(ack_error_code(&e));
+                }
+            }
+            results.entry(t.topic_id).or_default().push(
+                PartitionData::default()
+                    .with_partition_index(p.partition_index)
+                    .with_error_code(error.map_or(0, |e| e.code()))
+                    .with_error_message(error.map(|e| str_bytes(e.to_string())))
+                    .with_current_leader(
+                        LeaderIdAndEpoch::default()
+                            .with_leader_id(broker.node_id())
+                            .with_leader_epoch(0),
+                    ),
+            );
+        }
+    }
+    if epoch == -1 {
+        shares.close_session(&group_id, &member_id);
+    }
+    ShareAcknowledgeResponse::default()
+        .with_acquisition_lock_timeout_ms(
+            i32::try_from(shares.lock_duration_ms(&group_id)).unwrap_or(i32::MAX),
+        )
+        .with_responses(
+            results
+                .into_iter()
+                .map(|(topic_id, partitions)| {
+                    ShareAcknowledgeTopicResponse::default()
+                        .with_topic_id(topic_id)
+                        .with_partitions(partitions)
+                })
+                .collect(),
+        )
+}

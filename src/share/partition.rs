@@ -1,0 +1,641 @@
+//! The state of one share-partition (a topic partition as one share group
+//! consumes it, KIP-932): the share-partition start offset (SPSO), the end
+//! offset (SPEO, the first offset never acquired) and, for every in-flight
+//! offset in `[SPSO, SPEO)`, its state and delivery count.
+//!
+//! Record states: AVAILABLE → ACQUIRED (by one member, until its
+//! acquisition lock expires) → ACKNOWLEDGED (accept) or ARCHIVED (reject,
+//! a gap, or released once the delivery count limit is reached) or back to
+//! AVAILABLE (release, lock expiry, the member left). The SPSO moves past
+//! leading ACKNOWLEDGED/ARCHIVED offsets, which are then forgotten. Time
+//! comes from the caller (the injected clock), so tests move it.
+
+use std::collections::BTreeMap;
+
+/// One in-flight record's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordState {
+    Available,
+    Acquired,
+    Acknowledged,
+    Archived,
+}
+
+/// Kafka's AcknowledgeType codes (ShareFetch/ShareAcknowledge v1+; Renew v2+).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckType {
+    Gap,
+    Accept,
+    Release,
+    Reject,
+    Renew,
+}
+
+impl AckType {
+    pub fn from_code(code: i8) -> Option<AckType> {
+        Some(match code {
+            0 => AckType::Gap,
+            1 => AckType::Accept,
+            2 => AckType::Release,
+            3 => AckType::Reject,
+            4 => AckType::Renew,
+            _ => return None,
+        })
+    }
+}
+
+/// Why an acknowledgement was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AckError {
+    /// An offset in the batch is not acquired by this member (Kafka's INVALID_RECORD_STATE).
+    #[error("offset {0} is not acquired by this member")]
+    InvalidRecordState(i64),
+    /// Malformed batch: bad range, type count or type code (INVALID_REQUEST).
+    #[error("{0}")]
+    InvalidRequest(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct InFlight {
+    state: RecordState,
+    delivery_count: i16,
+    /// The member holding the acquisition lock (ACQUIRED only).
+    owner: Option<String>,
+    lock_deadline_ms: i64,
+}
+
+/// A contiguous run of records acquired with one delivery count, as
+/// ShareFetch's `AcquiredRecords` reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcquiredRange {
+    pub first: i64,
+    pub last: i64,
+    pub delivery_count: i16,
+}
+
+/// A persisted run of in-flight offsets with one state and delivery count
+/// (ACQUIRED is persisted as AVAILABLE: a lock does not survive a restart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateRange {
+    pub first: i64,
+    pub last: i64,
+    pub state: RecordState,
+    pub delivery_count: i16,
+}
+
+/// One acknowledgement batch: `types` holds one type for the whole
+/// `first..=last` range or one per offset.
+#[derive(Debug, Clone, Copy)]
+pub struct AckBatch<'a> {
+    pub first: i64,
+    pub last: i64,
+    pub types: &'a [i8],
+}
+
+/// Limits the acquisition of one fetch.
+#[derive(Debug, Clone, Copy)]
+pub struct AcquireLimits {
+    pub max_records: usize,
+    /// `group.share.partition.max.record.locks`: most in-flight offsets.
+    pub max_in_flight: i64,
+    pub lock_duration_ms: i64,
+}
+
+/// One share-partition. Invariant: `records` holds exactly the offsets
+/// `start..end`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharePartition {
+    start: i64,
+    end: i64,
+    records: BTreeMap<i64, InFlight>,
+}
+
+impl SharePartition {
+    /// A share-partition whose first offset to deliver is `start`.
+    pub fn new(start: i64) -> SharePartition {
+        SharePartition {
+            start,
+            end: start,
+            records: BTreeMap::new(),
+        }
+    }
+
+    /// The share-partition start offset (SPSO).
+    pub fn start_offset(&self) -> i64 {
+        self.start
+    }
+
+    /// The share-partition end offset: the next offset never acquired.
+    pub fn end_offset(&self) -> i64 {
+        self.end
+    }
+
+    /// The offset a fetch should read from: the first AVAILABLE in-flight
+    /// record (a redelivery), else the end offset.
+    pub fn next_fetch_offset(&self) -> i64 {
+        self.records
+            .iter()
+            .find(|(_, r)| r.state == RecordState::Available)
+            .map(|(o, _)| *o)
+            .unwrap_or(self.end)
+    }
+
+    /// State and delivery count of `offset`, if in flight.
+    pub fn state_of(&self, offset: i64) -> Option<(RecordState, i16)> {
+        self.records
+            .get(&offset)
+            .map(|r| (r.state, r.delivery_count))
+    }
+
+    /// Records acquired now (by anyone).
+    pub fn acquired_count(&self) -> usize {
+        self.records
+            .values()
+            .filter(|r| r.state == RecordState::Acquired)
+            .count()
+    }
+
+    /// Acquires for `member` the AVAILABLE and new offsets in
+    /// `[from, to]` (the offsets the fetch read from the log), ascending,
+    /// up to the limits. Returns the acquired runs.
+    pub fn acquire(
+        &mut self,
+        member: &str,
+        from: i64,
+        to: i64,
+        limits: AcquireLimits,
+        now_ms: i64,
+    ) -> Vec<AcquiredRange> {
+        let mut taken: Vec<(i64, i16)> = Vec::new();
+        let deadline = now_ms.saturating_add(limits.lock_duration_ms);
+        let lo = from.max(self.start);
+        for (offset, r) in self.records.range_mut(lo..) {
+            if *offset > to || taken.len() >= limits.max_records {
+                break;
+            }
+            if r.state == RecordState::Available {
+                r.state = RecordState::Acquired;
+                r.delivery_count = r.delivery_count.saturating_add(1);
+                r.owner = Some(member.to_string());
+                r.lock_deadline_ms = deadline;
+                taken.push((*offset, r.delivery_count));
+            }
+        }
+        // New offsets continue at the end offset only: in-flight offsets stay contiguous.
+        if from <= self.end {
+            while self.end <= to
+                && taken.len() < limits.max_records
+                && self.end - self.start < limits.max_in_flight
+            {
+                self.records.insert(
+                    self.end,
+                    InFlight {
+                        state: RecordState::Acquired,
+                        delivery_count: 1,
+                        owner: Some(member.to_string()),
+                        lock_deadline_ms: deadline,
+                    },
+                );
+                taken.push((self.end, 1));
+                self.end += 1;
+            }
+        }
+        taken.sort_unstable();
+        let mut ranges: Vec<AcquiredRange> = Vec::new();
+        for (offset, count) in taken {
+            match ranges.last_mut() {
+                Some(r) if r.last + 1 == offset && r.delivery_count == count => r.last = offset,
+                _ => ranges.push(AcquiredRange {
+                    first: offset,
+                    last: offset,
+                    delivery_count: count,
+                }),
+            }
+        }
+        ranges
+    }
+
+    /// Archives offsets `[first, last]` that no consumer may acquire
+    /// (transaction markers): new ones continuing at the end offset, and
+    /// AVAILABLE ones. Stops where it would leave a hole.
+    pub fn archive_unacquirable(&mut self, first: i64, last: i64, max_in_flight: i64) {
+        for offset in first.max(self.start)..=last {
+            if offset == self.end && self.end - self.start < max_in_flight {
+                self.records.insert(
+                    offset,
+                    InFlight {
+                        state: RecordState::Archived,
+                        delivery_count: 0,
+                        owner: None,
+                        lock_deadline_ms: 0,
+                    },
+                );
+                self.end += 1;
+            } else if offset < self.end {
+                if let Some(r) = self.records.get_mut(&offset) {
+                    if r.state == RecordState::Available {
+                        settle(r, RecordState::Archived);
+                    }
+                }
+            } else {
+                break;
+            }
+        }
+        self.advance_start();
+    }
+
+    /// Applies one acknowledgement batch of `member`. The batch is checked as
+    /// a whole first, so a refused batch changes nothing. Returns whether
+    /// a record became AVAILABLE again (a waiting fetch may take it).
+    pub fn acknowledge(
+        &mut self,
+        member: &str,
+        batch: AckBatch<'_>,
+        delivery_limit: i16,
+        lock_duration_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, AckError> {
+        let AckBatch { first, last, types } = batch;
+        if first > last {
+            return Err(AckError::InvalidRequest(format!(
+                "first offset {first} is after last offset {last}"
+            )));
+        }
+        let len = last - first + 1;
+        if types.len() != 1 && i64::try_from(types.len()).ok() != Some(len) {
+            return Err(AckError::InvalidRequest(format!(
+                "{} acknowledge types for {len} offsets",
+                types.len()
+            )));
+        }
+        let mut parsed = Vec::with_capacity(types.len());
+        for t in types {
+            parsed.push(
+                AckType::from_code(*t)
+                    .ok_or_else(|| AckError::InvalidRequest(format!("acknowledge type {t}")))?,
+            );
+        }
+        for offset in first..=last {
+            match self.records.get(&offset) {
+                Some(r)
+                    if r.state == RecordState::Acquired && r.owner.as_deref() == Some(member) => {}
+                _ => return Err(AckError::InvalidRecordState(offset)),
+            }
+        }
+        let mut released = false;
+        for (i, offset) in (first..=last).enumerate() {
+            let ack = if parsed.len() == 1 {
+                parsed[0]
+            } else {
+                parsed[i]
+            };
+            let Some(r) = self.records.get_mut(&offset) else {
+                continue;
+            };
+            match ack {
+                AckType::Accept => settle(r, RecordState::Acknowledged),
+                AckType::Gap | AckType::Reject => settle(r, RecordState::Archived),
+                AckType::Release => released |= release(r, delivery_limit),
+                AckType::Renew => r.lock_deadline_ms = now_ms.saturating_add(lock_duration_ms),
+            }
+        }
+        self.advance_start();
+        Ok(released)
+    }
+
+    /// Releases every lock that expired by `now_ms`; returns how many.
+    pub fn expire_locks(&mut self, now_ms: i64, delivery_limit: i16) -> usize {
+        let mut n = 0;
+        for r in self.records.values_mut() {
+            if r.state == RecordState::Acquired && r.lock_deadline_ms <= now_ms {
+                release(r, delivery_limit);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            self.advance_start();
+        }
+        n
+    }
+
+    /// Releases every record `member` holds (it left, or its share session closed).
+    pub fn release_member(&mut self, member: &str, delivery_limit: i16) -> usize {
+        let mut n = 0;
+        for r in self.records.values_mut() {
+            if r.state == RecordState::Acquired && r.owner.as_deref() == Some(member) {
+                release(r, delivery_limit);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            self.advance_start();
+        }
+        n
+    }
+
+    /// The log start moved (retention, DeleteRecords): offsets below it
+    /// are gone for good.
+    pub fn on_log_start(&mut self, log_start: i64) {
+        if log_start <= self.start {
+            return;
+        }
+        self.records = self.records.split_off(&log_start);
+        self.start = log_start;
+        self.end = self.end.max(log_start);
+        self.advance_start();
+    }
+
+    /// The in-flight state as persisted runs.
+    pub fn snapshot(&self) -> Vec<StateRange> {
+        let mut out: Vec<StateRange> = Vec::new();
+        for (offset, r) in &self.records {
+            let state = match r.state {
+                RecordState::Acquired => RecordState::Available,
+                s => s,
+            };
+            match out.last_mut() {
+                Some(run)
+                    if run.last + 1 == *offset
+                        && run.state == state
+                        && run.delivery_count == r.delivery_count =>
+                {
+                    run.last = *offset
+                }
+                _ => out.push(StateRange {
+                    first: *offset,
+                    last: *offset,
+                    state,
+                    delivery_count: r.delivery_count,
+                }),
+            }
+        }
+        out
+    }
+
+    /// Rebuilds a share-partition from its persisted form.
+    pub fn restore(start: i64, ranges: &[StateRange]) -> SharePartition {
+        let mut p = SharePartition::new(start);
+        for run in ranges {
+            for offset in run.first.max(start)..=run.last {
+                // Only a contiguous continuation keeps the invariant.
+                if offset != p.end {
+                    break;
+                }
+                let state = match run.state {
+                    RecordState::Acquired => RecordState::Available,
+                    s => s,
+                };
+                p.records.insert(
+                    offset,
+                    InFlight {
+                        state,
+                        delivery_count: run.delivery_count,
+                        owner: None,
+                        lock_deadline_ms: 0,
+                    },
+                );
+                p.end += 1;
+            }
+        }
+        p.advance_start();
+        p
+    }
+
+    fn advance_start(&mut self) {
+        while let Some(entry) = self.records.first_entry() {
+            if matches!(
+                entry.get().state,
+                RecordState::Acknowledged | RecordState::Archived
+            ) {
+                entry.remove();
+                self.start += 1;
+            } else {
+                break;
+            }
+        }
+        if self.records.is_empty() {
+            self.start = self.end;
+        }
+    }
+}
+
+fn settle(r: &mut InFlight, state: RecordState) {
+    r.state = state;
+    r.owner = None;
+}
+
+/// AVAILABLE again, or ARCHIVED once delivered `delivery_limit` times;
+/// returns whether it became AVAILABLE.
+fn release(r: &mut InFlight, delivery_limit: i16) -> bool {
+    r.owner = None;
+    if r.delivery_count >= delivery_limit {
+        r.state = RecordState::Archived;
+        false
+    } else {
+        r.state = RecordState::Available;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+
+    const LIMITS: AcquireLimits = AcquireLimits {
+        max_records: 500,
+        max_in_flight: 2000,
+        lock_duration_ms: 30_000,
+    };
+
+    fn ack(first: i64, last: i64, types: &[i8]) -> AckBatch<'_> {
+        AckBatch { first, last, types }
+    }
+
+    fn range(first: i64, last: i64, delivery_count: i16) -> AcquiredRange {
+        AcquiredRange {
+            first,
+            last,
+            delivery_count,
+        }
+    }
+
+    #[test]
+    fn acquired_records_are_not_given_to_another_member() {
+        let clock = ManualClock::new(1_000);
+        let mut p = SharePartition::new(0);
+        let a = p.acquire("a", 0, 9, LIMITS, clock.now_ms());
+        assert_eq!(a, vec![range(0, 9, 1)]);
+        assert!(p.acquire("b", 0, 9, LIMITS, clock.now_ms()).is_empty());
+        // New records beyond are given to b.
+        assert_eq!(
+            p.acquire("b", 10, 14, LIMITS, clock.now_ms()),
+            vec![range(10, 14, 1)]
+        );
+    }
+
+    #[test]
+    fn accept_advances_the_start_offset() {
+        let mut p = SharePartition::new(5);
+        p.acquire("a", 5, 9, LIMITS, 0);
+        p.acknowledge("a", ack(5, 7, &[1]), 5, 30_000, 0).unwrap();
+        assert_eq!(p.start_offset(), 8);
+        assert_eq!(p.end_offset(), 10);
+        p.acknowledge("a", ack(8, 9, &[1]), 5, 30_000, 0).unwrap();
+        assert_eq!((p.start_offset(), p.end_offset()), (10, 10));
+    }
+
+    #[test]
+    fn released_record_is_redelivered_with_a_higher_count_and_rejected_is_not() {
+        let mut p = SharePartition::new(0);
+        p.acquire("a", 0, 2, LIMITS, 0);
+        // offset 0 accept, 1 release, 2 reject (per-offset types).
+        let released = p
+            .acknowledge("a", ack(0, 2, &[1, 2, 3]), 5, 30_000, 0)
+            .unwrap();
+        assert!(released);
+        assert_eq!(p.next_fetch_offset(), 1);
+        assert_eq!(p.acquire("b", 0, 2, LIMITS, 0), vec![range(1, 1, 2)]);
+        assert_eq!(p.state_of(2), Some((RecordState::Archived, 1)));
+    }
+
+    #[test]
+    fn delivery_count_limit_archives() {
+        let mut p = SharePartition::new(0);
+        for round in 1..=2 {
+            assert_eq!(p.acquire("a", 0, 0, LIMITS, 0), vec![range(0, 0, round)]);
+            p.acknowledge("a", ack(0, 0, &[2]), 2, 30_000, 0).unwrap();
+        }
+        assert!(p.acquire("a", 0, 0, LIMITS, 0).is_empty());
+        assert_eq!(
+            p.start_offset(),
+            1,
+            "the archived record no longer holds the SPSO"
+        );
+    }
+
+    #[test]
+    fn lock_expiry_makes_records_available_again() {
+        let clock = ManualClock::new(0);
+        let mut p = SharePartition::new(0);
+        p.acquire("a", 0, 3, LIMITS, clock.now_ms());
+        clock.advance(29_999);
+        assert_eq!(p.expire_locks(clock.now_ms(), 5), 0);
+        clock.advance(1);
+        assert_eq!(p.expire_locks(clock.now_ms(), 5), 4);
+        assert_eq!(
+            p.acquire("b", 0, 3, LIMITS, clock.now_ms()),
+            vec![range(0, 3, 2)]
+        );
+        // a's late acknowledgement is refused: b holds the lock now.
+        assert_eq!(
+            p.acknowledge("a", ack(0, 0, &[1]), 5, 30_000, clock.now_ms()),
+            Err(AckError::InvalidRecordState(0))
+        );
+    }
+
+    #[test]
+    fn renew_extends_the_lock() {
+        let clock = ManualClock::new(0);
+        let mut p = SharePartition::new(0);
+        p.acquire("a", 0, 0, LIMITS, clock.now_ms());
+        clock.advance(20_000);
+        p.acknowledge("a", ack(0, 0, &[4]), 5, 30_000, clock.now_ms())
+            .unwrap();
+        clock.advance(20_000);
+        assert_eq!(p.expire_locks(clock.now_ms(), 5), 0);
+        assert_eq!(p.state_of(0), Some((RecordState::Acquired, 1)));
+    }
+
+    #[test]
+    fn bad_batches_change_nothing() {
+        let mut p = SharePartition::new(0);
+        p.acquire("a", 0, 3, LIMITS, 0);
+        let before = p.clone();
+        assert!(matches!(
+            p.acknowledge("a", ack(0, 3, &[1, 1]), 5, 30_000, 0),
+            Err(AckError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            p.acknowledge("a", ack(0, 3, &[9]), 5, 30_000, 0),
+            Err(AckError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            p.acknowledge("a", ack(3, 1, &[1]), 5, 30_000, 0),
+            Err(AckError::InvalidRequest(_))
+        ));
+        assert_eq!(
+            p.acknowledge("a", ack(2, 4, &[1]), 5, 30_000, 0),
+            Err(AckError::InvalidRecordState(4))
+        );
+        assert_eq!(p, before);
+    }
+
+    #[test]
+    fn limits_bound_acquisition() {
+        let mut p = SharePartition::new(0);
+        let small = AcquireLimits {
+            max_records: 3,
+            ..LIMITS
+        };
+        assert_eq!(p.acquire("a", 0, 99, small, 0), vec![range(0, 2, 1)]);
+        let locks = AcquireLimits {
+            max_in_flight: 5,
+            ..LIMITS
+        };
+        assert_eq!(p.acquire("a", 0, 99, locks, 0), vec![range(3, 4, 1)]);
+    }
+
+    #[test]
+    fn markers_are_archived_without_delivery() {
+        let mut p = SharePartition::new(0);
+        p.acquire("a", 0, 2, LIMITS, 0);
+        p.archive_unacquirable(3, 3, 2000);
+        assert_eq!(p.acquire("a", 4, 5, LIMITS, 0), vec![range(4, 5, 1)]);
+        assert_eq!(p.state_of(3), Some((RecordState::Archived, 0)));
+        p.acknowledge("a", ack(0, 2, &[1]), 5, 30_000, 0).unwrap();
+        assert_eq!(
+            p.start_offset(),
+            4,
+            "the marker does not hold the start offset back"
+        );
+        // Beyond the end offset nothing is archived (no hole is left).
+        p.archive_unacquirable(9, 9, 2000);
+        assert_eq!(p.end_offset(), 6);
+    }
+
+    #[test]
+    fn member_release_and_log_start() {
+        let mut p = SharePartition::new(0);
+        p.acquire("a", 0, 4, LIMITS, 0);
+        assert_eq!(p.release_member("a", 5), 5);
+        assert_eq!(p.next_fetch_offset(), 0);
+        p.on_log_start(3);
+        assert_eq!(p.start_offset(), 3);
+        assert_eq!(
+            p.acquire("b", 0, 9, LIMITS, 0),
+            vec![range(3, 4, 2), range(5, 9, 1)]
+        );
+    }
+
+    #[test]
+    fn snapshot_round_trip_turns_locks_into_available() {
+        let mut p = SharePartition::new(0);
+        p.acquire("a", 0, 5, LIMITS, 0);
+        p.acknowledge("a", ack(1, 1, &[1]), 5, 30_000, 0).unwrap();
+        p.acknowledge("a", ack(2, 2, &[3]), 5, 30_000, 0).unwrap();
+        let snap = p.snapshot();
+        let r = SharePartition::restore(p.start_offset(), &snap);
+        assert_eq!(r.start_offset(), 0);
+        assert_eq!(r.end_offset(), 6);
+        assert_eq!(r.state_of(0), Some((RecordState::Available, 1)));
+        assert_eq!(r.state_of(1), Some((RecordState::Acknowledged, 1)));
+        assert_eq!(r.state_of(2), Some((RecordState::Archived, 1)));
+        let mut r = r;
+        // Redelivered after the restart with its delivery count kept.
+        assert_eq!(
+            r.acquire("b", 0, 9, LIMITS, 0),
+            vec![range(0, 0, 2), range(3, 5, 2), range(6, 9, 1)]
+        );
+    }
+}

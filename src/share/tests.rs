@@ -1,0 +1,230 @@
+//! The share coordinator end to end over a real data dir, with the
+//! injected clock: heartbeats, acquisition, lock expiry, acknowledgements,
+//! member expiry and replay after a restart.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use uuid::Uuid;
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::record::{BatchBuilder, NewRecord};
+use crate::storage::LogConfig;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    clock: Arc<ManualClock>,
+    topic_id: Uuid,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let logs = LogManager::open(dir.path(), LogConfig::default(), clock.now_ms()).unwrap();
+        let topic_id = Uuid::new_v4();
+        let topic = logs
+            .create_topic("t", 1, topic_id, BTreeMap::new(), clock.now_ms())
+            .unwrap();
+        let records: Vec<NewRecord> = (0..5).map(|i| NewRecord::new(0, format!("v{i}"))).collect();
+        let batch = BatchBuilder::new(0, clock.now_ms()).build(&records);
+        topic
+            .partition(0)
+            .unwrap()
+            .append(Bytes::from(batch), clock.now_ms())
+            .unwrap();
+        logs.flush_all().unwrap();
+        Fixture {
+            dir,
+            clock,
+            topic_id,
+        }
+    }
+
+    fn open(&self) -> ShareCoordinator {
+        let logs =
+            LogManager::open(self.dir.path(), LogConfig::default(), self.clock.now_ms()).unwrap();
+        ShareCoordinator::open(ShareConfig::default(), Arc::new(logs), self.clock.clone()).unwrap()
+    }
+}
+
+fn join(member: &str) -> Heartbeat {
+    Heartbeat {
+        member_id: member.into(),
+        member_epoch: 0,
+        rack_id: None,
+        subscribed_topics: Some(vec!["t".into()]),
+        client_id: "c".into(),
+        client_host: "/127.0.0.1".into(),
+    }
+}
+
+fn earliest(c: &ShareCoordinator) {
+    c.alter_group_config(
+        "g",
+        &[(
+            config::SHARE_AUTO_OFFSET_RESET.into(),
+            0,
+            Some("earliest".into()),
+        )],
+        false,
+    )
+    .unwrap();
+}
+
+#[test]
+fn locks_expire_by_the_clock_and_members_share_the_partition() {
+    let f = Fixture::new();
+    let c = f.open();
+    earliest(&c);
+    assert_eq!(c.heartbeat("g", join("a")).unwrap().member_epoch, 1);
+    assert_eq!(c.heartbeat("g", join("b")).unwrap().member_epoch, 2);
+    let a = c.acquire("g", "a", f.topic_id, 0, 3, 1 << 20).unwrap();
+    assert_eq!(
+        a.ranges,
+        vec![AcquiredRange {
+            first: 0,
+            last: 2,
+            delivery_count: 1
+        }]
+    );
+    assert!(!a.records.is_empty());
+    let b = c.acquire("g", "b", f.topic_id, 0, 10, 1 << 20).unwrap();
+    assert_eq!(
+        b.ranges,
+        vec![AcquiredRange {
+            first: 3,
+            last: 4,
+            delivery_count: 1
+        }]
+    );
+    assert!(c
+        .acquire("g", "b", f.topic_id, 0, 10, 1 << 20)
+        .unwrap()
+        .ranges
+        .is_empty());
+    f.clock.advance(30_000);
+    let again = c.acquire("g", "b", f.topic_id, 0, 10, 1 << 20).unwrap();
+    assert_eq!(
+        again.ranges,
+        vec![AcquiredRange {
+            first: 0,
+            last: 4,
+            delivery_count: 2
+        }]
+    );
+    // a's lock is gone: its late acknowledgement is refused.
+    let late = AckBatch {
+        first: 0,
+        last: 0,
+        types: &[1],
+    };
+    assert_eq!(
+        c.acknowledge("g", "a", f.topic_id, 0, late),
+        Err(AckError::InvalidRecordState(0))
+    );
+}
+
+#[test]
+fn acknowledged_state_and_members_survive_a_restart() {
+    let f = Fixture::new();
+    {
+        let c = f.open();
+        earliest(&c);
+        c.heartbeat("g", join("a")).unwrap();
+        c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+        let batch = AckBatch {
+            first: 0,
+            last: 2,
+            types: &[1, 3, 2],
+        };
+        c.acknowledge("g", "a", f.topic_id, 0, batch).unwrap();
+    }
+    let c = f.open();
+    let g = c.describe("g").unwrap();
+    assert_eq!(g.group_epoch, 1);
+    assert_eq!(g.members["a"].member_epoch, 1);
+    assert_eq!(g.members["a"].assignment[&f.topic_id].len(), 1);
+    // Offset 0 accepted, 1 rejected; 2 released and 3-4 were locked at the "crash".
+    let r = c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    assert_eq!(
+        r.ranges,
+        vec![AcquiredRange {
+            first: 2,
+            last: 4,
+            delivery_count: 2
+        }]
+    );
+}
+
+#[test]
+fn expired_members_lose_their_records() {
+    let f = Fixture::new();
+    let c = f.open();
+    earliest(&c);
+    c.heartbeat("g", join("a")).unwrap();
+    c.heartbeat("g", join("b")).unwrap();
+    c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    f.clock.advance(20_000);
+    let mut hb = join("b");
+    hb.member_epoch = 2;
+    hb.subscribed_topics = None;
+    c.heartbeat("g", hb.clone()).unwrap();
+    f.clock.advance(25_000);
+    // a has been silent for 45 s: b's heartbeat expires it and frees its records.
+    let out = c.heartbeat("g", hb).unwrap();
+    assert_eq!(out.member_epoch, 3);
+    assert!(!c.describe("g").unwrap().members.contains_key("a"));
+    let r = c.acquire("g", "b", f.topic_id, 0, 10, 1 << 20).unwrap();
+    assert_eq!(
+        r.ranges,
+        vec![AcquiredRange {
+            first: 0,
+            last: 4,
+            delivery_count: 2
+        }]
+    );
+}
+
+#[test]
+fn auto_offset_reset_by_duration_starts_at_the_first_record_that_young() {
+    let f = Fixture::new();
+    let c = f.open();
+    let set = |group: &str, v: &str| {
+        c.alter_group_config(
+            group,
+            &[(config::SHARE_AUTO_OFFSET_RESET.into(), 0, Some(v.into()))],
+            false,
+        )
+        .unwrap()
+    };
+    // The fixture's records have timestamp 0; the clock is at 1000 s.
+    set("old", "by_duration:PT1000S");
+    set("young", "by_duration:PT1S");
+    let old = c.acquire("old", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    assert_eq!(old.ranges.first().map(|r| r.first), Some(0));
+    let young = c.acquire("young", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    assert!(young.ranges.is_empty(), "{young:?}");
+}
+
+#[test]
+fn only_empty_share_groups_are_deleted_and_stay_deleted() {
+    let f = Fixture::new();
+    {
+        let c = f.open();
+        earliest(&c);
+        c.heartbeat("g", join("a")).unwrap();
+        c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+        assert_eq!(c.delete_group("g"), Err(true));
+        let mut leave = join("a");
+        leave.member_epoch = -1;
+        c.heartbeat("g", leave).unwrap();
+        assert_eq!(c.delete_group("g"), Ok(()));
+        assert_eq!(c.delete_group("g"), Err(false));
+    }
+    let c = f.open();
+    assert!(c.describe("g").is_none());
+    assert!(c.group_config("g").is_empty());
+}
