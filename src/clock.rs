@@ -1,6 +1,7 @@
 //! Time as an injected dependency: everything that ages (segments, sessions,
 //! flushes) asks a [`Clock`], so tests can move time instead of sleeping.
 
+#[cfg(test)]
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,10 +25,12 @@ impl Clock for SystemClock {
 
 /// A clock that only moves when told to.
 #[derive(Debug, Default)]
+#[cfg(test)]
 pub struct ManualClock {
     now: AtomicI64,
 }
 
+#[cfg(test)]
 impl ManualClock {
     pub fn new(start_ms: i64) -> ManualClock {
         ManualClock {
@@ -40,6 +43,7 @@ impl ManualClock {
     }
 }
 
+#[cfg(test)]
 impl Clock for ManualClock {
     fn now_ms(&self) -> i64 {
         self.now.load(Ordering::SeqCst)

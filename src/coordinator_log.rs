@@ -128,11 +128,6 @@ impl CoordinatorLog {
         })
     }
 
-    /// Number of partitions.
-    pub fn partition_count(&self) -> usize {
-        self.partitions.len()
-    }
-
     /// The partition that holds `key`'s records.
     pub fn partition_for(&self, key: &str) -> usize {
         partition_for(key, self.partitions.len())

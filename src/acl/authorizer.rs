@@ -37,6 +37,7 @@ pub struct AclConfig {
 
 impl AclConfig {
     /// Kafka's `super.users` syntax: principals separated by semicolons.
+    #[cfg(test)]
     pub fn parse_super_users(value: &str) -> Vec<String> {
         value
             .split(';')

@@ -17,9 +17,9 @@ mod authorizer;
 mod store;
 mod types;
 
-pub use authorizer::{AclConfig, Authorizer, DeleteOutcome, Requester};
+pub use authorizer::{AclConfig, Authorizer, Requester};
 pub use store::StoreError;
 pub use types::{
-    supported_operations, AclBinding, AclBindingFilter, AclOperation, InvalidAcl, PatternType,
-    PermissionType, ResourceType, CLUSTER_NAME, WILDCARD,
+    supported_operations, AclBinding, AclBindingFilter, AclOperation, PatternType, PermissionType,
+    ResourceType, CLUSTER_NAME, WILDCARD,
 };

@@ -261,6 +261,7 @@ impl AclBindingFilter {
     }
 
     /// The filter that matches every binding.
+    #[cfg(test)]
     pub fn any() -> AclBindingFilter {
         AclBindingFilter {
             resource_type: ResourceType::Any,

@@ -249,11 +249,6 @@ impl Broker {
             .map_or_else(|| self.advertised(), |(_, a)| a)
     }
 
-    /// Every listener and its advertised address.
-    pub fn advertised_listeners(&self) -> &[(String, HostPort)] {
-        &self.advertised
-    }
-
     /// SASL users and SCRAM credentials.
     pub fn scram(&self) -> &Arc<ScramStore> {
         &self.scram

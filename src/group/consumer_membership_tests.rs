@@ -97,7 +97,10 @@ fn an_empty_classic_group_converts_and_unknown_groups_are_not_found() {
         }],
     });
     assert!(r.iter().all(Result::is_ok), "{r:?}");
-    assert_eq!(h.c.list_groups(&[], &[])[0].group_type, CLASSIC_GROUP_TYPE);
+    assert_eq!(
+        h.c.list_groups(&[], &[])[0].group_type,
+        crate::group::group_metadata_manager::CLASSIC_GROUP_TYPE
+    );
     h.c.consumer_group_heartbeat(join("m1"), topics()).unwrap();
     let listed = h.c.list_groups(&[], &["consumer".into()]);
     assert_eq!(listed.len(), 1);

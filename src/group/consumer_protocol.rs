@@ -37,6 +37,7 @@ pub fn subscribed_topics(metadata: &[u8]) -> Option<BTreeSet<String>> {
 }
 
 /// Encodes a version 0 subscription (for tests and tools).
+#[cfg(test)]
 pub fn encode_subscription(topics: &[&str]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&0i16.to_be_bytes());

@@ -56,9 +56,10 @@ use tokio::sync::{oneshot, Notify};
 use tracing::{debug, error, info, warn};
 
 pub use super::classic_api::{
-    HeartbeatParams, JoinGroupParams, JoinGroupResult, JoinedMember, LeavingMember,
-    SyncGroupParams, SyncGroupResult,
+    HeartbeatParams, JoinGroupParams, JoinGroupResult, LeavingMember, SyncGroupParams,
+    SyncGroupResult,
 };
+#[cfg(test)]
 use super::classic_group::ClassicGroup;
 use super::classic_join::join;
 use super::classic_membership::{expire_heartbeat, heartbeat, leave};
@@ -70,20 +71,18 @@ pub use super::consumer::heartbeat::{
     HeartbeatRequest as ConsumerHeartbeatRequest, HeartbeatResponse as ConsumerHeartbeatResponse,
 };
 use super::consumer::topics::TopicsImage;
+pub use super::consumer_membership::ConsumerGroupDescription;
 use super::consumer_membership::{
     consumer_heartbeat, consumer_revocation_expired, consumer_session_expired,
     describe_consumer_groups, validate_offset_fetch,
 };
-pub use super::consumer_membership::{ConsumerGroupDescription, ConsumerMemberDescription};
 use super::env::Env;
 use super::error::GroupError;
 use super::group_metadata_manager::GroupMetadataManager;
-pub use super::group_metadata_manager::{
-    GroupDescription, ListedGroup, MemberDescription, CLASSIC_GROUP_TYPE, CONSUMER_GROUP_TYPE,
-};
+pub use super::group_metadata_manager::{GroupDescription, ListedGroup, CONSUMER_GROUP_TYPE};
 use super::offset_metadata_manager::OffsetMetadataManager;
 pub use super::offset_metadata_manager::{
-    CommitOffset, CommitParams, FetchedOffset, FetchedTopic, TxnCommitParams,
+    CommitOffset, CommitParams, FetchedTopic, TxnCommitParams,
 };
 use super::offsets::{CoordinatorRecord, OffsetsTopic, Replayed};
 use super::state::GroupState;
@@ -156,11 +155,6 @@ impl GroupCoordinator {
             inner: Mutex::new(inner),
             wakeup: Notify::new(),
         })
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &GroupConfig {
-        &self.config
     }
 
     /// A poisoned lock means a panic (an assertion on the transition table)
@@ -555,6 +549,7 @@ impl GroupCoordinator {
     }
 
     /// Number of scheduled deadlines.
+    #[cfg(test)]
     pub fn timer_count(&self) -> usize {
         self.lock().timers.len()
     }
@@ -565,6 +560,7 @@ impl GroupCoordinator {
         self.lock().groups.contains(group_id)
     }
 
+    #[cfg(test)]
     pub fn group_state(&self, group_id: &str) -> Option<GroupState> {
         self.lock()
             .groups
@@ -573,6 +569,7 @@ impl GroupCoordinator {
     }
 
     /// The generation of a group, if it exists.
+    #[cfg(test)]
     pub fn generation(&self, group_id: &str) -> Option<i32> {
         self.lock()
             .groups

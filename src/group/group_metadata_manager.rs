@@ -346,6 +346,7 @@ impl GroupMetadataManager {
 
     /// The classic group `id`; `None` if there is none, or it is of another
     /// type.
+    #[cfg(test)]
     pub(crate) fn classic(&self, id: &str) -> Option<&ClassicGroup> {
         match self.groups.get(id)? {
             Group::Classic(g) => Some(g),

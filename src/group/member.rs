@@ -17,9 +17,6 @@ use super::classic_api::{JoinGroupResult, SyncGroupResult};
 /// A member id: `<client.id or group.instance.id>-<uuid>`.
 pub type MemberId = String;
 
-/// A group generation (bumped by every completed join phase).
-pub type GenerationId = i32;
-
 /// A group member.
 #[derive(Debug)]
 pub struct Member {

@@ -83,4 +83,3 @@ mod timer;
 pub use config::GroupConfig;
 pub use coordinator::GroupCoordinator;
 pub use error::GroupError;
-pub use state::GroupState;

@@ -442,6 +442,7 @@ impl<'a> Reader<'a> {
 
 /// Kafka's `Utils.abs(groupId.hashCode()) % partitions` (see
 /// [`crate::coordinator_log::partition_for`]).
+#[cfg(test)]
 pub fn partition_for(group: &str, partitions: usize) -> usize {
     crate::coordinator_log::partition_for(group, partitions)
 }
@@ -454,7 +455,6 @@ pub enum Replayed {
     /// An offset commit written by TxnOffsetCommit: it takes effect only if
     /// the producer's transaction commits.
     TxnRecord {
-        partition: usize,
         producer_id: i64,
         record: CoordinatorRecord,
     },
@@ -493,11 +493,6 @@ impl OffsetsTopic {
             now_ms,
         )?;
         Ok(OffsetsTopic { log })
-    }
-
-    /// Number of partitions.
-    pub fn partition_count(&self) -> usize {
-        self.log.partition_count()
     }
 
     /// The partition that holds `group`'s records.
@@ -555,14 +550,15 @@ impl OffsetsTopic {
             } => match CoordinatorRecord::decode(key, value) {
                 Ok(Some(record)) => apply(match producer_id {
                     Some(producer_id) => Replayed::TxnRecord {
-                        partition,
                         producer_id,
                         record,
                     },
                     None => Replayed::Record(record),
                 }),
                 Ok(None) => {}
-                Err(e) => warn!(offset, error = %e, "skipping record in {OFFSETS_TOPIC}"),
+                Err(e) => {
+                    warn!(partition, offset, error = %e, "skipping record in {OFFSETS_TOPIC}")
+                }
             },
             ReplayItem::Marker {
                 partition,

@@ -37,6 +37,7 @@ pub enum GroupState {
 
 impl GroupState {
     /// Every state, in declaration order.
+    #[cfg(test)]
     pub const ALL: [GroupState; 5] = [
         GroupState::Empty,
         GroupState::PreparingRebalance,
@@ -76,6 +77,7 @@ impl GroupState {
 
     /// Parses a ListGroups state filter entry (case-insensitive, trimmed, as
     /// Kafka compares them).
+    #[cfg(test)]
     pub fn parse_filter(s: &str) -> Option<GroupState> {
         let s = s.trim();
         GroupState::ALL

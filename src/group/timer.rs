@@ -144,6 +144,7 @@ impl Timers {
     }
 
     /// Number of scheduled timers.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }

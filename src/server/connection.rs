@@ -100,13 +100,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         Ok(Some(self.buffer.split_to(size).freeze()))
     }
 
-    /// Writes one or more complete response frames.
-    pub async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.stream.write_all(bytes).await?;
-        // TLS keeps encrypted bytes it could not send yet; plain TCP: a no-op.
-        self.stream.flush().await
-    }
-
     /// Writes and empties `out` with vectored writes, so record data it
     /// references goes from its own memory (or the page cache) straight to
     /// the socket, each piece released as soon as it is sent.

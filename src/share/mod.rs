@@ -28,7 +28,7 @@ use crate::record::BatchIter;
 use crate::storage::{Isolation, LogManager, StorageError};
 
 pub use config::{AutoOffsetReset, GroupConfigError, ShareConfig};
-pub use group::{Assignment, Heartbeat, HeartbeatError, HeartbeatOutcome, ShareGroup, TopicInfo};
+pub use group::{Heartbeat, HeartbeatError, HeartbeatOutcome, ShareGroup, TopicInfo};
 pub use partition::{AckBatch, AckError, AcquireLimits, AcquiredRange, SharePartition};
 pub use session::SessionError;
 use session::ShareSessions;
@@ -124,10 +124,6 @@ impl ShareCoordinator {
             }
         }
         Ok(coordinator)
-    }
-
-    pub fn config(&self) -> &ShareConfig {
-        &self.config
     }
 
     pub fn enabled(&self) -> bool {
@@ -528,6 +524,7 @@ impl ShareCoordinator {
     }
 
     /// The group-level overrides of `group_id` (DescribeConfigs).
+    #[cfg(test)]
     pub fn group_config(&self, group_id: &str) -> BTreeMap<String, String> {
         self.lock()
             .group_configs

@@ -126,6 +126,7 @@ impl SharePartition {
     }
 
     /// The share-partition end offset: the next offset never acquired.
+    #[cfg(test)]
     pub fn end_offset(&self) -> i64 {
         self.end
     }
@@ -141,18 +142,11 @@ impl SharePartition {
     }
 
     /// State and delivery count of `offset`, if in flight.
+    #[cfg(test)]
     pub fn state_of(&self, offset: i64) -> Option<(RecordState, i16)> {
         self.records
             .get(&offset)
             .map(|r| (r.state, r.delivery_count))
-    }
-
-    /// Records acquired now (by anyone).
-    pub fn acquired_count(&self) -> usize {
-        self.records
-            .values()
-            .filter(|r| r.state == RecordState::Acquired)
-            .count()
     }
 
     /// Acquires for `member` the AVAILABLE and new offsets in

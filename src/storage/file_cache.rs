@@ -98,11 +98,13 @@ pub fn set_capacity(n: usize) {
 }
 
 /// The current capacity.
+#[cfg(test)]
 pub fn capacity() -> usize {
     cache().capacity.load(Ordering::Acquire)
 }
 
 /// Descriptors the cache holds now, and how many times files were opened.
+#[cfg(test)]
 pub fn stats() -> (usize, u64) {
     let c = cache();
     let n = c

@@ -705,7 +705,7 @@ mod tests {
             log.append(batch(2, 0), 0).unwrap();
         }
         let before = read_all(&log);
-        log.faults().set(crate::storage::Fault::NoSpace);
+        log.faults().set(crate::storage::fault::Fault::NoSpace);
         for _ in 0..5 {
             match log.append(batch(2, 0), 0) {
                 Err(StorageError::Io { source, .. }) => assert_eq!(source.raw_os_error(), Some(28)),
@@ -715,7 +715,7 @@ mod tests {
         assert!(log.delete_records(4).is_err());
         assert_eq!(read_all(&log), before, "reads keep working");
         assert_eq!(log.high_watermark(), 40);
-        log.faults().set(crate::storage::Fault::None);
+        log.faults().set(crate::storage::fault::Fault::None);
         assert_eq!(log.append(batch(2, 0), 0).unwrap().base_offset, 40);
         drop(log);
         let log = open(dir.path(), small());

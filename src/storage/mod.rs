@@ -71,12 +71,9 @@ mod recovery_tests;
 #[cfg(test)]
 mod test_util;
 
-pub use cleaner::CleanStats;
-pub use error::{Result, StorageError};
-pub use fault::{Fault, FaultPlan};
+pub use error::StorageError;
 pub use log::{flush_logs, AppendInfo, Log, ReadResult};
 pub use log_config::{LogConfig, TimestampType};
-pub use log_manager::{LogManager, RetentionSchedule, Topic, CLEANER_MAP_BYTES};
-pub use producer_state::ProducerSummary;
+pub use log_manager::{LogManager, RetentionSchedule, Topic};
 pub use txn_index::AbortedTxn;
 pub use txn_state::Isolation;

@@ -759,6 +759,7 @@ impl TransactionCoordinator {
     }
 
     /// The state of `transactional_id` (tests and the console).
+    #[cfg(test)]
     pub fn state_of(&self, transactional_id: &str) -> Option<TxnState> {
         self.lock().get(transactional_id).map(|m| m.state)
     }

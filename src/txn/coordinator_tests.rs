@@ -438,7 +438,7 @@ fn a_restart_finishes_a_transaction_left_in_prepare_commit() {
     h.produce(1, pid, e, 0);
     // What a crash right after EndTxn's first step leaves on disk: the
     // PrepareCommit record, no markers yet.
-    let mut m = super::TxnMetadata::new("a", pid, TIMEOUT, h.clock.now_ms());
+    let mut m = crate::txn::state::TxnMetadata::new("a", pid, TIMEOUT, h.clock.now_ms());
     m.producer_epoch = e;
     m.state = TxnState::Ongoing;
     m.partitions.insert(tp(0));

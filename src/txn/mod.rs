@@ -10,9 +10,9 @@ pub mod error;
 pub mod state;
 pub mod txn_log;
 
-pub use coordinator::{TransactionCoordinator, TxnConfig, TxnDescription, TRANSACTION_STATE_TOPIC};
+pub use coordinator::{TransactionCoordinator, TxnConfig};
 pub use error::TxnError;
-pub use state::{TxnMetadata, TxnState};
+pub use state::TxnState;
 
 #[cfg(test)]
 mod coordinator_tests;

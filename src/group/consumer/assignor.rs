@@ -47,6 +47,7 @@ impl Assignor {
     }
 
     /// Its name on the wire and in configs.
+    #[cfg(test)]
     pub fn name(self) -> &'static str {
         match self {
             Assignor::Uniform => "uniform",

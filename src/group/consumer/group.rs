@@ -28,8 +28,8 @@ pub enum ConsumerGroupState {
     Reconciling,
     /// Every member holds its target.
     Stable,
-    /// Being deleted.
-    Dead,
+    // No `Dead`: a deleted group leaves the map at once, so none is ever seen
+    // in that state (DescribeGroups answers Dead for unknown ids on its own).
 }
 
 impl ConsumerGroupState {
@@ -40,7 +40,6 @@ impl ConsumerGroupState {
             ConsumerGroupState::Assigning => "Assigning",
             ConsumerGroupState::Reconciling => "Reconciling",
             ConsumerGroupState::Stable => "Stable",
-            ConsumerGroupState::Dead => "Dead",
         }
     }
 }
