@@ -205,6 +205,19 @@ func prepare(req kmsg.Request, tg rawTarget) {
 		r.RebalanceTimeoutMillis = 30000
 		r.SubscribedTopicNames = []string{tg.topic}
 		r.Topics = []kmsg.ConsumerGroupHeartbeatRequestTopic{}
+	case *kmsg.ShareGroupHeartbeatRequest:
+		// A valid KIP-932 join (empty ids are INVALID_REQUEST in Kafka too).
+		r.GroupID = tg.group + "-share"
+		r.MemberID = "franz-raw-share-member"
+		r.SubscribedTopicNames = []string{tg.topic}
+	case *kmsg.ShareFetchRequest:
+		// The member never joined: a per-request error, not INVALID_REQUEST.
+		r.GroupID = kmsg.StringPtr(tg.group + "-share")
+		r.MemberID = kmsg.StringPtr("franz-raw-share-member")
+	case *kmsg.ShareAcknowledgeRequest:
+		r.GroupID = kmsg.StringPtr(tg.group + "-share")
+		r.MemberID = kmsg.StringPtr("franz-raw-share-member")
+		r.ShareSessionEpoch = 1
 	case *kmsg.ConsumerGroupDescribeRequest:
 		r.Groups = []string{tg.group}
 	case *kmsg.OffsetForLeaderEpochRequest:
