@@ -26,6 +26,26 @@ impl Broker {
         self.authorizer.as_ref()
     }
 
+    /// The gate of the ACL APIs, as Kafka orders it: `op` on the cluster
+    /// first (CLUSTER_AUTHORIZATION_FAILED), then SECURITY_DISABLED when no
+    /// authorizer is configured.
+    pub(crate) fn acl_authorizer(
+        &self,
+        session: &Session,
+        op: AclOperation,
+    ) -> Result<&Authorizer, (kafka_protocol::ResponseError, &'static str)> {
+        if !self.authorize_cluster(session, op) {
+            return Err((
+                kafka_protocol::ResponseError::ClusterAuthorizationFailed,
+                "Request is not authorized.",
+            ));
+        }
+        self.authorizer().ok_or((
+            kafka_protocol::ResponseError::SecurityDisabled,
+            "No Authorizer is configured.",
+        ))
+    }
+
     /// Whether `session` may do `op` on `resource_type`:`name`.
     #[inline]
     pub(crate) fn authorize(

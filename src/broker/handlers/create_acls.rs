@@ -22,17 +22,9 @@ pub fn handle(
             .with_error_message(Some(str_bytes(message)));
         CreateAclsResponse::default().with_results(vec![result; req.creations.len()])
     };
-    if !broker.authorize_cluster(session, AclOperation::Alter) {
-        return all(
-            ResponseError::ClusterAuthorizationFailed,
-            "Request is not authorized.",
-        );
-    }
-    let Some(authorizer) = broker.authorizer() else {
-        return all(
-            ResponseError::SecurityDisabled,
-            "No Authorizer is configured.",
-        );
+    let authorizer = match broker.acl_authorizer(session, AclOperation::Alter) {
+        Ok(a) => a,
+        Err((code, message)) => return all(code, message),
     };
     let parsed: Vec<Result<AclBinding, String>> = req
         .creations

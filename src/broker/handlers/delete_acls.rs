@@ -28,17 +28,9 @@ pub fn handle(
         DeleteAclsResponse::default()
             .with_filter_results(vec![failed(code, message.into()); req.filters.len()])
     };
-    if !broker.authorize_cluster(session, AclOperation::Alter) {
-        return all(
-            ResponseError::ClusterAuthorizationFailed,
-            "Request is not authorized.",
-        );
-    }
-    let Some(authorizer) = broker.authorizer() else {
-        return all(
-            ResponseError::SecurityDisabled,
-            "No Authorizer is configured.",
-        );
+    let authorizer = match broker.acl_authorizer(session, AclOperation::Alter) {
+        Ok(a) => a,
+        Err((code, message)) => return all(code, message),
     };
     let parsed: Vec<Result<AclBindingFilter, String>> = req
         .filters

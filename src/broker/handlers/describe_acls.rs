@@ -20,17 +20,9 @@ pub fn handle(
             .with_error_code(code.code())
             .with_error_message(Some(str_bytes(message)))
     };
-    if !broker.authorize_cluster(session, AclOperation::Describe) {
-        return fail(
-            ResponseError::ClusterAuthorizationFailed,
-            "Request is not authorized.".into(),
-        );
-    }
-    let Some(authorizer) = broker.authorizer() else {
-        return fail(
-            ResponseError::SecurityDisabled,
-            "No Authorizer is configured on the broker".into(),
-        );
+    let authorizer = match broker.acl_authorizer(session, AclOperation::Describe) {
+        Ok(a) => a,
+        Err((code, message)) => return fail(code, message.into()),
     };
     let filter = match AclBindingFilter::from_wire(
         req.resource_type_filter,

@@ -39,6 +39,28 @@ pub fn ack_error_code(e: &AckError) -> ResponseError {
     }
 }
 
+/// The group and member ids a ShareFetch or ShareAcknowledge must carry, or
+/// the top-level error Kafka answers (disabled share groups, missing ids).
+pub fn share_request_ids(
+    broker: &Broker,
+    group_id: Option<&str>,
+    member_id: Option<&str>,
+) -> Result<(String, String), (ResponseError, &'static str)> {
+    if !broker.shares().enabled() {
+        return Err((
+            ResponseError::UnsupportedVersion,
+            "Share groups are disabled.",
+        ));
+    }
+    match (group_id, member_id) {
+        (Some(g), Some(m)) if !g.is_empty() && !m.is_empty() => Ok((g.to_string(), m.to_string())),
+        _ => Err((
+            ResponseError::InvalidRequest,
+            "GroupId and MemberId are required.",
+        )),
+    }
+}
+
 pub fn handle(
     broker: &Broker,
     req: ShareAcknowledgeRequest,
@@ -50,19 +72,13 @@ pub fn handle(
             .with_error_code(code.code())
             .with_error_message(Some(str_bytes(message)))
     };
-    if !shares.enabled() {
-        return top(
-            ResponseError::UnsupportedVersion,
-            "Share groups are disabled.",
-        );
-    }
-    let group_id = req.group_id.as_ref().map(|g| g.as_str().to_string());
-    let member_id = req.member_id.as_ref().map(|m| m.as_str().to_string());
-    let (Some(group_id), Some(member_id)) = (group_id, member_id) else {
-        return top(
-            ResponseError::InvalidRequest,
-            "GroupId and MemberId are required.",
-        );
+    let (group_id, member_id) = match share_request_ids(
+        broker,
+        req.group_id.as_ref().map(|g| g.as_str()),
+        req.member_id.as_ref().map(|m| m.as_str()),
+    ) {
+        Ok(ids) => ids,
+        Err((code, message)) => return top(code, message),
     };
     let epoch = req.share_session_epoch;
     if let Err(e) = shares.update_session(&group_id, &member_id, epoch, false, &[], &[]) {

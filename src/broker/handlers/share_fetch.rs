@@ -23,7 +23,7 @@ use kafka_protocol::ResponseError;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::share_acknowledge::{ack_error_code, session_error_code, PendingAck};
+use super::share_acknowledge::{ack_error_code, session_error_code, share_request_ids, PendingAck};
 use super::str_bytes;
 use crate::broker::{storage_error_code, Broker};
 use crate::share::AckBatch;
@@ -51,26 +51,14 @@ pub async fn handle(broker: &Broker, req: ShareFetchRequest, _version: i16) -> S
             .with_error_code(code.code())
             .with_error_message(Some(str_bytes(message)))
     };
-    if !shares.enabled() {
-        return top(
-            ResponseError::UnsupportedVersion,
-            "Share groups are disabled.",
-        );
-    }
-    let group_id = req.group_id.as_ref().map(|g| g.as_str().to_string());
-    let member_id = req.member_id.as_ref().map(|m| m.as_str().to_string());
-    let (Some(group_id), Some(member_id)) = (group_id, member_id) else {
-        return top(
-            ResponseError::InvalidRequest,
-            "GroupId and MemberId are required.",
-        );
+    let (group_id, member_id) = match share_request_ids(
+        broker,
+        req.group_id.as_ref().map(|g| g.as_str()),
+        req.member_id.as_ref().map(|m| m.as_str()),
+    ) {
+        Ok(ids) => ids,
+        Err((code, message)) => return top(code, message),
     };
-    if group_id.is_empty() || member_id.is_empty() {
-        return top(
-            ResponseError::InvalidRequest,
-            "GroupId and MemberId are required.",
-        );
-    }
     let epoch = req.share_session_epoch;
     let mut added = Vec::new();
     let mut acks: Vec<PendingAck> = Vec::new();
