@@ -1,6 +1,8 @@
-//! Tests of the recovery point rule (see `recovery`): what a restart
-//! trusts and what it rescans, after a clean shutdown and after a crash.
-//! Kept apart from `recovery`'s own tests because they drive whole logs.
+//! Tests of loading a partition (see `recovery`): the recovery point rule
+//! (what a restart trusts and what it rescans, after a clean shutdown and
+//! after a crash), torn and corrupt tails, missing or corrupt indexes, and
+//! producer state after a restart. A file of their own because they drive
+//! whole logs; `recovery` itself has no unit-sized parts left to test.
 
 use std::fs;
 use std::os::unix::fs::FileExt;
