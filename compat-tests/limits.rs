@@ -364,3 +364,55 @@ fn memory_does_not_grow_with_data_stored() {
         );
     });
 }
+
+/// Reads and drops one whole response frame.
+fn read_response(s: &mut TcpStream) {
+    let mut size = [0u8; 4];
+    s.read_exact(&mut size).expect("response size");
+    let mut body = vec![0u8; i32::from_be_bytes(size) as usize];
+    s.read_exact(&mut body).expect("response body");
+}
+
+#[test]
+fn idle_connections_are_closed_after_connections_max_idle_ms() {
+    if skip_if_external("sets connections.max.idle.ms") {
+        return;
+    }
+    let broker = Broker::start_with(&[("connections.max.idle.ms", "700")]);
+
+    // A connection that keeps sending requests (every 200 ms, for more than
+    // twice the idle limit) stays open: idle time restarts with each request.
+    let mut busy = TcpStream::connect(broker.bootstrap()).unwrap();
+    busy.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let until = Instant::now() + Duration::from_millis(1600);
+    while Instant::now() < until {
+        busy.write_all(&api_versions_frame()).unwrap();
+        read_response(&mut busy);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Once it stops, the broker closes it: the next read sees EOF.
+    let started = Instant::now();
+    let mut byte = [0u8; 1];
+    let n = busy
+        .read(&mut byte)
+        .expect("a clean close, not a reset or timeout");
+    assert_eq!(n, 0, "the broker sent bytes nobody asked for");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(500) && waited < Duration::from_secs(8),
+        "closed after {waited:?}, expected about 700 ms of idleness"
+    );
+    wait_for(
+        "the idle close in the broker log",
+        Duration::from_secs(5),
+        || {
+            broker
+                .log_lines()
+                .iter()
+                .any(|l| l.contains("idle for more than connections.max.idle.ms"))
+                .then_some(())
+        },
+    );
+}

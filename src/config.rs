@@ -99,6 +99,7 @@ pub const BROKER_KEYS: &[BrokerKey] = &[
     key("auto.create.topics.enable", Some("true"), KeyType::Boolean, "Create a topic when a client asks for metadata of, or produces to, a topic that does not exist."),
     key("delete.topic.enable", Some("true"), KeyType::Boolean, "Allow DeleteTopics."),
     key("socket.request.max.bytes", Some("104857600"), KeyType::Int, "Largest request frame accepted; a larger size prefix closes the connection before anything is allocated."),
+    key("connections.max.idle.ms", Some("600000"), KeyType::Long, "A connection with no request for this long is closed (as Kafka's idle connection reaper does). -1 = never."),
     key("max.connections", Some("2147483647"), KeyType::Int, "Most client connections open at once; further connections wait in the accept queue."),
     key("fetch.max.bytes", Some("57671680"), KeyType::Int, "Most bytes one Fetch response carries, whatever the client asks (the first batch is still returned whole, KIP-74)."),
     key("message.max.bytes", Some("1048588"), KeyType::Int, "Largest record batch accepted (topic override: max.message.bytes)."),
@@ -347,6 +348,8 @@ pub struct BrokerConfig {
     pub delete_topic_enable: bool,
     pub socket_request_max_bytes: usize,
     pub max_connections: usize,
+    /// `connections.max.idle.ms`; `None` (-1) never closes idle connections.
+    pub connections_max_idle: Option<std::time::Duration>,
     pub message_max_bytes: i32,
     pub fetch_max_bytes: usize,
     pub log_segment_bytes: u64,
@@ -648,6 +651,12 @@ impl BrokerConfig {
                 num("socket.request.max.bytes")?,
             )? as usize,
             max_connections: positive("max.connections", num("max.connections")?)? as usize,
+            connections_max_idle: match num("connections.max.idle.ms")? {
+                -1 => None,
+                ms => Some(std::time::Duration::from_millis(
+                    positive("connections.max.idle.ms", ms)? as u64,
+                )),
+            },
             fetch_max_bytes: positive("fetch.max.bytes", num("fetch.max.bytes")?)? as usize,
             message_max_bytes: as_i32(
                 "message.max.bytes",

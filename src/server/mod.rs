@@ -268,6 +268,7 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
         conn.set_max_frame(max_frame.min(MAX_SASL_FRAME));
     }
 
+    let idle = broker.config().connections_max_idle;
     let reason: String = loop {
         let frame = tokio::select! {
             _ = stop.changed() => break "broker shutting down".into(),
@@ -275,6 +276,14 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
                 break format!(
                     "SASL authentication did not finish within {} ms",
                     listener.authentication_timeout.as_millis()
+                );
+            }
+            // Reset per request: the loop reads again only once the
+            // previous request is answered, so this measures idle time.
+            _ = idle_timeout(idle), if !authenticating => {
+                break format!(
+                    "idle for more than connections.max.idle.ms ({} ms)",
+                    idle.map_or(0, |d| d.as_millis())
                 );
             }
             f = conn.read_frame() => f,
@@ -341,6 +350,14 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
         principal: session.principal,
         client,
         requests,
+    }
+}
+
+/// Resolves after `idle`, never when `None` (`connections.max.idle.ms=-1`).
+async fn idle_timeout(idle: Option<std::time::Duration>) {
+    match idle {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
     }
 }
 
