@@ -69,6 +69,19 @@ impl Broker {
 
     /// READ on the group: what JoinGroup, SyncGroup, Heartbeat, LeaveGroup
     /// and OffsetCommit need.
+    /// Whether `session` may DESCRIBE every named topic (a heartbeat's
+    /// subscription, as KafkaApis checks it); `None` names none.
+    pub(crate) fn may_describe_topics(
+        &self,
+        session: &Session,
+        topics: Option<&[kafka_protocol::messages::TopicName]>,
+    ) -> bool {
+        topics
+            .unwrap_or_default()
+            .iter()
+            .all(|t| self.authorize(session, AclOperation::Describe, ResourceType::Topic, t))
+    }
+
     pub(crate) fn may_read_group(&self, session: &Session, group: &str) -> bool {
         self.authorize(session, AclOperation::Read, ResourceType::Group, group)
     }

@@ -492,16 +492,7 @@ impl Broker {
             }
             // Kafka's KafkaApis: every subscribed topic name must be describable.
             RequestKind::ConsumerGroupHeartbeat(r)
-                if r.subscribed_topic_names.as_ref().is_some_and(|ts| {
-                    ts.iter().any(|t| {
-                        !self.authorize(
-                            session,
-                            crate::acl::AclOperation::Describe,
-                            crate::acl::ResourceType::Topic,
-                            t,
-                        )
-                    })
-                }) =>
+                if !self.may_describe_topics(session, r.subscribed_topic_names.as_deref()) =>
             {
                 ResponseKind::ConsumerGroupHeartbeat(
                     kafka_protocol::messages::ConsumerGroupHeartbeatResponse::default()
@@ -530,16 +521,7 @@ impl Broker {
                 )
             }
             RequestKind::ShareGroupHeartbeat(r)
-                if r.subscribed_topic_names.as_ref().is_some_and(|ts| {
-                    ts.iter().any(|t| {
-                        !self.authorize(
-                            session,
-                            crate::acl::AclOperation::Describe,
-                            crate::acl::ResourceType::Topic,
-                            t,
-                        )
-                    })
-                }) =>
+                if !self.may_describe_topics(session, r.subscribed_topic_names.as_deref()) =>
             {
                 ResponseKind::ShareGroupHeartbeat(
                     kafka_protocol::messages::ShareGroupHeartbeatResponse::default()

@@ -28,7 +28,8 @@
 //!   the coordinator's side of them (find/create/convert the group, append
 //!   its records, set its timers, ConsumerGroupDescribe).
 //! - [`offsets`]: the `__consumer_offsets` record format (decoded by key
-//!   version), append, flush and replay of the topic.
+//!   version), append, flush and replay of the topic; `record_writer`: the
+//!   field writer it and `consumer/records.rs` share.
 //! - `timer`: the deadline table; `env`: what one operation under the lock
 //!   carries (time, config, timers, the appender); `config`:
 //!   [`GroupConfig`]; `error`: [`GroupError`].
@@ -77,6 +78,7 @@ mod group_metadata_manager;
 pub mod member;
 mod offset_metadata_manager;
 pub mod offsets;
+mod record_writer;
 pub mod state;
 mod timer;
 

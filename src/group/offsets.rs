@@ -54,6 +54,7 @@ use tracing::warn;
 
 use super::config::GroupConfig;
 use super::consumer::records::{is_consumer_group_type, ConsumerGroupRecord};
+use super::record_writer::Writer;
 use crate::coordinator_log::{CoordinatorLog, CoordinatorLogConfig, ReplayItem, ReplayStats};
 use crate::storage::{Log, LogManager, StorageError};
 
@@ -345,38 +346,6 @@ fn decode_group_value(value: &[u8]) -> Result<GroupMetadataValue, RecordFormatEr
         current_state_timestamp_ms,
         members,
     })
-}
-
-#[derive(Default)]
-struct Writer(Vec<u8>);
-
-impl Writer {
-    fn i16(&mut self, v: i16) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn i32(&mut self, v: i32) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn i64(&mut self, v: i64) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn string(&mut self, s: &str) {
-        // Kafka strings are at most i16::MAX bytes; ids and metadata are
-        // validated far below that before they get here.
-        let b = &s.as_bytes()[..s.len().min(i16::MAX as usize)];
-        self.i16(b.len() as i16);
-        self.0.extend_from_slice(b);
-    }
-    fn nullable_string(&mut self, s: Option<&str>) {
-        match s {
-            Some(s) => self.string(s),
-            None => self.i16(-1),
-        }
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        self.i32(b.len() as i32);
-        self.0.extend_from_slice(b);
-    }
 }
 
 struct Reader<'a> {

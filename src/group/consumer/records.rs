@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 use super::assignment::Assignment;
 use super::member::MemberState;
+use crate::group::record_writer::Writer;
 
 /// Record types (the key's leading `int16`).
 pub const GROUP_METADATA: i16 = 3;
@@ -157,14 +158,16 @@ impl ConsumerGroupRecord {
                 w.compact_nullable_string(m.server_assignor.as_deref());
             }
             ConsumerGroupRecord::TargetAssignmentEpoch(v) => w.i32((*v)?),
-            ConsumerGroupRecord::TargetAssignment(_, v) => w.topic_partitions(v.as_ref()?),
+            ConsumerGroupRecord::TargetAssignment(_, v) => {
+                write_topic_partitions(&mut w, v.as_ref()?)
+            }
             ConsumerGroupRecord::CurrentAssignment(_, v) => {
                 let c = v.as_ref()?;
                 w.i32(c.member_epoch);
                 w.i32(c.previous_member_epoch);
                 w.0.push(c.state.value() as u8);
-                w.topic_partitions(&c.assigned);
-                w.topic_partitions(&c.pending_revocation);
+                write_topic_partitions(&mut w, &c.assigned);
+                write_topic_partitions(&mut w, &c.pending_revocation);
             }
             ConsumerGroupRecord::RegularExpression(_, v) => {
                 let r = v.as_ref()?;
@@ -294,52 +297,17 @@ impl ConsumerGroupRecord {
     }
 }
 
-#[derive(Default)]
-struct Writer(Vec<u8>);
-
-impl Writer {
-    fn i16(&mut self, v: i16) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn i32(&mut self, v: i32) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn i64(&mut self, v: i64) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn string(&mut self, s: &str) {
-        let b = s.as_bytes();
-        self.i16(i16::try_from(b.len()).unwrap_or(i16::MAX));
-        self.0
-            .extend_from_slice(&b[..b.len().min(i16::MAX as usize)]);
-    }
-    fn uvarint(&mut self, mut v: u64) {
-        while v >= 0x80 {
-            self.0.push((v as u8) | 0x80);
-            v >>= 7;
+/// A KIP-848 assignment as Kafka writes it: compact array of (topic id,
+/// compact array of partitions, tagged fields).
+fn write_topic_partitions(w: &mut Writer, a: &Assignment) {
+    w.uvarint(a.len() as u64 + 1);
+    for (t, ps) in a {
+        w.0.extend_from_slice(t.as_bytes());
+        w.uvarint(ps.len() as u64 + 1);
+        for p in ps {
+            w.i32(*p);
         }
-        self.0.push(v as u8);
-    }
-    fn compact_string(&mut self, s: &str) {
-        self.uvarint(s.len() as u64 + 1);
-        self.0.extend_from_slice(s.as_bytes());
-    }
-    fn compact_nullable_string(&mut self, s: Option<&str>) {
-        match s {
-            None => self.uvarint(0),
-            Some(s) => self.compact_string(s),
-        }
-    }
-    fn topic_partitions(&mut self, a: &Assignment) {
-        self.uvarint(a.len() as u64 + 1);
-        for (t, ps) in a {
-            self.0.extend_from_slice(t.as_bytes());
-            self.uvarint(ps.len() as u64 + 1);
-            for p in ps {
-                self.i32(*p);
-            }
-            self.uvarint(0);
-        }
+        w.uvarint(0);
     }
 }
 
