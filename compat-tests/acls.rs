@@ -694,3 +694,58 @@ fn idempotent_and_transactional_producers_need_their_acls() {
             .unwrap_or_else(|e| broker.fail(&format!("commit: {e}")));
     });
 }
+
+/// The authorizer's audit log (Kafka's `kafka.authorizer.logger`, here the
+/// tracing target `skiff::authorizer`): a denied produce writes one INFO line
+/// with principal, operation, host, resource and request, once per request
+/// even when the request names the topic twice; allowed decisions are DEBUG,
+/// so absent at the default level.
+#[test]
+fn denied_produce_is_audit_logged_once() {
+    run(async {
+        let topic = unique_topic("acl-audit");
+        let Some(broker) = locked_down_broker(&topic).await else {
+            return;
+        };
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let v = raw.pick_version(ApiKey::Produce, 9);
+        let mut req = produce_request(&topic, 0, encode_batch(&[b"denied"], None), -1);
+        let again = req.topic_data[0].clone();
+        req.topic_data.push(again);
+        let resp = raw.call(&req, v);
+        for t in &resp.responses {
+            for p in &t.partition_responses {
+                assert_eq!(p.error_code, TOPIC_AUTHORIZATION_FAILED);
+            }
+        }
+        let want = format!(
+            "Principal = User:ANONYMOUS is Denied operation = WRITE from host = 127.0.0.1 on resource = Topic:LITERAL:{topic} for request = Produce"
+        );
+        let count = || {
+            broker
+                .log_lines()
+                .iter()
+                .filter(|l| l.contains("skiff::authorizer") && l.contains(&want))
+                .count()
+        };
+        wait_for("the audit line of the denied produce", T, || {
+            (count() > 0).then_some(())
+        });
+        // One more request after it: by then the first one's lines are all written.
+        assert_eq!(
+            raw_produce(&broker, &topic, "denied"),
+            TOPIC_AUTHORIZATION_FAILED
+        );
+        wait_for("the second produce's audit line", T, || {
+            (count() >= 2).then_some(())
+        });
+        assert_eq!(count(), 2, "one line per denied request");
+        let lines = broker.log_lines();
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.contains("skiff::authorizer") && l.contains("is Allowed")),
+            "allowed decisions are DEBUG"
+        );
+    });
+}

@@ -380,24 +380,6 @@ fn bad_credentials_mechanisms_and_order_get_kafkas_errors() {
         msg.as_deref(),
         Some("Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256")
     );
-    // A mechanism that is not enabled: UNSUPPORTED_SASL_MECHANISM (33) with the enabled list.
-    let mut c = raw_sasl(&s);
-    let r = c.call(
-        &SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("GSSAPI")),
-        1,
-    );
-    assert_eq!(r.error_code, 33);
-    assert!(r.mechanisms.iter().any(|m| m.as_str() == "SCRAM-SHA-512"));
-    assert!(c.closed_within(Duration::from_secs(5)));
-    // Metadata before authenticating: closed without an answer.
-    let mut c = raw_sasl(&s);
-    c.send(&MetadataRequest::default(), 12);
-    assert!(c.closed_within(Duration::from_secs(5)));
-    // Metadata after the handshake, instead of SaslAuthenticate: closed.
-    let mut c = raw_sasl(&s);
-    assert_eq!(handshake(&mut c, "PLAIN"), 0);
-    c.send(&MetadataRequest::default(), 12);
-    assert!(c.closed_within(Duration::from_secs(5)));
     // SaslHandshake on a PLAINTEXT listener: ILLEGAL_SASL_STATE (34), as KafkaApis answers.
     let mut c = RawClient::connect(&s.addr("PLAINTEXT"));
     assert_eq!(handshake(&mut c, "PLAIN"), 34);
@@ -437,6 +419,97 @@ fn bad_credentials_mechanisms_and_order_get_kafkas_errors() {
             .any(|l| !l.starts_with("[harness]") && l.contains("wrong")),
         "a password reached the log"
     );
+}
+
+/// The connection was closed and nothing was answered first.
+fn closed_without_answer(c: &mut RawClient) {
+    match c.read_frame() {
+        Ok(f) => panic!(
+            "expected a close without an answer, got a {}-byte frame",
+            f.len()
+        ),
+        Err(e) => assert!(
+            !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "the connection stayed open: {e}"
+        ),
+    }
+}
+
+/// What Kafka's SaslServerAuthenticator does with requests out of turn on a
+/// SASL listener: before the mechanism is chosen, anything but ApiVersions
+/// and SaslHandshake is closed without an answer; after it (handshake v1),
+/// anything but SaslAuthenticate gets its ILLEGAL_SASL_STATE (34) error
+/// response, then the close; an unknown mechanism gets
+/// UNSUPPORTED_SASL_MECHANISM (33) with the enabled list, then the close.
+#[test]
+fn requests_out_of_turn_before_authentication() {
+    let Some(s) = start_secure(&[]) else { return };
+    // Metadata before the handshake (after ApiVersions, and as the first request).
+    let mut c = raw_sasl(&s);
+    c.send(&MetadataRequest::default(), 12);
+    closed_without_answer(&mut c);
+    let mut c = RawClient::connect(&s.addr("SASL_PLAINTEXT"));
+    c.send(&MetadataRequest::default(), 12);
+    closed_without_answer(&mut c);
+    // SaslAuthenticate before any SaslHandshake.
+    let mut c = raw_sasl(&s);
+    c.send(
+        &SaslAuthenticateRequest::default()
+            .with_auth_bytes(bytes::Bytes::from_static(b"\0alice\0alice-secret")),
+        2,
+    );
+    closed_without_answer(&mut c);
+    // A second ApiVersions before the handshake.
+    let mut c = raw_sasl(&s);
+    c.send(&ApiVersionsRequest::default(), 0);
+    closed_without_answer(&mut c);
+    // A second SaslHandshake after a v1 handshake: ILLEGAL_SASL_STATE, closed.
+    let mut c = raw_sasl(&s);
+    assert_eq!(handshake(&mut c, "PLAIN"), 0);
+    let r = c.call(
+        &SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN")),
+        1,
+    );
+    assert_eq!(r.error_code, 34);
+    assert!(r.mechanisms.is_empty(), "{:?}", r.mechanisms);
+    closed_without_answer(&mut c);
+    // Metadata after the handshake, instead of SaslAuthenticate: answered
+    // with ILLEGAL_SASL_STATE on each topic, then closed.
+    let mut c = raw_sasl(&s);
+    assert_eq!(handshake(&mut c, "PLAIN"), 0);
+    let md = c.call(
+        &MetadataRequest::default().with_topics(Some(vec![
+            kafka_protocol::messages::metadata_request::MetadataRequestTopic::default()
+                .with_name(Some(topic_name("t1"))),
+        ])),
+        12,
+    );
+    assert!(md.brokers.is_empty());
+    assert_eq!(md.topics.len(), 1);
+    assert_eq!(md.topics[0].error_code, 34);
+    closed_without_answer(&mut c);
+    // A mechanism that is not enabled: UNSUPPORTED_SASL_MECHANISM (33) with
+    // exactly the enabled mechanisms, then closed.
+    let mut c = raw_sasl(&s);
+    let r = c.call(
+        &SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("GSSAPI")),
+        1,
+    );
+    assert_eq!(r.error_code, 33);
+    let listed: Vec<&str> = r.mechanisms.iter().map(|m| m.as_str()).collect();
+    assert_eq!(
+        listed,
+        ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
+    );
+    closed_without_answer(&mut c);
+    // The broker is still fine: a proper exchange authenticates.
+    let mut c = raw_sasl(&s);
+    assert_eq!(handshake(&mut c, "PLAIN"), 0);
+    assert_eq!(authenticate(&mut c, b"\0alice\0alice-secret").0, 0);
+    assert_eq!(c.call(&MetadataRequest::default(), 12).brokers.len(), 1);
 }
 
 #[test]

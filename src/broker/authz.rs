@@ -2,6 +2,16 @@
 //! session do this operation on this resource. With no authorizer
 //! configured every check is one branch that answers yes, so the
 //! produce/fetch path pays nothing when ACLs are off.
+//!
+//! It also writes the audit log, as Kafka's `kafka.authorizer.logger` does:
+//! one INFO line per denied operation and a DEBUG line per allowed one, on
+//! the tracing target `skiff::authorizer` (principal, operation, host,
+//! resource and the request's name; never a credential). Checks that only
+//! filter what a listing shows (Kafka's `logIfDenied = false`) go through
+//! [`Broker::authorize_quiet`] and log a denial at TRACE only.
+
+use std::cell::RefCell;
+use std::future::Future;
 
 use crate::acl::{supported_operations, AclOperation, Authorizer, Requester, ResourceType};
 
@@ -18,6 +28,103 @@ fn requester(session: &Session) -> Requester<'_> {
         principal_name: &session.principal.name,
         host: host.strip_prefix('/').unwrap_or(host),
     }
+}
+
+/// The tracing target of the audit log (Kafka's `kafka.authorizer.logger`).
+pub const AUDIT_TARGET: &str = "skiff::authorizer";
+
+/// What the audit log knows of the request being handled.
+struct AuditScope {
+    api: &'static str,
+    /// Denials already logged for this request: a handler may check one
+    /// resource more than once (once per partition), Kafka logs it once.
+    denied: Vec<(AclOperation, ResourceType, String)>,
+}
+
+tokio::task_local! {
+    static AUDIT: RefCell<AuditScope>;
+}
+
+/// Runs the handling of one request (`api` is its name) with its audit scope.
+pub(crate) async fn audited<F: Future>(api: &'static str, handling: F) -> F::Output {
+    let scope = RefCell::new(AuditScope {
+        api,
+        denied: Vec::new(),
+    });
+    AUDIT.scope(scope, handling).await
+}
+
+/// Writes the audit line of one decision; `log_denied` is false for checks
+/// that only filter a listing.
+fn audit(
+    who: &Requester<'_>,
+    op: AclOperation,
+    resource_type: ResourceType,
+    name: &str,
+    allowed: bool,
+    log_denied: bool,
+) {
+    use tracing::Level;
+    let level = match (allowed, log_denied) {
+        (true, _) => Level::DEBUG,
+        (false, true) => Level::INFO,
+        (false, false) => Level::TRACE,
+    };
+    let enabled = match level {
+        Level::DEBUG => tracing::enabled!(target: AUDIT_TARGET, Level::DEBUG),
+        Level::INFO => tracing::enabled!(target: AUDIT_TARGET, Level::INFO),
+        _ => tracing::enabled!(target: AUDIT_TARGET, Level::TRACE),
+    };
+    if !enabled {
+        return;
+    }
+    let api = AUDIT
+        .try_with(|scope| {
+            let mut scope = scope.borrow_mut();
+            if level == Level::INFO {
+                let key = (op, resource_type, name.to_string());
+                if scope.denied.contains(&key) {
+                    return None;
+                }
+                scope.denied.push(key);
+            }
+            Some(scope.api)
+        })
+        // Outside a request (e.g. the HTTP console): no name, always logged.
+        .unwrap_or(Some("-"));
+    let Some(api) = api else { return };
+    let principal = format_args!("{}:{}", who.principal_type, who.principal_name);
+    let resource_type = pascal_case(resource_type.label());
+    let verdict = if allowed { "Allowed" } else { "Denied" };
+    // One macro call per level: tracing fixes the level at the call site.
+    macro_rules! line {
+        ($lvl:ident) => {
+            tracing::$lvl!(target: AUDIT_TARGET, %principal, %op, host = who.host,
+                resource = %format_args!("{resource_type}:LITERAL:{name}"), request = api,
+                "Principal = {principal} is {verdict} operation = {op} from host = {} on resource = {resource_type}:LITERAL:{name} for request = {api}",
+                who.host)
+        };
+    }
+    match level {
+        Level::DEBUG => line!(debug),
+        Level::INFO => line!(info),
+        _ => line!(trace),
+    }
+}
+
+/// Kafka's `SecurityUtils.resourceTypeName`: `TRANSACTIONAL_ID` → `TransactionalId`.
+fn pascal_case(label: &str) -> String {
+    label
+        .split('_')
+        .flat_map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase())
+                .into_iter()
+                .chain(chars.map(|c| c.to_ascii_lowercase()))
+        })
+        .collect()
 }
 
 impl Broker {
@@ -57,7 +164,32 @@ impl Broker {
     ) -> bool {
         match &self.authorizer {
             None => true,
-            Some(a) => a.authorize(&requester(session), op, resource_type, name),
+            Some(a) => {
+                let who = requester(session);
+                let allowed = a.authorize(&who, op, resource_type, name);
+                audit(&who, op, resource_type, name, allowed, true);
+                allowed
+            }
+        }
+    }
+
+    /// [`Broker::authorize`] for a check that only filters what a listing
+    /// shows (Kafka's `logIfDenied = false`): a denial is no audit event.
+    pub(crate) fn authorize_quiet(
+        &self,
+        session: &Session,
+        op: AclOperation,
+        resource_type: ResourceType,
+        name: &str,
+    ) -> bool {
+        match &self.authorizer {
+            None => true,
+            Some(a) => {
+                let who = requester(session);
+                let allowed = a.authorize(&who, op, resource_type, name);
+                audit(&who, op, resource_type, name, allowed, false);
+                allowed
+            }
         }
     }
 
@@ -113,5 +245,17 @@ impl Broker {
                 .fold(0, |bits, op| bits | (1 << op.code())),
             Some(a) => a.authorized_operations(&requester(session), resource_type, name),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pascal_case;
+
+    #[test]
+    fn resource_types_are_named_as_kafka_logs_them() {
+        assert_eq!(pascal_case("TOPIC"), "Topic");
+        assert_eq!(pascal_case("TRANSACTIONAL_ID"), "TransactionalId");
+        assert_eq!(pascal_case("DELEGATION_TOKEN"), "DelegationToken");
     }
 }

@@ -279,6 +279,19 @@ impl Broker {
         request: Request,
         session: &Session,
     ) -> Result<Option<ResponseKind>, BrokerError> {
+        if self.authorizer.is_some() {
+            // The audit log names the request (and logs a denial once per request).
+            let api = crate::protocol::name_of(request.api_key);
+            return authz::audited(api, self.dispatch(request, session)).await;
+        }
+        self.dispatch(request, session).await
+    }
+
+    async fn dispatch(
+        &self,
+        request: Request,
+        session: &Session,
+    ) -> Result<Option<ResponseKind>, BrokerError> {
         let v = request.version;
         let response = match request.body {
             RequestKind::ApiVersions(r) => {

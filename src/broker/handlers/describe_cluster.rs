@@ -48,7 +48,12 @@ pub fn handle(
             .with_port(advertised.port as i32)])
         .with_cluster_authorized_operations(if req.include_cluster_authorized_operations {
             // As Kafka: 0 without DESCRIBE on the cluster.
-            if broker.authorize_cluster(session, AclOperation::Describe) {
+            if broker.authorize_quiet(
+                session,
+                AclOperation::Describe,
+                ResourceType::Cluster,
+                crate::acl::CLUSTER_NAME,
+            ) {
                 broker.authorized_operations(session, ResourceType::Cluster, CLUSTER_NAME)
             } else {
                 0

@@ -64,7 +64,7 @@ pub fn handle(
         .list(&states, &producer_ids, min_duration)
         .into_iter()
         .filter(|d| {
-            broker.authorize(
+            broker.authorize_quiet(
                 session,
                 AclOperation::Describe,
                 ResourceType::TransactionalId,

@@ -103,7 +103,12 @@ pub fn handle(
         .with_topics(topics)
         .with_cluster_authorized_operations(if req.include_cluster_authorized_operations {
             // As Kafka: 0 without DESCRIBE on the cluster.
-            if broker.authorize_cluster(session, AclOperation::Describe) {
+            if broker.authorize_quiet(
+                session,
+                AclOperation::Describe,
+                ResourceType::Cluster,
+                crate::acl::CLUSTER_NAME,
+            ) {
                 broker.authorized_operations(
                     session,
                     ResourceType::Cluster,
@@ -151,8 +156,12 @@ fn by_name(ctx: &Ctx<'_>, name: &TopicName, may_create: bool) -> MetadataRespons
         return error(ResponseError::UnknownTopicOrPartition);
     }
     // Auto-creation needs CREATE on the cluster or on the topic.
-    if !broker.authorize_cluster(ctx.session, AclOperation::Create)
-        && !broker.authorize(ctx.session, AclOperation::Create, ResourceType::Topic, name)
+    if !broker.authorize_quiet(
+        ctx.session,
+        AclOperation::Create,
+        ResourceType::Cluster,
+        crate::acl::CLUSTER_NAME,
+    ) && !broker.authorize(ctx.session, AclOperation::Create, ResourceType::Topic, name)
     {
         return unauthorized(Some(name.clone()), uuid::Uuid::nil());
     }

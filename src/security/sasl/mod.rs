@@ -2,7 +2,8 @@
 //! runs it: ApiVersions (once) and SaslHandshake first, then SaslAuthenticate
 //! rounds (handshake v1) or raw size-prefixed tokens (handshake v0, as old
 //! clients send them) until the mechanism succeeds or fails. Nothing else is
-//! processed before that: any other request closes the connection. The
+//! processed before that: any other request closes the connection (after
+//! the mechanism is chosen, with an ILLEGAL_SASL_STATE answer first). The
 //! server feeds frames in; responses are appended to its output buffer.
 //! Re-authentication (KIP-368) runs the same exchange again on an
 //! authenticated connection.
@@ -126,6 +127,41 @@ fn api_label(raw: i16) -> String {
         Ok(k) => format!("{k:?}"),
         Err(_) => format!("api key {raw}"),
     }
+}
+
+/// The ILLEGAL_SASL_STATE error response Kafka sends to a request other
+/// than SaslAuthenticate once the mechanism is chosen, for the requests a
+/// client can send there: a second SaslHandshake, ApiVersions, Metadata.
+/// Any other request is closed without an answer (a difference from Kafka,
+/// which builds every request's error response; no client relies on it).
+fn illegal_state_response(body: &RequestKind) -> Option<ResponseKind> {
+    use kafka_protocol::messages::{
+        metadata_response::MetadataResponseTopic, ApiVersionsResponse, MetadataResponse,
+    };
+    let code = ResponseError::IllegalSaslState.code();
+    Some(match body {
+        RequestKind::SaslHandshake(_) => {
+            ResponseKind::SaslHandshake(SaslHandshakeResponse::default().with_error_code(code))
+        }
+        RequestKind::ApiVersions(_) => {
+            ResponseKind::ApiVersions(ApiVersionsResponse::default().with_error_code(code))
+        }
+        RequestKind::Metadata(m) => ResponseKind::Metadata(
+            MetadataResponse::default().with_topics(
+                m.topics
+                    .iter()
+                    .flatten()
+                    .map(|t| {
+                        MetadataResponseTopic::default()
+                            .with_name(t.name.clone())
+                            .with_topic_id(t.topic_id)
+                            .with_error_code(code)
+                    })
+                    .collect(),
+            ),
+        ),
+        _ => return None,
+    })
 }
 
 impl Authenticator {
@@ -321,10 +357,25 @@ impl Authenticator {
             return Step::Fail("SASL authenticate: truncated request".into());
         };
         if raw_key != ApiKey::SaslAuthenticate as i16 {
-            return Step::Fail(format!(
+            let reason = format!(
                 "Unexpected Kafka request of type {} during SASL authentication.",
                 api_label(raw_key)
-            ));
+            );
+            // Kafka parses this request and answers it with its own error
+            // response (ILLEGAL_SASL_STATE) before closing; an unparsable one
+            // is closed without an answer.
+            if let Ok(Incoming::Request(r)) = protocol::decode_request(frame) {
+                if let Some(body) = illegal_state_response(&r.body) {
+                    let _ = protocol::encode_response(
+                        out,
+                        r.api_key,
+                        r.version,
+                        r.correlation_id,
+                        &body,
+                    );
+                }
+            }
+            return Step::Fail(reason);
         }
         let request = match protocol::decode_request(frame) {
             Ok(Incoming::Request(r)) => r,
