@@ -40,7 +40,19 @@ pub fn base_config(bootstrap: &str) -> ClientConfig {
     c.set("bootstrap.servers", bootstrap)
         .set("client.id", "skiff-bench")
         .set("log_level", "3");
+    for (k, v) in SECURITY.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        c.set(k, v);
+    }
     c
+}
+
+/// Security settings (`security.protocol`, SASL login, CA) every client
+/// created until the next call adds: the TLS scenarios (`tls.rs`) set them
+/// around their runs, so the produce/consume code stays the one they share.
+static SECURITY: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+pub fn set_security(settings: Vec<(String, String)>) {
+    *SECURITY.lock().unwrap_or_else(|e| e.into_inner()) = settings;
 }
 
 /// A unique consumer group id for this process.

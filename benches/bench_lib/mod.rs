@@ -25,6 +25,8 @@ pub mod procs;
 pub mod report;
 #[path = "schema_lookup.rs"]
 pub mod schema_lookup;
+#[path = "tls.rs"]
+pub mod tls;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -238,6 +240,11 @@ pub enum Kind {
     SchemaLookup {
         count: u64,
     },
+    /// Produce and consume over PLAINTEXT, SSL and SASL_SSL (`tls.rs`).
+    Tls {
+        size: usize,
+        count: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -258,6 +265,7 @@ impl Scenario {
             }
             Kind::Resources { .. } => Family::Resources,
             Kind::SchemaLookup { .. } => Family::Registry,
+            Kind::Tls { .. } => Family::Produce,
         }
     }
 
@@ -391,6 +399,13 @@ pub fn catalog(scale: f64) -> Vec<Scenario> {
         "schema-lookup-by-id".into(),
         Kind::SchemaLookup {
             count: scaled(200_000, scale, 400),
+        },
+    );
+    push(
+        "tls".into(),
+        Kind::Tls {
+            size: 1024,
+            count: scaled(200_000, scale, 100),
         },
     );
     v
@@ -1231,6 +1246,7 @@ impl<'a> Runner<'a> {
                     self.kafka_side(|r| r.startup_with_data(Peer::Kafka, partitions, bytes, true));
                 one(skiff, kafka, Outcome::NotApplicable)
             }
+            Kind::Tls { size, count } => self.tls(size, count),
             Kind::SchemaLookup { count } => {
                 let skiff = if self.local(Peer::Skiff) {
                     self.schema_lookup(count)
