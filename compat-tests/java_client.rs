@@ -13,6 +13,12 @@
 //! unsupported API or version fails it, and every WARN/ERROR line is printed
 //! (`CLIENT-LOG ...`) for review.
 //!
+//! The same project's `SecureRoundTrip` program does a produce + consume
+//! round trip over SASL_SSL with SCRAM-SHA-512 and over SSL with a client
+//! certificate (mTLS), PEM trust and key stores as Kafka accepts them; the
+//! broker's authorizer admits only the expected principal, so a pass proves
+//! the principal the broker derived.
+//!
 //! Without `java` and `mvn` the tests print `SKIP: ...`; under `CI=true` they
 //! fail instead (`.ci/run` installs both).
 
@@ -145,7 +151,8 @@ pub(crate) fn build_project(project: &Path, version: &str) -> PathBuf {
     }
 }
 
-fn java_client(version: &str) {
+/// Whether java and mvn are there (SKIP, or a failure under CI, otherwise).
+fn have_java() -> bool {
     if !runs("java", "-version") || !runs("mvn", "-v") {
         let reason =
             "java or mvn is not installed (the Java client suite needs a JDK 17+ and Maven)";
@@ -154,6 +161,13 @@ fn java_client(version: &str) {
             "{reason}: .ci/run installs them"
         );
         eprintln!("SKIP: {reason}");
+        return false;
+    }
+    true
+}
+
+fn java_client(version: &str) {
+    if !have_java() {
         return;
     }
     let build_dir = build(version);
@@ -223,4 +237,153 @@ fn java_client_4_1() {
 #[test]
 fn java_client_3_9() {
     java_client("3.9.2");
+}
+
+/// The principal of `skiff dev-certs`' client certificate.
+const CLIENT_CERT_PRINCIPAL: &str = "User:CN=client,O=Skiff";
+
+/// Runs `SecureRoundTrip` (kafka-clients 4.1) against `bootstrap` with the
+/// client settings `props`; fails the test with the broker log on FAIL.
+fn secure_round_trip(broker: &Broker, bootstrap: &str, props: &str) {
+    let build_dir = build("4.1.1");
+    let classpath =
+        fs::read_to_string(build_dir.join("classpath.txt")).expect("read classpath.txt");
+    let classpath = format!(
+        "{}:{}",
+        build_dir.join("classes").display(),
+        classpath.trim()
+    );
+    let dir = tempfile::Builder::new()
+        .prefix("skiff-java-secure-")
+        .tempdir()
+        .expect("create a temp dir");
+    let props_path = dir.path().join("client.properties");
+    fs::write(&props_path, props).expect("write client.properties");
+    let stdout_path = dir.path().join("stdout.txt");
+    let stderr_path = dir.path().join("stderr.txt");
+    let mut child = Command::new("java")
+        .args(["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp"])
+        .arg(&classpath)
+        .arg("dev.skiff.compat.SecureRoundTrip")
+        .env("SKIFF_BOOTSTRAP", bootstrap)
+        .env("SKIFF_CLIENT_PROPS", &props_path)
+        .env("SKIFF_TOPIC", unique_topic("java-secure"))
+        .stdin(Stdio::null())
+        .stdout(File::create(&stdout_path).expect("create stdout file"))
+        .stderr(File::create(&stderr_path).expect("create stderr file"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run java: {e}"));
+    let status = wait_limit(&mut child, Duration::from_secs(90));
+    let stdout = fs::read_to_string(&stdout_path).unwrap_or_default();
+    let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
+    println!("{stdout}");
+    let passed = status.is_some_and(|s| s.success())
+        && stdout
+            .lines()
+            .any(|l| l.starts_with("PASS secure round trip"));
+    if !passed {
+        broker.print_log();
+        panic!(
+            "SecureRoundTrip ({status:?}) over {bootstrap}:\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+    }
+}
+
+/// A broker with PLAINTEXT, SSL (client certificate required) and SASL_SSL
+/// (SCRAM-SHA-512, user alice from the config) listeners and the authorizer
+/// on, where only `super_user` may do anything; its certificates and
+/// listener addresses.
+fn secure_broker(
+    super_user: &str,
+) -> Option<(
+    Broker,
+    tempfile::TempDir,
+    std::collections::HashMap<String, String>,
+)> {
+    if skip_if_external("starts a broker with TLS and SASL listeners") || !have_java() {
+        return None;
+    }
+    let certs = crate::security::dev_certs();
+    let ks = certs.path().join("broker.pem").display().to_string();
+    let ca = certs.path().join("ca.crt").display().to_string();
+    let broker = Broker::start_with(&[
+        (
+            "listeners",
+            "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0",
+        ),
+        ("ssl.keystore.location", &ks),
+        ("ssl.truststore.location", &ca),
+        ("listener.name.ssl.ssl.client.auth", "required"),
+        ("sasl.users", "alice:alice-secret"),
+        ("sasl.enabled.mechanisms", "SCRAM-SHA-512"),
+        (
+            "authorizer.class.name",
+            "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        ),
+        ("super.users", super_user),
+    ]);
+    let addrs = crate::security::listener_addrs(&broker);
+    Some((broker, certs, addrs))
+}
+
+/// The principal the broker derived passed the authorizer; User:ANONYMOUS
+/// on the PLAINTEXT listener does not (the authorizer is really on).
+fn anonymous_is_denied(broker: &Broker, plaintext: &str) {
+    let mut raw = RawClient::connect(plaintext);
+    let md = raw.call(
+        &kafka_protocol::messages::MetadataRequest::default().with_topics(None),
+        12,
+    );
+    assert!(
+        md.topics.is_empty(),
+        "User:ANONYMOUS sees topics: {:?}",
+        md.topics
+    );
+    let v = raw.pick_version(kafka_protocol::messages::ApiKey::Produce, 9);
+    let topic = unique_topic("java-anon");
+    let req = produce_request(&topic, 0, encode_batch(&[b"x"], None), -1);
+    let (code, _) = produce_result(&raw.call(&req, v));
+    if code != 29 {
+        broker.fail(&format!("anonymous produce: error {code}, want 29"));
+    }
+}
+
+#[test]
+fn java_client_sasl_ssl_scram() {
+    let Some((broker, certs, addrs)) = secure_broker("User:alice") else {
+        return;
+    };
+    let props = format!(
+        "security.protocol=SASL_SSL\n\
+         sasl.mechanism=SCRAM-SHA-512\n\
+         sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"alice\" password=\"alice-secret\";\n\
+         ssl.truststore.type=PEM\n\
+         ssl.truststore.location={}\n",
+        certs.path().join("ca.crt").display()
+    );
+    secure_round_trip(&broker, &addrs["SASL_SSL"], &props);
+    anonymous_is_denied(&broker, &addrs["PLAINTEXT"]);
+}
+
+#[test]
+fn java_client_mtls() {
+    let Some((broker, certs, addrs)) = secure_broker(CLIENT_CERT_PRINCIPAL) else {
+        return;
+    };
+    let props = format!(
+        "security.protocol=SSL\n\
+         ssl.truststore.type=PEM\n\
+         ssl.truststore.location={}\n\
+         ssl.keystore.type=PEM\n\
+         ssl.keystore.location={}\n",
+        certs.path().join("ca.crt").display(),
+        certs.path().join("client.pem").display()
+    );
+    secure_round_trip(&broker, &addrs["SSL"], &props);
+    anonymous_is_denied(&broker, &addrs["PLAINTEXT"]);
+    // And the broker names the certificate's subject as the principal.
+    assert!(broker
+        .log_lines()
+        .iter()
+        .any(|l| l.contains("listener=SSL") && l.contains("principal=User:CN=client,O=Skiff")));
 }

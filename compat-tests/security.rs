@@ -31,7 +31,7 @@ struct Secure {
     addrs: HashMap<String, String>,
 }
 
-fn dev_certs() -> tempfile::TempDir {
+pub(crate) fn dev_certs() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("skiff-certs-")
         .tempdir()
@@ -56,7 +56,7 @@ fn dev_certs() -> tempfile::TempDir {
 }
 
 /// `listener ready name=SSL protocol=SSL addr=127.0.0.1:4711 ...` lines.
-fn listener_addrs(broker: &Broker) -> HashMap<String, String> {
+pub(crate) fn listener_addrs(broker: &Broker) -> HashMap<String, String> {
     let mut out = HashMap::new();
     for line in broker.log_lines() {
         if !line.contains("listener ready") {
