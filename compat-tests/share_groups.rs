@@ -299,3 +299,10 @@ fn share_protocol_errors_and_the_enable_switch() {
         );
     }
 }
+
+/// The Admin client's listShareGroupOffsets / alterShareGroupOffsets /
+/// deleteShareGroupOffsets (APIs 90-92).
+#[test]
+fn share_admin_client_lists_alters_and_deletes_share_group_offsets() {
+    run_one("admin-offsets", &[]);
+}
