@@ -292,7 +292,7 @@ fn share_protocol_errors_and_the_enable_switch() {
     let disabled = Broker::start_with(&[("group.share.enable", "false")]);
     let mut raw = RawClient::connect(&disabled.bootstrap());
     let versions = raw.api_versions();
-    for key in 76..=79 {
+    for key in (76..=79).chain(90..=92) {
         assert!(
             !versions.contains_key(&key),
             "api {key} advertised while disabled"
