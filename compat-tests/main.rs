@@ -49,5 +49,6 @@ mod schema_registry;
 mod schema_registry_clients;
 mod security;
 mod segments;
+mod share_admin;
 mod share_groups;
 mod transactions;

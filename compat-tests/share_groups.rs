@@ -292,10 +292,17 @@ fn share_protocol_errors_and_the_enable_switch() {
     let disabled = Broker::start_with(&[("group.share.enable", "false")]);
     let mut raw = RawClient::connect(&disabled.bootstrap());
     let versions = raw.api_versions();
-    for key in 76..=79 {
+    for key in (76..=79).chain(90..=92) {
         assert!(
             !versions.contains_key(&key),
             "api {key} advertised while disabled"
         );
     }
+}
+
+/// The Admin client's listShareGroupOffsets / alterShareGroupOffsets /
+/// deleteShareGroupOffsets (APIs 90-92).
+#[test]
+fn share_admin_client_lists_alters_and_deletes_share_group_offsets() {
+    run_one("admin-offsets", &[]);
 }

@@ -27,6 +27,8 @@ pub mod report;
 pub mod schema_lookup;
 #[path = "tls.rs"]
 pub mod tls;
+#[path = "share.rs"]
+pub mod share;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -190,7 +192,7 @@ pub enum Family {
     Fsync,
     Startup,
     Resources,
-    /// The built-in Schema Registry (Skiff only).
+    /// Skiff-only features: the built-in Schema Registry, share groups.
     Registry,
 }
 
@@ -237,6 +239,11 @@ pub enum Kind {
         written_target: u64,
     },
     /// `GET /schemas/ids/{id}` against the built-in Schema Registry.
+    /// Share-group consume (KIP-932) of one partition by `consumers` share consumers.
+    ShareConsume {
+        count: u64,
+        consumers: usize,
+    },
     SchemaLookup {
         count: u64,
     },
@@ -264,7 +271,7 @@ impl Scenario {
                 Family::Startup
             }
             Kind::Resources { .. } => Family::Resources,
-            Kind::SchemaLookup { .. } => Family::Registry,
+            Kind::SchemaLookup { .. } | Kind::ShareConsume { .. } => Family::Registry,
             Kind::Tls { .. } => Family::Produce,
         }
     }
@@ -395,6 +402,15 @@ pub fn catalog(scale: f64) -> Vec<Scenario> {
             written_target: scaled(5 * GIB, scale, 4 * MIB),
         },
     );
+    for consumers in [1, 3] {
+        push(
+            format!("share-consume-100b-{consumers}c"),
+            Kind::ShareConsume {
+                count: scaled(1_000_000, scale, 2_000),
+                consumers,
+            },
+        );
+    }
     push(
         "schema-lookup-by-id".into(),
         Kind::SchemaLookup {
@@ -1247,6 +1263,14 @@ impl<'a> Runner<'a> {
                 one(skiff, kafka, Outcome::NotApplicable)
             }
             Kind::Tls { size, count } => self.tls(size, count),
+            Kind::ShareConsume { count, consumers } => {
+                let skiff = if self.local(Peer::Skiff) {
+                    self.share_consume(count, consumers)
+                } else {
+                    need_local("the share-group bench")
+                };
+                one(skiff, Outcome::NotApplicable, Outcome::NotApplicable)
+            }
             Kind::SchemaLookup { count } => {
                 let skiff = if self.local(Peer::Skiff) {
                     self.schema_lookup(count)
@@ -1511,6 +1535,58 @@ impl<'a> Runner<'a> {
     }
 
     // ----- startup -----
+
+    /// A fresh Skiff, `count` 100-byte records in one partition, then the
+    /// share consumers (see `share.rs`): acquired records per second.
+    fn share_consume(&mut self, count: u64, consumers: usize) -> Outcome {
+        let res = (|| -> Result<Measurement, String> {
+            let dir = temp_data_dir("skiff-share-consume")?;
+            let p =
+                self.start_broker(Peer::Skiff, dir.path(), &["http.listeners=off".to_string()])?;
+            let topic = format!("share-bench-{consumers}c");
+            clients::create_topic(&clients::admin(p.addr())?, &topic, 1)?;
+            let job = ProduceJob {
+                topic: topic.clone(),
+                partitions: 1,
+                count,
+                size: 100,
+                acks: "1",
+                compression: "none",
+                idempotent: false,
+                warmup: false,
+            };
+            let st = clients::produce(p.addr(), &job)?;
+            if st.delivered != count {
+                return Err(format!("produce: {} of {count} acknowledged", st.delivered));
+            }
+            let cpu0 = p.cpu_secs();
+            let run = share::run(p.addr(), &topic, count, consumers)?;
+            let cpu = p.cpu_secs().zip(cpu0).map(|(b, a)| b - a);
+            p.stop()?;
+            let rate = run.records as f64 / run.secs.max(1e-9);
+            let mut fields = vec![(
+                "mb_per_s".to_string(),
+                format!("{:.1}", run.bytes as f64 / 1e6 / run.secs.max(1e-9)),
+            )];
+            if let Some(cpu) = cpu {
+                fields.push(("broker_cpu_s".to_string(), format!("{cpu:.2}")));
+            }
+            Ok(Measurement {
+                expected: count,
+                arrived: run.records,
+                secs: run.secs,
+                value: Some(("records_per_s", rate)),
+                broker_cpu_s: cpu,
+                payload_bytes: run.bytes,
+                fields,
+                note: format!(
+                    "{consumers} raw share consumer(s) on 1 partition: ShareFetch (500 records) + piggybacked ACCEPT"
+                ),
+                ..Measurement::default()
+            })
+        })();
+        res.map_or_else(Outcome::Failed, Outcome::Measured)
+    }
 
     /// A fresh Skiff with the registry on a free port: lookups by id per second.
     fn schema_lookup(&mut self, count: u64) -> Outcome {

@@ -199,8 +199,6 @@ impl Broker {
         self.authorize(session, op, ResourceType::Cluster, CLUSTER_NAME)
     }
 
-    /// READ on the group: what JoinGroup, SyncGroup, Heartbeat, LeaveGroup
-    /// and OffsetCommit need.
     /// Whether `session` may DESCRIBE every named topic (a heartbeat's
     /// subscription, as KafkaApis checks it); `None` names none.
     pub(crate) fn may_describe_topics(
@@ -214,6 +212,8 @@ impl Broker {
             .all(|t| self.authorize(session, AclOperation::Describe, ResourceType::Topic, t))
     }
 
+    /// READ on the group: what JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
+    /// OffsetCommit, ShareFetch and ShareAcknowledge need.
     pub(crate) fn may_read_group(&self, session: &Session, group: &str) -> bool {
         self.authorize(session, AclOperation::Read, ResourceType::Group, group)
     }

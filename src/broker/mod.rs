@@ -573,11 +573,20 @@ impl Broker {
                 ResponseKind::ShareGroupDescribe(handlers::share_group_describe::handle(self, r, v))
             }
             RequestKind::ShareFetch(r) => {
-                ResponseKind::ShareFetch(handlers::share_fetch::handle(self, r, v).await)
+                ResponseKind::ShareFetch(handlers::share_fetch::handle(self, r, v, session).await)
             }
-            RequestKind::ShareAcknowledge(r) => {
-                ResponseKind::ShareAcknowledge(handlers::share_acknowledge::handle(self, r, v))
-            }
+            RequestKind::ShareAcknowledge(r) => ResponseKind::ShareAcknowledge(
+                handlers::share_acknowledge::handle(self, r, v, session),
+            ),
+            RequestKind::DescribeShareGroupOffsets(r) => ResponseKind::DescribeShareGroupOffsets(
+                handlers::share_group_offsets::describe(self, r, v, session),
+            ),
+            RequestKind::AlterShareGroupOffsets(r) => ResponseKind::AlterShareGroupOffsets(
+                handlers::share_group_offsets::alter(self, r, v, session),
+            ),
+            RequestKind::DeleteShareGroupOffsets(r) => ResponseKind::DeleteShareGroupOffsets(
+                handlers::share_group_offsets::delete(self, r, v, session),
+            ),
             _ => return Err(BrokerError::Unhandled(protocol::name_of(request.api_key))),
         };
         Ok(Some(response))
@@ -825,6 +834,15 @@ mod tests {
             ApiKey::ShareFetch => RequestKind::ShareFetch(ShareFetchRequest::default()),
             ApiKey::ShareAcknowledge => {
                 RequestKind::ShareAcknowledge(ShareAcknowledgeRequest::default())
+            }
+            ApiKey::DescribeShareGroupOffsets => {
+                RequestKind::DescribeShareGroupOffsets(DescribeShareGroupOffsetsRequest::default())
+            }
+            ApiKey::AlterShareGroupOffsets => {
+                RequestKind::AlterShareGroupOffsets(AlterShareGroupOffsetsRequest::default())
+            }
+            ApiKey::DeleteShareGroupOffsets => {
+                RequestKind::DeleteShareGroupOffsets(DeleteShareGroupOffsetsRequest::default())
             }
             other => panic!("{other:?} is served but has no default request in this test"),
         }

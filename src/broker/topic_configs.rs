@@ -17,6 +17,8 @@ use crate::storage::{LogConfig, TimestampType};
 pub const SOURCE_DYNAMIC_TOPIC: i8 = 1;
 pub const SOURCE_STATIC_BROKER: i8 = 4;
 pub const SOURCE_DEFAULT: i8 = 5;
+/// Kafka's GROUP_CONFIG source: a group-level override.
+pub const SOURCE_DYNAMIC_GROUP: i8 = 8;
 
 /// One topic-level key.
 #[derive(Debug)]
@@ -484,9 +486,10 @@ pub fn describe_broker(broker: &BrokerConfig) -> Vec<DescribedConfig> {
 }
 
 /// Kafka 4.1's group-level keys (KIP-848 consumer, share and streams groups)
-/// with their defaults. Skiff runs classic groups only, so none of them acts on
-/// anything and none can be set; they are described so that `kafka-configs
-/// --entity-type groups --describe` answers as against Kafka.
+/// with their defaults, so that `kafka-configs --entity-type groups
+/// --describe` answers as against Kafka. The `share.*` keys can be set
+/// (IncrementalAlterConfigs, see `share::config`) and act on share groups;
+/// the others are described only.
 const GROUP_KEYS: &[(&str, KeyType, &str, &str)] = &[
     (
         "consumer.heartbeat.interval.ms",
@@ -504,31 +507,31 @@ const GROUP_KEYS: &[(&str, KeyType, &str, &str)] = &[
         "share.auto.offset.reset",
         KeyType::String,
         "latest",
-        "Share groups' initial position (Skiff has no share groups).",
+        "Where a new share-partition starts: latest, earliest or by_duration:<ISO-8601>.",
     ),
     (
         "share.heartbeat.interval.ms",
         KeyType::Int,
         "5000",
-        "Share groups' heartbeat interval (Skiff has no share groups).",
+        "The heartbeat interval given to the group's share consumers.",
     ),
     (
         "share.isolation.level",
         KeyType::String,
         "read_uncommitted",
-        "Share groups' isolation level (Skiff has no share groups).",
+        "read_uncommitted, or read_committed: only records below the last stable offset, never those of aborted transactions.",
     ),
     (
         "share.record.lock.duration.ms",
         KeyType::Int,
         "30000",
-        "Share groups' record lock duration (Skiff has no share groups).",
+        "How long an acquired record stays locked to its consumer.",
     ),
     (
         "share.session.timeout.ms",
         KeyType::Int,
         "45000",
-        "Share groups' session timeout (Skiff has no share groups).",
+        "The session timeout of the group's share consumers.",
     ),
     (
         "streams.heartbeat.interval.ms",
@@ -550,19 +553,34 @@ const GROUP_KEYS: &[(&str, KeyType, &str, &str)] = &[
     ),
 ];
 
-/// Every group key with its default, for any group name (Kafka too answers
-/// for a group that does not exist).
-pub fn describe_group() -> Vec<DescribedConfig> {
+/// Every group key with its default, or the group's own value where one
+/// was set, for any group name (Kafka too answers for a group that does not
+/// exist).
+pub fn describe_group(overrides: &BTreeMap<String, String>) -> Vec<DescribedConfig> {
     GROUP_KEYS
         .iter()
-        .map(|(name, key_type, default, doc)| DescribedConfig {
-            name,
-            value: Some(default.to_string()),
-            source: SOURCE_DEFAULT,
-            read_only: false,
-            key_type: *key_type,
-            doc,
-            synonyms: vec![(name.to_string(), Some(default.to_string()), SOURCE_DEFAULT)],
+        .map(|(name, key_type, default, doc)| {
+            let default_entry = (name.to_string(), Some(default.to_string()), SOURCE_DEFAULT);
+            let (value, source, synonyms) = match overrides.get(*name) {
+                Some(v) => (
+                    v.clone(),
+                    SOURCE_DYNAMIC_GROUP,
+                    vec![
+                        (name.to_string(), Some(v.clone()), SOURCE_DYNAMIC_GROUP),
+                        default_entry,
+                    ],
+                ),
+                None => (default.to_string(), SOURCE_DEFAULT, vec![default_entry]),
+            };
+            DescribedConfig {
+                name,
+                value: Some(value),
+                source,
+                read_only: false,
+                key_type: *key_type,
+                doc,
+                synonyms,
+            }
         })
         .collect()
 }

@@ -83,6 +83,11 @@ pub const SERVED: &[ApiRange] = &[
     api(ApiKey::ShareGroupDescribe, 1, 1),
     api(ApiKey::ShareFetch, 1, 2),
     api(ApiKey::ShareAcknowledge, 1, 2),
+    // Kafka 4.2 serves DescribeShareGroupOffsets up to v1 (adds the lag);
+    // the protocol crate has v0 only, which the 4.2 Admin client accepts.
+    api(ApiKey::DescribeShareGroupOffsets, 0, 0),
+    api(ApiKey::AlterShareGroupOffsets, 0, 0),
+    api(ApiKey::DeleteShareGroupOffsets, 0, 0),
 ];
 
 /// The share-group APIs (KIP-932), advertised only while share groups are enabled.
@@ -93,6 +98,9 @@ pub fn is_share_api(key: ApiKey) -> bool {
             | ApiKey::ShareGroupDescribe
             | ApiKey::ShareFetch
             | ApiKey::ShareAcknowledge
+            | ApiKey::DescribeShareGroupOffsets
+            | ApiKey::AlterShareGroupOffsets
+            | ApiKey::DeleteShareGroupOffsets
     )
 }
 

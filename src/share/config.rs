@@ -2,7 +2,8 @@
 //! defaults, Kafka 4.2's ShareGroupConfig/GroupCoordinatorConfig) and the
 //! group-level overrides set with IncrementalAlterConfigs on a GROUP
 //! resource (`share.auto.offset.reset`, `share.record.lock.duration.ms`,
-//! `share.session.timeout.ms`, `share.heartbeat.interval.ms`).
+//! `share.session.timeout.ms`, `share.heartbeat.interval.ms`,
+//! `share.isolation.level`).
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,11 @@ pub const SHARE_AUTO_OFFSET_RESET: &str = "share.auto.offset.reset";
 pub const SHARE_RECORD_LOCK_DURATION_MS: &str = "share.record.lock.duration.ms";
 pub const SHARE_SESSION_TIMEOUT_MS: &str = "share.session.timeout.ms";
 pub const SHARE_HEARTBEAT_INTERVAL_MS: &str = "share.heartbeat.interval.ms";
+/// `read_uncommitted` (Kafka's default) or `read_committed`: whether a share
+/// group is delivered records of open and aborted transactions.
+pub const SHARE_ISOLATION_LEVEL: &str = "share.isolation.level";
+pub const READ_COMMITTED: &str = "read_committed";
+pub const READ_UNCOMMITTED: &str = "read_uncommitted";
 
 /// The broker-level share-group settings.
 #[derive(Debug, Clone)]
@@ -242,6 +248,7 @@ pub fn apply_group_ops(
                 | SHARE_RECORD_LOCK_DURATION_MS
                 | SHARE_SESSION_TIMEOUT_MS
                 | SHARE_HEARTBEAT_INTERVAL_MS
+                | SHARE_ISOLATION_LEVEL
         ) {
             return Err(GroupConfigError(format!(
                 "Unknown group config name: {name}"
@@ -266,6 +273,13 @@ pub fn apply_group_ops(
         if AutoOffsetReset::parse(v).is_none() {
             return Err(GroupConfigError(format!(
                 "Invalid value {v} for configuration {SHARE_AUTO_OFFSET_RESET}: must be latest, earliest or by_duration:PnDTnHnMn.nS (not negative)"
+            )));
+        }
+    }
+    if let Some(v) = config.get(SHARE_ISOLATION_LEVEL) {
+        if v != READ_COMMITTED && v != READ_UNCOMMITTED {
+            return Err(GroupConfigError(format!(
+                "Invalid value {v} for configuration {SHARE_ISOLATION_LEVEL}: String must be one of: {READ_COMMITTED}, {READ_UNCOMMITTED}"
             )));
         }
     }
@@ -346,6 +360,12 @@ mod tests {
             &[op(SHARE_AUTO_OFFSET_RESET, "earliest")],
         );
         assert_eq!(ok.unwrap()[SHARE_AUTO_OFFSET_RESET], "earliest");
+        let ok = apply_group_ops(
+            &b,
+            BTreeMap::new(),
+            &[op(SHARE_ISOLATION_LEVEL, READ_COMMITTED)],
+        );
+        assert_eq!(ok.unwrap()[SHARE_ISOLATION_LEVEL], READ_COMMITTED);
         for bad in [
             op(SHARE_AUTO_OFFSET_RESET, "sometimes"),
             op(SHARE_AUTO_OFFSET_RESET, "by_duration:-PT1H"),
@@ -353,6 +373,7 @@ mod tests {
             op(SHARE_RECORD_LOCK_DURATION_MS, "100"),
             op(SHARE_RECORD_LOCK_DURATION_MS, "x"),
             op(SHARE_SESSION_TIMEOUT_MS, "10"),
+            op(SHARE_ISOLATION_LEVEL, "READ_COMMITTED"),
             op("no.such.key", "1"),
         ] {
             assert!(

@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod group;
+mod offsets;
 pub mod partition;
 mod session;
 pub mod store;
@@ -29,6 +30,7 @@ use crate::storage::{Isolation, LogManager, StorageError};
 
 pub use config::{AutoOffsetReset, GroupConfigError, ShareConfig};
 pub use group::{Heartbeat, HeartbeatError, HeartbeatOutcome, ShareGroup, TopicInfo};
+pub use offsets::OffsetsError;
 pub use partition::{AckBatch, AckError, AcquireLimits, AcquiredRange, SharePartition};
 pub use session::SessionError;
 use session::ShareSessions;
@@ -192,6 +194,18 @@ impl ShareCoordinator {
         }
         info!(group = group_id, "deleted share group");
         Ok(())
+    }
+
+    /// Whether `member_id` is (still) a member of the share group
+    /// `group_id`: ShareFetch and ShareAcknowledge of anyone else are
+    /// refused with UNKNOWN_MEMBER_ID.
+    pub fn is_member(&self, group_id: &str, member_id: &str) -> bool {
+        let now = self.clock.now_ms();
+        let mut st = self.lock();
+        self.expire_members(&mut st, group_id, now);
+        st.groups
+            .get(group_id)
+            .is_some_and(|g| g.members.contains_key(member_id))
     }
 
     /// A copy of the group, for ShareGroupDescribe.
@@ -407,6 +421,10 @@ impl ShareCoordinator {
         let now = self.clock.now_ms();
         let mut st = self.lock();
         let lock_ms = self.lock_duration(&st, group_id);
+        let committed = config::group_str(
+            st.group_configs.get(group_id),
+            config::SHARE_ISOLATION_LEVEL,
+        ) == Some(config::READ_COMMITTED);
         let key = (group_id.to_string(), topic_id, partition);
         let fresh = !st.partitions.contains_key(&key);
         if fresh {
@@ -422,30 +440,39 @@ impl ShareCoordinator {
         p.on_log_start(log.log_start_offset());
         p.expire_locks(now, limit);
         let from = p.next_fetch_offset();
-        let hw = log.high_watermark();
+        // read_committed: nothing at or past the last stable offset.
+        let hw = if committed {
+            log.last_stable_offset()
+        } else {
+            log.high_watermark()
+        };
         if from >= hw || max_records == 0 {
             if fresh {
                 self.persist_partition(&st, &key);
             }
             return Ok(Acquired::default());
         }
-        let read = log.read(from, max_bytes.max(1), true, Isolation::ReadUncommitted)?;
+        let isolation = if committed {
+            Isolation::ReadCommitted
+        } else {
+            Isolation::ReadUncommitted
+        };
+        let read = log.read(from, max_bytes.max(1), true, isolation)?;
+        let mut aborted = AbortedFilter::new(&read.aborted);
+        // (base, last, position, length, never delivered: a transaction
+        // marker, or under read_committed a batch of an aborted transaction)
         let mut batches: Vec<(i64, i64, usize, usize, bool)> = Vec::new();
         for item in BatchIter::headers_only(&read.records) {
             let Ok((pos, h)) = item else { break };
-            batches.push((
-                h.base_offset,
-                h.last_offset(),
-                pos,
-                h.total_len(),
-                h.is_control(),
-            ));
+            let skip = aborted.skips(&h);
+            batches.push((h.base_offset, h.last_offset(), pos, h.total_len(), skip));
         }
         let max_in_flight = self.config.partition_max_record_locks;
         let mut ranges: Vec<AcquiredRange> = Vec::new();
         let mut left = max_records;
-        // Runs of data batches are acquired; transaction markers are archived
-        // at once (no consumer ever acknowledges them).
+        // Runs of data batches are acquired; transaction markers (and
+        // aborted batches under read_committed) are archived at once: no
+        // consumer ever sees or acknowledges them.
         let mut run: Option<(i64, i64)> = None;
         let mut take = |p: &mut SharePartition, run: &mut Option<(i64, i64)>, left: &mut usize| {
             if let Some((lo, hi)) = run.take() {
@@ -483,8 +510,8 @@ impl ShareCoordinator {
             return Ok(Acquired::default());
         };
         let mut out = BytesMut::new();
-        for (base, batch_last, pos, len, _) in batches {
-            if batch_last >= first && base <= last {
+        for (base, batch_last, pos, len, skip) in batches {
+            if !skip && batch_last >= first && base <= last {
                 if let Some(bytes) = read.records.get(pos..pos + len) {
                     out.extend_from_slice(bytes);
                 }
@@ -524,7 +551,6 @@ impl ShareCoordinator {
     }
 
     /// The group-level overrides of `group_id` (DescribeConfigs).
-    #[cfg(test)]
     pub fn group_config(&self, group_id: &str) -> BTreeMap<String, String> {
         self.lock()
             .group_configs
@@ -581,6 +607,48 @@ impl ShareCoordinator {
         if let Err(e) = result {
             warn!(error = %e, "cannot write share state to {SHARE_STATE_TOPIC}");
         }
+    }
+}
+
+/// Tells, batch by batch in log order, which batches a read_committed
+/// share group never delivers: control batches, and the transactional
+/// batches of a producer from the first offset of one of its aborted
+/// transactions up to that transaction's marker (as a read_committed
+/// consumer drops them using the fetch's aborted-transaction list).
+struct AbortedFilter {
+    /// Aborted transactions not reached yet, by first offset descending
+    /// (popped from the back).
+    pending: Vec<crate::storage::AbortedTxn>,
+    /// Producers inside an aborted transaction at the current batch.
+    open: std::collections::HashSet<i64>,
+}
+
+impl AbortedFilter {
+    fn new(aborted: &[crate::storage::AbortedTxn]) -> AbortedFilter {
+        let mut pending = aborted.to_vec();
+        pending.sort_by_key(|a| std::cmp::Reverse(a.first_offset));
+        AbortedFilter {
+            pending,
+            open: std::collections::HashSet::new(),
+        }
+    }
+
+    fn skips(&mut self, h: &crate::record::BatchHeader) -> bool {
+        while self
+            .pending
+            .last()
+            .is_some_and(|a| a.first_offset <= h.last_offset())
+        {
+            if let Some(a) = self.pending.pop() {
+                self.open.insert(a.producer_id);
+            }
+        }
+        if h.is_control() {
+            // The marker ends that producer's transaction.
+            self.open.remove(&h.producer_id);
+            return true;
+        }
+        h.is_transactional() && self.open.contains(&h.producer_id)
     }
 }
 

@@ -218,6 +218,26 @@ func prepare(req kmsg.Request, tg rawTarget) {
 		r.GroupID = kmsg.StringPtr(tg.group + "-share")
 		r.MemberID = kmsg.StringPtr("franz-raw-share-member")
 		r.ShareSessionEpoch = 1
+	case *kmsg.DescribeShareGroupOffsetsRequest:
+		g := kmsg.NewDescribeShareGroupOffsetsRequestGroup()
+		g.GroupID = tg.group + "-share"
+		gt := kmsg.NewDescribeShareGroupOffsetsRequestGroupTopic()
+		gt.Topic, gt.Partitions = tg.topic, []int32{0}
+		g.Topics = []kmsg.DescribeShareGroupOffsetsRequestGroupTopic{gt}
+		r.Groups = []kmsg.DescribeShareGroupOffsetsRequestGroup{g}
+	case *kmsg.AlterShareGroupOffsetsRequest:
+		// An empty group of its own (the share group above has a member).
+		r.GroupID = tg.group + "-share-admin"
+		p := kmsg.NewAlterShareGroupOffsetsRequestTopicPartition()
+		p.Partition, p.StartOffset = 0, 0
+		t := kmsg.NewAlterShareGroupOffsetsRequestTopic()
+		t.Topic, t.Partitions = tg.topic, []kmsg.AlterShareGroupOffsetsRequestTopicPartition{p}
+		r.Topics = []kmsg.AlterShareGroupOffsetsRequestTopic{t}
+	case *kmsg.DeleteShareGroupOffsetsRequest:
+		r.GroupID = tg.group + "-share-admin"
+		t := kmsg.NewDeleteShareGroupOffsetsRequestTopic()
+		t.Topic = tg.topic
+		r.Topics = []kmsg.DeleteShareGroupOffsetsRequestTopic{t}
 	case *kmsg.ConsumerGroupDescribeRequest:
 		r.Groups = []string{tg.group}
 	case *kmsg.OffsetForLeaderEpochRequest:

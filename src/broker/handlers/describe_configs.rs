@@ -78,7 +78,7 @@ pub fn handle(
                         );
                     }
                 }
-                RESOURCE_GROUP => topic_configs::describe_group(),
+                RESOURCE_GROUP => topic_configs::describe_group(&broker.shares().group_config(name)),
                 other => {
                     return fail(
                         ResponseError::InvalidRequest,

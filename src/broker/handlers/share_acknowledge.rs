@@ -12,7 +12,8 @@ use kafka_protocol::ResponseError;
 use uuid::Uuid;
 
 use super::str_bytes;
-use crate::broker::Broker;
+use crate::acl::{AclOperation, ResourceType};
+use crate::broker::{Broker, Session};
 use crate::share::{AckBatch, AckError, SessionError};
 
 /// One acknowledgement batch of a request.
@@ -40,7 +41,9 @@ pub fn ack_error_code(e: &AckError) -> ResponseError {
 }
 
 /// The group and member ids a ShareFetch or ShareAcknowledge must carry, or
-/// the top-level error Kafka answers (disabled share groups, missing ids).
+/// the top-level error Kafka answers (disabled share groups, missing ids,
+/// UNKNOWN_MEMBER_ID for a member id that is not a member of that share
+/// group, as the group coordinator answers one it does not know).
 pub fn share_request_ids(
     broker: &Broker,
     group_id: Option<&str>,
@@ -52,12 +55,31 @@ pub fn share_request_ids(
             "Share groups are disabled.",
         ));
     }
-    match (group_id, member_id) {
-        (Some(g), Some(m)) if !g.is_empty() && !m.is_empty() => Ok((g.to_string(), m.to_string())),
-        _ => Err((
-            ResponseError::InvalidRequest,
-            "GroupId and MemberId are required.",
-        )),
+    let (g, m) = match (group_id, member_id) {
+        (Some(g), Some(m)) if !g.is_empty() && !m.is_empty() => (g, m),
+        _ => {
+            return Err((
+                ResponseError::InvalidRequest,
+                "GroupId and MemberId are required.",
+            ))
+        }
+    };
+    if !broker.shares().is_member(g, m) {
+        return Err((
+            ResponseError::UnknownMemberId,
+            "The member is not a member of the share group.",
+        ));
+    }
+    Ok((g.to_string(), m.to_string()))
+}
+
+/// Whether the session may READ the topic `topic_id` (what a share consumer
+/// needs on each topic it fetches or acknowledges). An unknown id is let
+/// through: it is answered UNKNOWN_TOPIC_OR_PARTITION by the read.
+pub fn may_read_topic(broker: &Broker, session: &Session, topic_id: Uuid) -> bool {
+    match broker.logs().topic_by_id(topic_id) {
+        Some(t) => broker.authorize(session, AclOperation::Read, ResourceType::Topic, t.name()),
+        None => true,
     }
 }
 
@@ -65,6 +87,7 @@ pub fn handle(
     broker: &Broker,
     req: ShareAcknowledgeRequest,
     _version: i16,
+    session: &Session,
 ) -> ShareAcknowledgeResponse {
     let shares = broker.shares();
     let top = |code: ResponseError, message: &str| {
@@ -86,9 +109,11 @@ pub fn handle(
     }
     let mut results: BTreeMap<Uuid, Vec<PartitionData>> = BTreeMap::new();
     for t in &req.topics {
+        let authorized = may_read_topic(broker, session, t.topic_id);
         for p in &t.partitions {
-            let mut error: Option<ResponseError> = None;
-            for b in &p.acknowledgement_batches {
+            let mut error: Option<ResponseError> =
+                (!authorized).then_some(ResponseError::TopicAuthorizationFailed);
+            for b in p.acknowledgement_batches.iter().filter(|_| authorized) {
                 if let Err(e) = shares.acknowledge(
                     &group_id,
                     &member_id,

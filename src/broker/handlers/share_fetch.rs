@@ -23,9 +23,11 @@ use kafka_protocol::ResponseError;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::share_acknowledge::{ack_error_code, session_error_code, share_request_ids, PendingAck};
+use super::share_acknowledge::{
+    ack_error_code, may_read_topic, session_error_code, share_request_ids, PendingAck,
+};
 use super::str_bytes;
-use crate::broker::{storage_error_code, Broker};
+use crate::broker::{storage_error_code, Broker, Session};
 use crate::share::AckBatch;
 use crate::storage::StorageError;
 
@@ -44,7 +46,12 @@ struct PartitionOut {
     acquired: Vec<AcquiredRecords>,
 }
 
-pub async fn handle(broker: &Broker, req: ShareFetchRequest, _version: i16) -> ShareFetchResponse {
+pub async fn handle(
+    broker: &Broker,
+    req: ShareFetchRequest,
+    _version: i16,
+    session: &Session,
+) -> ShareFetchResponse {
     let shares = broker.shares();
     let top = |code: ResponseError, message: &str| {
         ShareFetchResponse::default()
@@ -93,7 +100,31 @@ pub async fn handle(broker: &Broker, req: ShareFetchRequest, _version: i16) -> S
             Err(e) => return top(session_error_code(&e), &e.to_string()),
         };
     let mut out: BTreeMap<(Uuid, i32), PartitionOut> = BTreeMap::new();
-    for b in &acks {
+    // As Kafka: READ on every topic of the request and of the session; a
+    // topic without it answers TOPIC_AUTHORIZATION_FAILED per partition and
+    // is neither acknowledged nor fetched.
+    let mut denied = std::collections::BTreeSet::new();
+    let mentioned = session_partitions.iter().chain(&added).map(|(t, _)| *t);
+    for topic_id in mentioned.chain(acks.iter().map(|a| a.topic_id)) {
+        if !denied.contains(&topic_id) && !may_read_topic(broker, session, topic_id) {
+            denied.insert(topic_id);
+        }
+    }
+    for (topic_id, partition) in session_partitions.iter().chain(&added) {
+        if denied.contains(topic_id) {
+            out.entry((*topic_id, *partition)).or_default().error =
+                Some(ResponseError::TopicAuthorizationFailed);
+        }
+    }
+    for b in acks.iter().filter(|b| denied.contains(&b.topic_id)) {
+        let entry = out.entry((b.topic_id, b.partition)).or_default();
+        entry.error = Some(ResponseError::TopicAuthorizationFailed);
+    }
+    let session_partitions: Vec<(Uuid, i32)> = session_partitions
+        .into_iter()
+        .filter(|(t, _)| !denied.contains(t))
+        .collect();
+    for b in acks.iter().filter(|b| !denied.contains(&b.topic_id)) {
         let batch = AckBatch {
             first: b.first,
             last: b.last,

@@ -60,6 +60,7 @@ public final class ShareGroupCompat {
                 case "restart-before" -> restartBefore(topic, group);
                 case "restart-after" -> restartAfter(topic, group, 5);
                 case "restart-after-kill" -> restartAfter(topic, group, 7);
+                case "admin-offsets" -> adminOffsets(topic, group);
                 default -> throw new IllegalArgumentException("unknown scenario " + scenario);
             }
             System.out.println("PASS " + scenario);
@@ -105,6 +106,54 @@ public final class ShareGroupCompat {
                     throw e;
                 }
             }
+        }
+    }
+
+    /** The share-partition start offset the Admin client lists, or -1 if none is listed. */
+    static long listedStart(Admin admin, String group, String topic) throws Exception {
+        org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(topic, 0);
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.SharePartitionOffsetInfo> m =
+            admin.listShareGroupOffsets(Map.of(group,
+                    new org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec().topicPartitions(List.of(tp))))
+                .partitionsToOffsetInfo(group).get();
+        org.apache.kafka.clients.admin.SharePartitionOffsetInfo info = m.get(tp);
+        return info == null ? -1 : info.startOffset();
+    }
+
+    /**
+     * Admin alterShareGroupOffsets / listShareGroupOffsets / deleteShareGroupOffsets:
+     * a consumer starts where the offsets were set; altering a group with a member
+     * fails with GroupNotEmptyException; deleted offsets are listed no more.
+     */
+    static void adminOffsets(String topic, String group) throws Exception {
+        createTopic(topic);
+        produce(topic, 0, 10);
+        org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(topic, 0);
+        try (Admin admin = admin()) {
+            admin.alterShareGroupOffsets(group, Map.of(tp, 6L)).all().get();
+            long start = listedStart(admin, group, topic);
+            check(start == 6, "listed start offset after alter: " + start);
+            try (KafkaShareConsumer<String, String> c = consumer(topic, group, 10)) {
+                List<ConsumerRecord<String, String>> got = pollFor(c, 4);
+                check(got.get(0).offset() == 6, "first record after alter: " + got.get(0).offset());
+                for (ConsumerRecord<String, String> r : got) {
+                    c.acknowledge(r, AcknowledgeType.ACCEPT);
+                }
+                commit(c);
+                try {
+                    admin.alterShareGroupOffsets(group, Map.of(tp, 0L)).all().get();
+                    throw new AssertionError("alter of a group with a member succeeded");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    check(e.getCause() instanceof org.apache.kafka.common.errors.GroupNotEmptyException,
+                        "alter of a non-empty group: " + e.getCause());
+                }
+            }
+            awaitMembers(group, 0);
+            start = listedStart(admin, group, topic);
+            check(start == 10, "listed start offset after acknowledging all: " + start);
+            admin.deleteShareGroupOffsets(group, Set.of(topic)).all().get();
+            start = listedStart(admin, group, topic);
+            check(start == -1, "listed start offset after delete: " + start);
         }
     }
 
