@@ -13,6 +13,7 @@ pub mod config;
 pub mod group;
 pub mod partition;
 mod session;
+pub mod snapshot;
 pub mod store;
 
 use std::collections::{BTreeMap, HashMap};
