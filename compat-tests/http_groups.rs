@@ -21,7 +21,7 @@ use rdkafka::producer::FutureRecord;
 use serde_json::Value;
 
 use crate::harness::{self, Broker, RawClient};
-use crate::http::{get_json, metric, start};
+use crate::http::{chromium, get_json, metric, start, text_of, Browser};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -66,6 +66,24 @@ fn partitions_of(v: &Value) -> BTreeSet<i64> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The console's DOM at `#/group/{group}` after its scripts ran, in
+/// headless Chromium; None (SKIP) without Chromium outside CI.
+fn console_group_dom(addr: &str, group: &str) -> Option<String> {
+    let Some(bin) = chromium() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but no chromium: .ci/run installs Debian's chromium"
+        );
+        println!("SKIP: console check: no chromium on PATH");
+        return None;
+    };
+    let browser = Browser {
+        bin,
+        profile: tempfile::tempdir().expect("chromium profile dir"),
+    };
+    Some(browser.dom(&format!("http://{addr}/#/group/{group}")))
 }
 
 #[test]
@@ -159,6 +177,20 @@ fn http_api_and_metrics_show_consumer_and_classic_groups() {
         // Two joins: at least two group epoch bumps; one classic join phase.
         assert!(gauge("kafka_coordinator_group_consumer_rebalances_total") >= 2.0);
         assert!(gauge("kafka_coordinator_group_classic_rebalances_total") >= 1.0);
+        // The console's group page shows the type, the epochs and member states.
+        if let Some(dom) = console_group_dom(&addr, &group) {
+            assert_eq!(
+                text_of(&dom, "group-type").as_deref(),
+                Some("consumer"),
+                "{dom}"
+            );
+            assert_eq!(
+                text_of(&dom, "group-epoch").and_then(|e| e.parse::<i64>().ok()),
+                Some(epoch),
+                "{dom}"
+            );
+            assert_eq!(dom.matches(">STABLE<").count(), 2, "{dom}");
+        }
         drop((a, b, c));
     });
 }
@@ -295,6 +327,15 @@ fn http_api_and_metrics_show_share_group_state() {
             0.0
         );
         assert!(gauge("kafka_coordinator_groups{type=\"share\",state=\"Stable\"}") >= 1.0);
+        if let Some(dom) = console_group_dom(&addr, &group) {
+            assert_eq!(
+                text_of(&dom, "group-type").as_deref(),
+                Some("share"),
+                "{dom}"
+            );
+            assert!(dom.contains("id=\"share-partitions\""), "{dom}");
+            assert!(dom.contains(&member), "{dom}");
+        }
         assert_eq!(
             gauge(&format!(
                 "kafka_consumergroup_state{{consumergroup=\"{group}\",state=\"Stable\"}}"
