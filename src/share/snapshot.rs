@@ -93,3 +93,43 @@ impl ShareCoordinator {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::partition::{AckBatch, AcquireLimits, SharePartition};
+    use super::PartitionCounts;
+
+    const LIMITS: AcquireLimits = AcquireLimits {
+        max_records: 500,
+        max_in_flight: 2000,
+        lock_duration_ms: 1_000,
+    };
+
+    #[test]
+    fn counts_follow_acquire_acknowledge_and_lock_expiry() {
+        let mut p = SharePartition::new(0);
+        assert_eq!(p.counts(0), PartitionCounts::default());
+        p.acquire("a", 0, 9, LIMITS, 0);
+        // Offsets 3 and 4 accepted (1), 5 rejected (3): 3..=5 leave the locks.
+        p.acknowledge(
+            "a",
+            AckBatch {
+                first: 3,
+                last: 5,
+                types: &[1, 1, 3],
+            },
+            5,
+            1_000,
+            10,
+        )
+        .expect("acknowledge");
+        let c = p.counts(500);
+        assert_eq!((c.start_offset, c.end_offset), (0, 10));
+        assert_eq!(c.in_flight, 10);
+        assert_eq!((c.acquired, c.available), (7, 0));
+        assert_eq!((c.acknowledged, c.archived), (2, 1));
+        // After the lock duration, the unacknowledged records count as available.
+        let c = p.counts(1_000);
+        assert_eq!((c.acquired, c.available), (0, 7));
+    }
+}
