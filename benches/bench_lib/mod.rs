@@ -19,6 +19,8 @@
 
 #[path = "clients.rs"]
 pub mod clients;
+#[path = "groups.rs"]
+pub mod groups;
 #[path = "procs.rs"]
 pub mod procs;
 #[path = "report.rs"]
@@ -190,6 +192,8 @@ pub enum Family {
     Resources,
     /// The built-in Schema Registry (Skiff only).
     Registry,
+    /// Consumer groups, classic vs consumer protocol (Skiff only, `groups.rs`).
+    Groups,
 }
 
 #[derive(Debug, Clone)]
@@ -238,6 +242,19 @@ pub enum Kind {
     SchemaLookup {
         count: u64,
     },
+    /// Time to a stable assignment (`groups.rs`).
+    GroupStable {
+        members: usize,
+        consumer: bool,
+        heartbeat_ms: Option<u32>,
+    },
+    /// Group members reading a pre-filled topic (`groups.rs`).
+    GroupConsume {
+        members: usize,
+        size: usize,
+        count: u64,
+        consumer: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -258,6 +275,7 @@ impl Scenario {
             }
             Kind::Resources { .. } => Family::Resources,
             Kind::SchemaLookup { .. } => Family::Registry,
+            Kind::GroupStable { .. } | Kind::GroupConsume { .. } => Family::Groups,
         }
     }
 
@@ -393,6 +411,9 @@ pub fn catalog(scale: f64) -> Vec<Scenario> {
             count: scaled(200_000, scale, 400),
         },
     );
+    for (name, kind) in groups::scenarios(scale) {
+        push(name, kind);
+    }
     v
 }
 
@@ -1230,6 +1251,10 @@ impl<'a> Runner<'a> {
                 let kafka =
                     self.kafka_side(|r| r.startup_with_data(Peer::Kafka, partitions, bytes, true));
                 one(skiff, kafka, Outcome::NotApplicable)
+            }
+            Kind::GroupStable { .. } | Kind::GroupConsume { .. } => {
+                let skiff = self.group_scenario(&sc.kind);
+                one(skiff, Outcome::NotApplicable, Outcome::NotApplicable)
             }
             Kind::SchemaLookup { count } => {
                 let skiff = if self.local(Peer::Skiff) {
