@@ -621,52 +621,6 @@ fn consumer_protocol_errors_over_the_wire() {
     });
 }
 
-/// The performance figure: time from the members' start to a
-/// stable assignment covering 32 partitions, for 1, 3 and 10 members, with
-/// the broker's default heartbeat interval (5 s, as Kafka) and with 500 ms.
-/// A member learns of a new target at its next heartbeat, so a group that
-/// grows settles within about one interval. Printed, not asserted beyond
-/// completing within the limit.
-#[test]
-fn consumer_protocol_time_to_stable_assignment() {
-    if skip_if_external("measures Skiff's own timing") {
-        return;
-    }
-    run(async {
-        for (interval, sets) in [("5000 (default)", &[][..]), ("500", FAST)] {
-            let broker = Broker::start_with(sets);
-            for n in [1usize, 3, 10] {
-                let topic = unique_topic("kip848-stable");
-                let group = unique_topic("kip848-stable-g");
-                create_topic(&broker, &topic, 32).await;
-                let started = Instant::now();
-                let members: Vec<Member> = (0..n)
-                    .map(|_| Member::start(&broker, &group, &[&topic], false))
-                    .collect();
-                let refs: Vec<&Member> = members.iter().collect();
-                wait_for_async("a stable assignment", Duration::from_secs(60), || {
-                    let sets: Vec<BTreeSet<(String, i32)>> =
-                        refs.iter().map(|m| m.assignment()).collect();
-                    let total: usize = sets.iter().map(BTreeSet::len).sum();
-                    let union: BTreeSet<(String, i32)> = sets.iter().flatten().cloned().collect();
-                    (total == 32 && union == all(&topic, 32) && sets.iter().all(|s| !s.is_empty()))
-                        .then_some(())
-                })
-                .await;
-                let took = started.elapsed();
-                let d = describe(&broker, &group);
-                println!(
-                "KIP-848, heartbeat interval {interval} ms: {n} member(s), 32 partitions: stable assignment {:.0} ms after start (group epoch {}, state {})",
-                took.as_secs_f64() * 1000.0,
-                d.group_epoch,
-                d.group_state.as_str()
-            );
-                drop(members);
-            }
-        }
-    });
-}
-
 /// A static member (`group.instance.id`) that closes leaves with epoch -2:
 /// its partitions wait for it (no rebalance), and its next incarnation gets
 /// them back at once.

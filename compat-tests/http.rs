@@ -17,7 +17,7 @@ use crate::harness::{self, Broker};
 
 /// Starts a local broker with the HTTP listener on a free port; returns it
 /// and the HTTP address, read from its `http ready addr=` log line.
-fn start(extra: &[(&str, &str)]) -> Option<(Broker, String)> {
+pub(crate) fn start(extra: &[(&str, &str)]) -> Option<(Broker, String)> {
     if harness::skip_if_external("the HTTP listener is Skiff's own") {
         return None;
     }
@@ -35,7 +35,12 @@ fn start(extra: &[(&str, &str)]) -> Option<(Broker, String)> {
 }
 
 /// One HTTP/1.1 request (Connection: close): `(status, body)`.
-fn http(addr: &str, method: &str, path: &str, body: Option<(&str, &[u8])>) -> (u16, String) {
+pub(crate) fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<(&str, &[u8])>,
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect to the http listener");
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -64,7 +69,7 @@ fn http(addr: &str, method: &str, path: &str, body: Option<(&str, &[u8])>) -> (u
     (status, body.to_string())
 }
 
-fn get_json(addr: &str, path: &str) -> Value {
+pub(crate) fn get_json(addr: &str, path: &str) -> Value {
     let (status, body) = http(addr, "GET", path, None);
     assert_eq!(status, 200, "GET {path}: {body}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
@@ -81,7 +86,7 @@ fn post_json(addr: &str, path: &str, v: &Value) -> (u16, Value) {
 }
 
 /// The value of the sample `name{labels}` in a Prometheus text exposition.
-fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
+pub(crate) fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
     text.lines()
         .find(|l| l.starts_with(name_and_labels) && l[name_and_labels.len()..].starts_with(' '))
         .and_then(|l| l.rsplit(' ').next())

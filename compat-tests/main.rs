@@ -29,6 +29,7 @@ mod franz_go;
 mod fuzz_replay;
 mod groups;
 mod http;
+mod http_groups;
 mod idempotence;
 mod java_client;
 mod kafka_streams;

@@ -98,6 +98,9 @@ pub struct Metrics {
     connections_total: AtomicU64,
     topics: ArcSwap<HashMap<Arc<str>, Arc<TopicCounters>>>,
     topics_write: Mutex<()>,
+    /// Completed join phases of classic groups with members (each hands
+    /// out a new generation: Kafka's `classic-group-completed-rebalance`).
+    classic_rebalances: AtomicU64,
 }
 
 impl Metrics {
@@ -117,6 +120,7 @@ impl Metrics {
             connections_total: AtomicU64::new(0),
             topics: ArcSwap::from_pointee(HashMap::new()),
             topics_write: Mutex::new(()),
+            classic_rebalances: AtomicU64::new(0),
         }
     }
 
@@ -246,6 +250,16 @@ impl Metrics {
             self.connections_open.load(Relaxed),
             self.connections_total.load(Relaxed),
         )
+    }
+
+    /// A classic group finished a join phase with members.
+    pub fn record_classic_rebalance(&self) {
+        self.classic_rebalances.fetch_add(1, Relaxed);
+    }
+
+    /// Classic-group rebalances since start.
+    pub fn classic_rebalances(&self) -> u64 {
+        self.classic_rebalances.load(Relaxed)
     }
 
     /// Every topic with counters, sorted by name.

@@ -19,6 +19,8 @@
 
 #[path = "clients.rs"]
 pub mod clients;
+#[path = "groups.rs"]
+pub mod groups;
 #[path = "procs.rs"]
 pub mod procs;
 #[path = "report.rs"]
@@ -194,6 +196,8 @@ pub enum Family {
     Resources,
     /// Skiff-only features: the built-in Schema Registry, share groups.
     Registry,
+    /// Consumer groups, classic vs consumer protocol (Skiff only, `groups.rs`).
+    Groups,
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +256,19 @@ pub enum Kind {
         size: usize,
         count: u64,
     },
+    /// Time to a stable assignment (`groups.rs`).
+    GroupStable {
+        members: usize,
+        consumer: bool,
+        heartbeat_ms: Option<u32>,
+    },
+    /// Group members reading a pre-filled topic (`groups.rs`).
+    GroupConsume {
+        members: usize,
+        size: usize,
+        count: u64,
+        consumer: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -273,6 +290,7 @@ impl Scenario {
             Kind::Resources { .. } => Family::Resources,
             Kind::SchemaLookup { .. } | Kind::ShareConsume { .. } => Family::Registry,
             Kind::Tls { .. } => Family::Produce,
+            Kind::GroupStable { .. } | Kind::GroupConsume { .. } => Family::Groups,
         }
     }
 
@@ -424,6 +442,9 @@ pub fn catalog(scale: f64) -> Vec<Scenario> {
             count: scaled(200_000, scale, 100),
         },
     );
+    for (name, kind) in groups::scenarios(scale) {
+        push(name, kind);
+    }
     v
 }
 
@@ -1269,6 +1290,10 @@ impl<'a> Runner<'a> {
                 } else {
                     need_local("the share-group bench")
                 };
+                one(skiff, Outcome::NotApplicable, Outcome::NotApplicable)
+            }
+            Kind::GroupStable { .. } | Kind::GroupConsume { .. } => {
+                let skiff = self.group_scenario(&sc.kind);
                 one(skiff, Outcome::NotApplicable, Outcome::NotApplicable)
             }
             Kind::SchemaLookup { count } => {

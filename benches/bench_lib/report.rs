@@ -247,7 +247,7 @@ pub fn table(results: &[ScenarioResult], kafka: bool) -> String {
         .filter(|r| {
             matches!(
                 r.family,
-                Family::Startup | Family::Resources | Family::Registry
+                Family::Startup | Family::Resources | Family::Registry | Family::Groups
             )
         })
         .collect();
@@ -355,7 +355,10 @@ pub fn result_lines(results: &[ScenarioResult], kafka: bool) -> Vec<String> {
             .iter()
             .find_map(|o| o.measured().and_then(|m| m.value.map(|(u, _)| u)));
         match (r.family, value_unit) {
-            (Family::Startup | Family::Resources | Family::Registry, Some(unit)) => {
+            (
+                Family::Startup | Family::Resources | Family::Registry | Family::Groups,
+                Some(unit),
+            ) => {
                 for (side, o) in &sides {
                     let v = side_value(o, |m| {
                         m.value.map(|(_, v)| format!("{v:.3}")).unwrap_or_default()

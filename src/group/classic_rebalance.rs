@@ -147,6 +147,7 @@ pub(super) fn complete_join(group: &mut ClassicGroup, env: &mut Env<'_>) {
     }
     info!(group = %group.id, generation = group.generation_id, members = group.num_members(),
         protocol = ?group.protocol_name, "join phase complete");
+    crate::metrics::global().record_classic_rebalance();
     let members = group.joined_members();
     for id in group.member_ids() {
         let list = if group.is_leader(&id) {

@@ -90,6 +90,9 @@ use super::timer::{TimerAction, TimerKey, Timers};
 use crate::clock::Clock;
 use crate::storage::{LogManager, StorageError};
 
+/// `(topic, partitions)` per topic.
+pub type TopicPartitions = Vec<(String, Vec<i32>)>;
+
 /// An answer now, or one to await.
 #[derive(Debug)]
 pub enum Pending<T> {
@@ -329,6 +332,34 @@ impl GroupCoordinator {
     ) -> Vec<ConsumerGroupDescription> {
         let default = self.config.consumer.default_assignor();
         describe_consumer_groups(&self.lock().groups, topics, default, ids)
+    }
+
+    /// For the console: the partitions each member of consumer group `id`
+    /// still has to revoke (member id -> `(topic, partitions)`), topics by
+    /// name in `topics`; empty for other groups.
+    pub fn consumer_pending_revocation(
+        &self,
+        id: &str,
+        topics: &TopicsImage,
+    ) -> Vec<(String, TopicPartitions)> {
+        let st = self.lock();
+        let Some(g) = st.groups.consumer(id) else {
+            return Vec::new();
+        };
+        g.members()
+            .values()
+            .map(|m| {
+                let named = m
+                    .pending_revocation
+                    .iter()
+                    .filter(|(_, ps)| !ps.is_empty())
+                    .filter_map(|(t, ps)| {
+                        Some((topics.name(t)?.to_string(), ps.iter().copied().collect()))
+                    })
+                    .collect();
+                (m.member_id.clone(), named)
+            })
+            .collect()
     }
 
     /// Rebalances (group epoch bumps) of consumer-protocol groups since start.

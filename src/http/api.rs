@@ -20,8 +20,11 @@ use crate::broker::topic_configs::{
 };
 use crate::broker::{is_internal_topic, Broker};
 use crate::config::Source;
-use crate::group::coordinator::{ConsumerGroupDescription, GroupDescription, CONSUMER_GROUP_TYPE};
+use crate::group::coordinator::{
+    ConsumerGroupDescription, GroupDescription, TopicPartitions, CONSUMER_GROUP_TYPE,
+};
 use crate::record::{BatchBuilder, NewRecord};
+use crate::share::snapshot::ShareGroupView;
 use crate::storage::Topic;
 
 /// Most messages one page holds.
@@ -406,14 +409,19 @@ async fn list_groups(State(s): State<Arc<AppState>>) -> ApiResult {
     let ids: Vec<String> = groups.iter().map(|g| g.group_id.clone()).collect();
     let described = b.groups().describe_groups(&ids);
     let consumer = consumer_groups(b, &groups);
-    Ok(Json(json!({
-        "groups": groups.iter().zip(&described).map(|(g, d)| {
+    let shares = b.shares().snapshot();
+    let share_ids: std::collections::BTreeSet<&str> =
+        shares.iter().map(|g| g.group_id.as_str()).collect();
+    let mut out: Vec<Value> = groups.iter().zip(&described)
+        .filter(|(g, _)| !share_ids.contains(g.group_id.as_str()))
+        .map(|(g, d)| {
             let lags = group_lags(b, &g.group_id);
             let total_lag = lags.iter().map(|l| l.4).sum::<i64>();
             match consumer.get(&g.group_id) {
                 // KIP-848: the broker assigns; members carry epochs.
                 Some(c) => json!({
                     "group_id": c.group_id,
+                    "group_type": "consumer",
                     "group_protocol": "consumer",
                     "state": c.state,
                     "protocol_type": "consumer",
@@ -422,10 +430,17 @@ async fn list_groups(State(s): State<Arc<AppState>>) -> ApiResult {
                     "assignment_epoch": c.assignment_epoch,
                     "member_count": c.members.len(),
                     "member_epochs": c.members.iter().map(|m| json!({"member_id": m.member_id, "member_epoch": m.member_epoch})).collect::<Vec<_>>(),
+                    "members": c.members.iter().map(|m| json!({
+                        "member_id": m.member_id,
+                        "member_epoch": m.member_epoch,
+                        "member_state": m.state,
+                        "assignment": named_partitions(&m.assignment),
+                    })).collect::<Vec<_>>(),
                     "total_lag": total_lag,
                 }),
                 None => json!({
                     "group_id": d.group_id,
+                    "group_type": "classic",
                     "group_protocol": "classic",
                     "state": d.state.as_str(),
                     "protocol_type": d.protocol_type,
@@ -434,12 +449,80 @@ async fn list_groups(State(s): State<Arc<AppState>>) -> ApiResult {
                     "total_lag": total_lag,
                 }),
             }
-        }).collect::<Vec<_>>(),
-    })))
+        }).collect();
+    out.extend(shares.iter().map(share_group_json));
+    Ok(Json(json!({ "groups": out })))
+}
+
+/// `[{topic, partitions}]` of a described consumer-group assignment.
+fn named_partitions(a: &[(uuid::Uuid, String, Vec<i32>)]) -> Vec<Value> {
+    a.iter()
+        .map(|(_, t, ps)| json!({"topic": t, "partitions": ps}))
+        .collect()
+}
+
+/// What `target` has and `current` lacks, per topic (non-empty only).
+fn missing_from(
+    target: &[(uuid::Uuid, String, Vec<i32>)],
+    current: &[(uuid::Uuid, String, Vec<i32>)],
+) -> Vec<Value> {
+    target
+        .iter()
+        .filter_map(|(id, t, ps)| {
+            let have: Vec<i32> = current
+                .iter()
+                .filter(|(c, _, _)| c == id)
+                .flat_map(|(_, _, ps)| ps.iter().copied())
+                .collect();
+            let want: Vec<i32> = ps.iter().copied().filter(|p| !have.contains(p)).collect();
+            (!want.is_empty()).then(|| json!({"topic": t, "partitions": want}))
+        })
+        .collect()
+}
+
+/// A share group (KIP-932) as `/api/groups` and `/api/groups/{id}` show
+/// it: members with subscriptions and assignments, and each
+/// share-partition's start offset and record-state counts.
+fn share_group_json(g: &ShareGroupView) -> Value {
+    json!({
+        "group_id": g.group_id,
+        "group_type": "share",
+        "group_protocol": "share",
+        "state": g.state,
+        "protocol_type": "share",
+        "protocol": "simple",
+        "group_epoch": g.group_epoch,
+        "assignment_epoch": g.assignment_epoch,
+        "member_count": g.members.len(),
+        "members": g.members.iter().map(|m| json!({
+            "member_id": m.member.member_id,
+            "member_epoch": m.member.member_epoch,
+            "client_id": m.member.client_id,
+            "client_host": m.member.client_host,
+            "subscribed_topic_names": m.member.subscribed_topics,
+            "assignment": m.assignment.iter().map(|(t, ps)| json!({"topic": t, "partitions": ps})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "share_partitions": g.partitions.iter().map(|p| json!({
+            "topic": p.topic,
+            "partition": p.partition,
+            "start_offset": p.counts.start_offset,
+            "end_offset": p.counts.end_offset,
+            "in_flight": p.counts.in_flight,
+            "acquired": p.counts.acquired,
+            "available": p.counts.available,
+            "acknowledged": p.counts.acknowledged,
+            "archived": p.counts.archived,
+        })).collect::<Vec<_>>(),
+        "in_flight": g.partitions.iter().map(|p| p.counts.in_flight).sum::<u64>(),
+        "acquired": g.partitions.iter().map(|p| p.counts.acquired).sum::<u64>(),
+        // Share groups have no committed offsets: lag is not defined.
+        "total_lag": 0,
+        "offsets": [],
+    })
 }
 
 /// ConsumerGroupDescribe of the KIP-848 groups among `groups`, by id.
-fn consumer_groups(
+pub(super) fn consumer_groups(
     b: &Broker,
     groups: &[crate::group::coordinator::ListedGroup],
 ) -> BTreeMap<String, ConsumerGroupDescription> {
@@ -462,11 +545,12 @@ fn consumer_groups(
 /// A KIP-848 group's detail: members with epochs, reconciliation states,
 /// current and target assignments.
 fn consumer_group_detail(b: &Broker, c: &ConsumerGroupDescription) -> Value {
-    let named = |a: &[(uuid::Uuid, String, Vec<i32>)]| {
-        a.iter()
-            .map(|(_, t, ps)| json!({"topic": t, "partitions": ps}))
-            .collect::<Vec<_>>()
-    };
+    let named = named_partitions;
+    let revoking: BTreeMap<String, TopicPartitions> = b
+        .groups()
+        .consumer_pending_revocation(&c.group_id, &b.consumer_group_topics())
+        .into_iter()
+        .collect();
     let mut owner: BTreeMap<(String, i32), String> = BTreeMap::new();
     for m in &c.members {
         for (_, t, ps) in &m.assignment {
@@ -478,6 +562,7 @@ fn consumer_group_detail(b: &Broker, c: &ConsumerGroupDescription) -> Value {
     let lags = group_lags(b, &c.group_id);
     json!({
         "group_id": c.group_id,
+        "group_type": "consumer",
         "group_protocol": "consumer",
         "state": c.state,
         "protocol_type": "consumer",
@@ -495,6 +580,10 @@ fn consumer_group_detail(b: &Broker, c: &ConsumerGroupDescription) -> Value {
             "subscribed_topic_regex": m.subscribed_topic_regex,
             "assignment": named(&m.assignment),
             "target_assignment": named(&m.target_assignment),
+            // Held now, not in the target: to be revoked, then reassigned.
+            "pending_revocation": revoking.get(&m.member_id).map(|r| r.iter().map(|(t, ps)| json!({"topic": t, "partitions": ps})).collect::<Vec<_>>()).unwrap_or_default(),
+            // In the target, not yet held (waiting for another member's revocation).
+            "pending_assignment": missing_from(&m.target_assignment, &m.assignment),
         })).collect::<Vec<_>>(),
         "offsets": lags.iter().map(|(t, p, cm, e, l)| json!({
             "topic": t,
@@ -517,6 +606,9 @@ async fn group_detail(State(s): State<Arc<AppState>>, Path(id): Path<String>) ->
         .filter(|c| c.error.is_none())
     {
         return Ok(Json(consumer_group_detail(b, &c)));
+    }
+    if let Some(g) = b.shares().snapshot().iter().find(|g| g.group_id == id) {
+        return Ok(Json(share_group_json(g)));
     }
     let d: GroupDescription = b
         .groups()
@@ -547,6 +639,8 @@ async fn group_detail(State(s): State<Arc<AppState>>, Path(id): Path<String>) ->
     let lags = group_lags(b, &id);
     Ok(Json(json!({
         "group_id": d.group_id,
+        "group_type": "classic",
+        "group_protocol": "classic",
         "state": d.state.as_str(),
         "protocol_type": d.protocol_type,
         "protocol": d.protocol_data,

@@ -312,18 +312,38 @@ pub(crate) fn render(s: &AppState) -> String {
     let groups = b.groups().list_groups(&[], &[]);
     let ids: Vec<String> = groups.iter().map(|g| g.group_id.clone()).collect();
     let described = b.groups().describe_groups(&ids);
+    let consumer = super::api::consumer_groups(b, &groups);
+    let shares = b.shares().snapshot();
+    // (group id, type, state, members) of every group of every type.
+    let mut all: Vec<(String, &str, &str, usize)> = Vec::new();
+    for (g, d) in groups.iter().zip(&described) {
+        if shares.iter().any(|s| s.group_id == g.group_id) {
+            continue;
+        }
+        match consumer.get(&g.group_id) {
+            Some(c) => all.push((g.group_id.clone(), "consumer", c.state, c.members.len())),
+            None => all.push((
+                g.group_id.clone(),
+                "classic",
+                d.state.as_str(),
+                d.members.len(),
+            )),
+        }
+    }
+    for s in &shares {
+        all.push((s.group_id.clone(), "share", s.state, s.members.len()));
+    }
     head(
         &mut o,
         "kafka_consumergroup_members",
         "gauge",
-        "Members per consumer group.",
+        "Members per group (classic, consumer and share groups).",
     );
-    for d in &described {
+    for (id, _, _, n) in &all {
         let _ = writeln!(
             o,
-            "kafka_consumergroup_members{{consumergroup=\"{}\"}} {}",
-            esc(&d.group_id),
-            d.members.len()
+            "kafka_consumergroup_members{{consumergroup=\"{}\"}} {n}",
+            esc(id)
         );
     }
     head(
@@ -332,12 +352,27 @@ pub(crate) fn render(s: &AppState) -> String {
         "gauge",
         "1 for the group's current state.",
     );
-    for d in &described {
+    for (id, _, state, _) in &all {
         let _ = writeln!(
             o,
-            "kafka_consumergroup_state{{consumergroup=\"{}\",state=\"{}\"}} 1",
-            esc(&d.group_id),
-            d.state.as_str()
+            "kafka_consumergroup_state{{consumergroup=\"{}\",state=\"{state}\"}} 1",
+            esc(id)
+        );
+    }
+    head(
+        &mut o,
+        "kafka_coordinator_groups",
+        "gauge",
+        "Groups by type (classic, consumer, share) and state (Kafka's group-count metrics).",
+    );
+    let mut by_type: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
+    for (_, t, state, _) in &all {
+        *by_type.entry((t, state)).or_default() += 1;
+    }
+    for ((t, state), n) in by_type {
+        let _ = writeln!(
+            o,
+            "kafka_coordinator_groups{{type=\"{t}\",state=\"{state}\"}} {n}"
         );
     }
     head(
@@ -351,6 +386,18 @@ pub(crate) fn render(s: &AppState) -> String {
         "kafka_coordinator_group_consumer_rebalances_total {}",
         b.groups().consumer_group_rebalances()
     );
+    head(
+        &mut o,
+        "kafka_coordinator_group_classic_rebalances_total",
+        "counter",
+        "Completed rebalances (join phases ending in a new generation with members) of classic groups since start.",
+    );
+    let _ = writeln!(
+        o,
+        "kafka_coordinator_group_classic_rebalances_total {}",
+        m.classic_rebalances()
+    );
+    share_groups(&mut o, &shares);
     let mut cur = String::new();
     let mut lag = String::new();
     let mut lag_sum = String::new();
@@ -401,4 +448,72 @@ pub(crate) fn render(s: &AppState) -> String {
     );
     o.push_str(&lag_sum);
     o
+}
+
+/// Share groups (KIP-932): members, and per share-partition the start
+/// offset and the records in flight / under an acquisition lock.
+fn share_groups(o: &mut String, shares: &[crate::share::snapshot::ShareGroupView]) {
+    head(
+        o,
+        "kafka_sharegroup_members",
+        "gauge",
+        "Members per share group.",
+    );
+    for g in shares {
+        let _ = writeln!(
+            o,
+            "kafka_sharegroup_members{{sharegroup=\"{}\"}} {}",
+            esc(&g.group_id),
+            g.members.len()
+        );
+    }
+    let mut start = String::new();
+    let mut in_flight = String::new();
+    let mut acquired = String::new();
+    for g in shares {
+        for p in &g.partitions {
+            let labels = format!(
+                "sharegroup=\"{}\",topic=\"{}\",partition=\"{}\"",
+                esc(&g.group_id),
+                esc(&p.topic),
+                p.partition
+            );
+            let c = &p.counts;
+            let _ = writeln!(
+                start,
+                "kafka_sharegroup_start_offset{{{labels}}} {}",
+                c.start_offset
+            );
+            let _ = writeln!(
+                in_flight,
+                "kafka_sharegroup_records_in_flight{{{labels}}} {}",
+                c.in_flight
+            );
+            let _ = writeln!(
+                acquired,
+                "kafka_sharegroup_records_acquired{{{labels}}} {}",
+                c.acquired
+            );
+        }
+    }
+    for (name, help, body) in [
+        (
+            "kafka_sharegroup_start_offset",
+            "Share-partition start offset (the first offset not yet acknowledged or archived).",
+            start,
+        ),
+        (
+            "kafka_sharegroup_records_in_flight",
+            "Records between the share-partition start and end offsets.",
+            in_flight,
+        ),
+        (
+            "kafka_sharegroup_records_acquired",
+            "Records under an unexpired acquisition lock.",
+            acquired,
+        ),
+    ] {
+        head(o, name, "gauge", help);
+        o.push_str(&body);
+    }
 }

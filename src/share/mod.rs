@@ -14,6 +14,7 @@ pub mod group;
 mod offsets;
 pub mod partition;
 mod session;
+pub mod snapshot;
 pub mod store;
 
 use std::collections::{BTreeMap, HashMap};

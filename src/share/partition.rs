@@ -431,6 +431,45 @@ fn release(r: &mut InFlight, delivery_limit: i16) -> bool {
     }
 }
 
+/// How many in-flight records of a share-partition are in each state, as
+/// the console and `/metrics` show them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartitionCounts {
+    pub start_offset: i64,
+    /// The next offset never acquired.
+    pub end_offset: i64,
+    /// Every tracked offset between start and end.
+    pub in_flight: u64,
+    /// Held under an acquisition lock that has not expired at `now_ms`.
+    pub acquired: u64,
+    /// Available for (re)delivery, expired locks included.
+    pub available: u64,
+    pub acknowledged: u64,
+    pub archived: u64,
+}
+
+impl SharePartition {
+    /// The state counts at `now_ms` (an expired lock counts as available,
+    /// as the next fetch will treat it).
+    pub fn counts(&self, now_ms: i64) -> PartitionCounts {
+        let mut c = PartitionCounts {
+            start_offset: self.start,
+            end_offset: self.end,
+            in_flight: self.records.len() as u64,
+            ..PartitionCounts::default()
+        };
+        for r in self.records.values() {
+            match r.state {
+                RecordState::Acquired if r.lock_deadline_ms > now_ms => c.acquired += 1,
+                RecordState::Acquired | RecordState::Available => c.available += 1,
+                RecordState::Acknowledged => c.acknowledged += 1,
+                RecordState::Archived => c.archived += 1,
+            }
+        }
+        c
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -243,10 +243,11 @@
   async function viewGroups(root) {
     const draw = async () => {
       const g = await api("/api/groups");
-      root.replaceChildren(el("h1", {}, "Consumer groups"),
-        g.groups.length ? table(["Group", "State", "Protocol", "#Members", "#Total lag"], g.groups.map(x => el("tr", {},
+      root.replaceChildren(el("h1", {}, "Groups"),
+        g.groups.length ? table(["Group", "Type", "State", "Protocol", "#Epoch", "#Members", "#Total lag"], g.groups.map(x => el("tr", {},
           td(el("a", { href: "#/group/" + encodeURIComponent(x.group_id), class: "group-link" }, x.group_id)),
-          td(x.state), td(x.protocol || x.protocol_type || "–"), td(x.member_count, "num"), lagCell(x.total_lag))), "groups")
+          td(x.group_type || "classic", "group-type"), td(x.state), td(x.protocol || x.protocol_type || "–"),
+          td(x.group_epoch === undefined ? "–" : x.group_epoch, "num"), td(x.member_count, "num"), lagCell(x.total_lag))), "groups")
           : el("p", { class: "muted" }, "No consumer groups yet."));
       status("updated " + new Date().toLocaleTimeString());
     };
@@ -254,9 +255,45 @@
     refreshTimer = setInterval(() => draw().catch(e => status(String(e.message || e))), 2000);
   }
 
+  function parts(list) { return (list || []).map(a => a.topic + ": [" + a.partitions.join(", ") + "]").join("; ") || "–"; }
+
+  // A KIP-848 consumer group or a KIP-932 share group: epochs, member states, share-partitions.
+  function groupNew(g) {
+    const share = g.group_type === "share";
+    const members = share
+      ? table(["Member", "#Epoch", "Client id", "Host", "Subscribed", "Assignment"], g.members.map(m => el("tr", {},
+          td(m.member_id), td(m.member_epoch, "num"), td(m.client_id), td(m.client_host),
+          td((m.subscribed_topic_names || []).join(", ") || "–"), td(parts(m.assignment)))), "members")
+      : table(["Member", "#Epoch", "State", "Client id", "Host", "Assigned", "Pending revocation", "Pending assignment"], g.members.map(m => el("tr", {},
+          td(m.member_id), td(m.member_epoch, "num"), td(m.member_state, "member-state"), td(m.client_id), td(m.client_host),
+          td(parts(m.assignment)), td(parts(m.pending_revocation)), td(parts(m.pending_assignment)))), "members");
+    const out = [
+      el("h1", {}, "Group ", el("span", { id: "group-id" }, g.group_id)),
+      el("div", { class: "cards" }, card("Type", g.group_type, "group-type"), card("State", g.state, "group-state"),
+        card("Assignor", g.protocol || "–"), card("Group epoch", g.group_epoch, "group-epoch"),
+        card("Assignment epoch", g.assignment_epoch, "assignment-epoch"), card("Members", g.members.length)),
+      el("h2", {}, "Members"),
+      g.members.length ? members : el("p", { class: "muted" }, "No members.")];
+    if (share) {
+      out.push(el("h2", {}, "Share-partitions"),
+        table(["Topic", "#Partition", "#Start offset", "#End offset", "#In flight", "#Acquired", "#Available", "#Acknowledged", "#Archived"],
+          g.share_partitions.map(p => el("tr", {}, td(p.topic), td(p.partition, "num"), td(p.start_offset, "num"), td(p.end_offset, "num"),
+            td(p.in_flight, "num"), td(p.acquired, "num"), td(p.available, "num"), td(p.acknowledged, "num"), td(p.archived, "num"))), "share-partitions"));
+    } else {
+      out.push(el("div", { class: "cards" }, card("Total lag", g.total_lag, "total-lag")));
+    }
+    return out;
+  }
+
   async function viewGroup(root, id) {
     const draw = async () => {
       const g = await api("/api/groups/" + encodeURIComponent(id));
+      if (g.group_type === "consumer" || g.group_type === "share") {
+        root.replaceChildren(...groupNew(g));
+        if (g.group_type === "consumer") root.appendChild(offsetsTable(g));
+        status("updated " + new Date().toLocaleTimeString() + " (every 2 s)");
+        return;
+      }
       root.replaceChildren(
         el("h1", {}, "Group ", el("span", { id: "group-id" }, g.group_id)),
         el("div", { class: "cards" }, card("State", g.state, "group-state"), card("Protocol", (g.protocol_type || "–") + (g.protocol ? " / " + g.protocol : "")),
@@ -266,14 +303,18 @@
           td(m.member_id), td(m.client_id), td(m.client_host),
           td(m.assignment.map(a => a.topic + ": [" + a.partitions.join(", ") + "]").join("; ") || "–"))), "members")
           : el("p", { class: "muted" }, "No members."),
-        el("h2", {}, "Committed offsets and lag"),
-        table(["Topic", "#Partition", "#Committed", "#Log end", "#Lag", "Member"], g.offsets.map(o => el("tr", { class: "lag-row" },
-          td(el("a", { href: "#/topic/" + encodeURIComponent(o.topic) + "?p=" + o.partition + "&offset=" + o.committed_offset }, o.topic)),
-          td(o.partition, "num"), td(o.committed_offset, "num"), td(o.log_end_offset, "num"), lagCell(o.lag), td(o.member_id || "–"))), "offsets"));
+        offsetsTable(g));
       status("updated " + new Date().toLocaleTimeString() + " (every 2 s)");
     };
     await draw();
     refreshTimer = setInterval(() => draw().catch(e => status(String(e.message || e))), 2000);
+  }
+
+  function offsetsTable(g) {
+    return el("div", {}, el("h2", {}, "Committed offsets and lag"),
+      table(["Topic", "#Partition", "#Committed", "#Log end", "#Lag", "Member"], g.offsets.map(o => el("tr", { class: "lag-row" },
+        td(el("a", { href: "#/topic/" + encodeURIComponent(o.topic) + "?p=" + o.partition + "&offset=" + o.committed_offset }, o.topic)),
+        td(o.partition, "num"), td(o.committed_offset, "num"), td(o.log_end_offset, "num"), lagCell(o.lag), td(o.member_id || "–"))), "offsets"));
   }
 
   // -- Schemas (the built-in Schema Registry) ---------------------------------------
