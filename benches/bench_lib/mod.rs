@@ -1589,10 +1589,22 @@ impl<'a> Runner<'a> {
             let cpu = p.cpu_secs().zip(cpu0).map(|(b, a)| b - a);
             p.stop()?;
             let rate = run.records as f64 / run.secs.max(1e-9);
-            let mut fields = vec![(
-                "mb_per_s".to_string(),
-                format!("{:.1}", run.bytes as f64 / 1e6 / run.secs.max(1e-9)),
-            )];
+            // Payload (100 B a record) and wire bytes: a fetch answers with
+            // whole batches, so a batch larger than one fetch's records is
+            // sent again with each fetch that acquires part of it.
+            let mut fields = vec![
+                (
+                    "payload_mb_per_s".to_string(),
+                    format!(
+                        "{:.1}",
+                        run.records as f64 * 100.0 / 1e6 / run.secs.max(1e-9)
+                    ),
+                ),
+                (
+                    "wire_mb_per_s".to_string(),
+                    format!("{:.1}", run.bytes as f64 / 1e6 / run.secs.max(1e-9)),
+                ),
+            ];
             if let Some(cpu) = cpu {
                 fields.push(("broker_cpu_s".to_string(), format!("{cpu:.2}")));
             }
