@@ -27,6 +27,7 @@ mod embedded;
 mod fetch;
 mod franz_go;
 mod fuzz_replay;
+mod group_migration;
 mod groups;
 mod http;
 mod http_groups;

@@ -84,6 +84,7 @@ pub fn consumer_group_error_code(e: &ConsumerGroupError) -> ResponseError {
         ConsumerGroupError::FencedInstanceId(_) => ResponseError::FencedInstanceId,
         ConsumerGroupError::GroupMaxSizeReached(_) => ResponseError::GroupMaxSizeReached,
         ConsumerGroupError::NonEmptyGroup => ResponseError::NonEmptyGroup,
+        ConsumerGroupError::IllegalGeneration(_) => ResponseError::IllegalGeneration,
         ConsumerGroupError::UnsupportedVersion(_) => ResponseError::UnsupportedVersion,
     }
 }

@@ -17,9 +17,10 @@ use super::classic_group::ClassicGroup;
 use super::classic_rebalance::{
     maybe_complete_join_phase, maybe_prepare_rebalance_or_complete_join, prepare_rebalance,
 };
+use super::consumer_classic;
 use super::env::Env;
 use super::error::GroupError;
-use super::group_metadata_manager::GroupMetadataManager;
+use super::group_metadata_manager::{Group, GroupMetadataManager};
 use super::member::Member;
 use super::offsets::{CoordinatorRecord, GroupMetadataValue};
 use super::state::GroupState;
@@ -41,6 +42,24 @@ pub(super) fn join(
     p: JoinGroupParams,
     tx: oneshot::Sender<JoinGroupResult>,
 ) -> Option<JoinGroupResult> {
+    // A consumer group with members takes classic members in (online
+    // migration); an empty one is dropped for a new classic group, as Kafka
+    // does (its offsets stay).
+    if let Some(Group::Consumer(g)) = groups.get(&p.group_id) {
+        if !g.members().is_empty() {
+            return Some(consumer_classic::join(groups, env, &p));
+        }
+        let tombstones = groups
+            .get(&p.group_id)
+            .map(Group::tombstone_records)
+            .unwrap_or_default();
+        if let Err(e) = env.append(&tombstones) {
+            return Some(JoinGroupResult::error(&p.member_id, e.into()));
+        }
+        info!(group = %p.group_id, "converted empty consumer group to classic group");
+        groups.remove(env.timers, &p.group_id);
+        groups.ensure_group(&p.group_id, env.now);
+    }
     let unknown = p.member_id.is_empty();
     let is_new_group = !groups.contains(&p.group_id);
     if is_new_group && !unknown {

@@ -24,6 +24,9 @@ pub(super) fn heartbeat(
     env: &mut Env<'_>,
     p: &HeartbeatParams,
 ) -> Result<(), GroupError> {
+    if groups.consumer(&p.group_id).is_some() {
+        return super::consumer_classic::heartbeat(groups, env, p);
+    }
     let group = groups
         .classic_mut(&p.group_id)
         .ok_or(GroupError::UnknownMemberId)?;
@@ -56,6 +59,11 @@ pub(super) fn leave(
     group_id: &str,
     members: &[LeavingMember],
 ) -> Result<Vec<Option<GroupError>>, GroupError> {
+    if groups.consumer(group_id).is_some() {
+        return Ok(super::consumer_classic::leave(
+            groups, env, group_id, members,
+        ));
+    }
     let Some(group) = groups.classic_mut(group_id) else {
         return Ok(vec![Some(GroupError::UnknownMemberId); members.len()]);
     };

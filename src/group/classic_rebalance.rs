@@ -265,6 +265,9 @@ pub(super) fn sync(
     p: SyncGroupParams,
     tx: oneshot::Sender<SyncGroupResult>,
 ) -> Option<SyncGroupResult> {
+    if groups.consumer(&p.group_id).is_some() {
+        return Some(super::consumer_classic::sync(groups, env, &p));
+    }
     let Some(group) = groups.classic_mut(&p.group_id) else {
         return Some(SyncGroupResult::error(GroupError::UnknownMemberId));
     };

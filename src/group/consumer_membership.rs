@@ -14,9 +14,11 @@ use uuid::Uuid;
 use super::consumer::heartbeat::{
     self, Context, HeartbeatRequest, HeartbeatResponse, Outcome, TimerOp,
 };
+use super::consumer::member::LEAVE_GROUP_MEMBER_EPOCH;
 use super::consumer::records::ConsumerGroupRecord;
 use super::consumer::topics::TopicsImage;
 use super::consumer::{ConsumerGroup, ConsumerGroupError};
+use super::consumer_migration::{downgrade, may_downgrade, may_upgrade, upgrade};
 use super::env::Env;
 use super::error::GroupError;
 use super::group_metadata_manager::{wrap_records, Group, GroupMetadataManager};
@@ -40,6 +42,8 @@ pub struct ConsumerMemberDescription {
     pub target_assignment: Vec<(Uuid, String, Vec<i32>)>,
     /// Reconciliation state name (for the console).
     pub state: &'static str,
+    /// It joined with JoinGroup (a classic-protocol member).
+    pub classic: bool,
 }
 
 /// A consumer group as ConsumerGroupDescribe reports it.
@@ -71,6 +75,7 @@ pub(crate) fn consumer_heartbeat(
 
     // The group to work on, what to put back if the operation fails, and
     // records that must precede the group's own.
+    let mut upgrade_sessions = Vec::new();
     let (mut group, original, mut records) = match groups.take(id) {
         None if joining => (ConsumerGroup::new(id), None, Vec::new()),
         None => return Err(not_found(format!("Consumer group {id} not found."))),
@@ -91,11 +96,54 @@ pub(crate) fn consumer_heartbeat(
                 vec![tombstone],
             )
         }
+        // Online upgrade: the classic members stay, as classic-protocol
+        // members of the consumer group.
+        Some(Group::Classic(mut c)) if joining && may_upgrade(&c, env) => {
+            match upgrade(&mut c, &groups.topics, env.now) {
+                Ok((g, recs, sessions)) => {
+                    upgrade_sessions = sessions;
+                    let mut records = vec![CoordinatorRecord::GroupMetadata {
+                        group: id.to_string(),
+                        value: None,
+                    }];
+                    records.extend(wrap_records(id, recs));
+                    (g, Some(Group::Classic(c)), records)
+                }
+                Err(e) => {
+                    groups.put(Group::Classic(c));
+                    return Err(e);
+                }
+            }
+        }
         Some(other) => {
             groups.put(other);
             return Err(not_found(format!("Group {id} is not a consumer group.")));
         }
     };
+    // The last consumer-protocol member leaving a group of classic members
+    // turns it back into a classic group (online downgrade).
+    if req.member_epoch == LEAVE_GROUP_MEMBER_EPOCH && records.is_empty() {
+        let leaving = match &req.instance_id {
+            Some(i) => group.static_member(i).map(|m| m.member_id.clone()),
+            None => Some(req.member_id.clone()),
+        };
+        if let Some(leaving) = leaving.filter(|l| *l == req.member_id) {
+            if may_downgrade(&group, &leaving, env) {
+                return match downgrade(groups, env, &group, &leaving) {
+                    Ok(()) => Ok(HeartbeatResponse {
+                        member_id: req.member_id.clone(),
+                        member_epoch: LEAVE_GROUP_MEMBER_EPOCH,
+                        heartbeat_interval_ms: 0,
+                        assignment: None,
+                    }),
+                    Err(e) => {
+                        groups.put(Group::Consumer(group));
+                        Err(e)
+                    }
+                };
+            }
+        }
+    }
     let ctx = Context {
         config: &env.config.consumer,
         topics: &groups.topics,
@@ -134,8 +182,40 @@ pub(crate) fn consumer_heartbeat(
     }
     groups.put(Group::Consumer(group));
     groups.consumer_rebalances += bumps;
+    set_timers(env, id, upgrade_sessions);
     set_timers(env, id, timers);
     Ok(response)
+}
+
+/// Appends an operation's records and sets its timers.
+pub(crate) fn apply_outcome(env: &mut Env<'_>, id: &str, out: Outcome) -> Result<(), GroupError> {
+    if !out.records.is_empty() {
+        env.append(&wrap_records(id, out.records))?;
+    }
+    set_timers(env, id, out.timers);
+    Ok(())
+}
+
+/// Fences `member` of `group` unless that turns the group into a classic
+/// group, which it then does; true if it did.
+fn downgraded_instead(
+    groups: &mut GroupMetadataManager,
+    env: &mut Env<'_>,
+    group: &str,
+    member: &str,
+) -> bool {
+    let Some(g) = groups.consumer(group) else {
+        return false;
+    };
+    if !may_downgrade(g, member, env) {
+        return false;
+    }
+    let g = g.clone();
+    if let Err(e) = downgrade(groups, env, &g, member) {
+        warn!(group = %group, error = %e, "cannot downgrade consumer group");
+        return false;
+    }
+    true
 }
 
 /// The session timer of `member` of consumer group `group` fired.
@@ -145,6 +225,9 @@ pub(crate) fn consumer_session_expired(
     group: &str,
     member: &str,
 ) {
+    if downgraded_instead(groups, env, group, member) {
+        return;
+    }
     run_timer(groups, env, group, |g, ctx| {
         heartbeat::session_expired(g, member, ctx)
     });
@@ -158,6 +241,13 @@ pub(crate) fn consumer_revocation_expired(
     member: &str,
     member_epoch: i32,
 ) {
+    let due = groups
+        .consumer(group)
+        .and_then(|g| g.member(member))
+        .is_some_and(|m| m.member_epoch == member_epoch);
+    if due && downgraded_instead(groups, env, group, member) {
+        return;
+    }
     run_timer(groups, env, group, |g, ctx| {
         heartbeat::rebalance_expired(g, member, member_epoch, ctx)
     });
@@ -197,14 +287,14 @@ fn run_timer(
     set_timers(env, id, out.timers);
 }
 
-fn count_epoch_bumps(records: &[ConsumerGroupRecord]) -> u64 {
+pub(crate) fn count_epoch_bumps(records: &[ConsumerGroupRecord]) -> u64 {
     records
         .iter()
         .filter(|r| matches!(r, ConsumerGroupRecord::GroupEpoch(Some(_))))
         .count() as u64
 }
 
-fn set_timers(env: &mut Env<'_>, group: &str, ops: Vec<TimerOp>) {
+pub(crate) fn set_timers(env: &mut Env<'_>, group: &str, ops: Vec<TimerOp>) {
     for op in ops {
         match op {
             TimerOp::Session {
@@ -299,6 +389,7 @@ fn describe(
                 assignment: named(&m.assigned),
                 target_assignment: named(&g.target_of(&m.member_id)),
                 state: m.state.name(),
+                classic: m.uses_classic_protocol(),
             })
             .collect(),
     }

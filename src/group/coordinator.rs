@@ -324,6 +324,13 @@ impl GroupCoordinator {
         r
     }
 
+    /// Gives the coordinator the current topics (JoinGroup and SyncGroup
+    /// handlers call it: classic members of consumer groups are assigned
+    /// against them).
+    pub fn refresh_topics(&self, topics: TopicsImage) {
+        self.lock().groups.topics = topics;
+    }
+
     /// ConsumerGroupDescribe.
     pub fn consumer_group_describe(
         &self,

@@ -238,6 +238,8 @@ fn still_parked<T>(rx: &mut oneshot::Receiver<T>) -> bool {
 mod classic_group;
 #[path = "consumer_membership_tests.rs"]
 mod consumer_membership;
+#[path = "group_migration_tests.rs"]
+mod group_migration;
 #[path = "group_store_tests.rs"]
 mod group_store;
 #[path = "offset_store_tests.rs"]

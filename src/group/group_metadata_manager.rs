@@ -442,9 +442,14 @@ impl GroupMetadataManager {
                 }
                 Group::Consumer(g) => {
                     for (id, m) in g.members() {
+                        // A classic-protocol member has its own session timeout.
+                        let session = m
+                            .classic
+                            .as_ref()
+                            .map_or(consumer_session_ms, |c| c.session_timeout_ms);
                         timers.schedule(
                             TimerKey::heartbeat(g.group_id(), id),
-                            now + i64::from(consumer_session_ms),
+                            now + i64::from(session),
                             TimerAction::Heartbeat,
                         );
                         // A member that owed a revocation owes it again

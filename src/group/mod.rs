@@ -26,7 +26,10 @@
 //! - [`consumer`]: KIP-848 consumer groups, protocol-free (assignors,
 //!   member reconciliation, group state, records); `consumer_membership`:
 //!   the coordinator's side of them (find/create/convert the group, append
-//!   its records, set its timers, ConsumerGroupDescribe).
+//!   its records, set its timers, ConsumerGroupDescribe);
+//!   `consumer_migration`: online upgrade/downgrade between the two types
+//!   (`group.consumer.migration.policy`); `consumer_classic`: classic
+//!   (JoinGroup) members inside a consumer group.
 //! - [`offsets`]: the `__consumer_offsets` record format (decoded by key
 //!   version), append, flush and replay of the topic; `record_writer`: the
 //!   field writer it and `consumer/records.rs` share.
@@ -69,7 +72,9 @@ mod classic_membership;
 mod classic_rebalance;
 mod config;
 pub mod consumer;
+mod consumer_classic;
 mod consumer_membership;
+mod consumer_migration;
 pub mod consumer_protocol;
 pub mod coordinator;
 mod env;

@@ -24,6 +24,8 @@ const NO_AUTHORIZED_OPERATIONS: i32 = i32::MIN;
 
 /// KIP-1099: the member type of a consumer-protocol member.
 const MEMBER_TYPE_CONSUMER: i8 = 1;
+/// A member that joined with JoinGroup (online migration, KIP-848).
+const MEMBER_TYPE_CLASSIC: i8 = 0;
 
 fn assignment(a: &[(Uuid, String, Vec<i32>)]) -> Assignment {
     Assignment::default().with_topic_partitions(
@@ -99,7 +101,11 @@ pub fn handle(
                                 .with_assignment(assignment(&m.assignment))
                                 .with_target_assignment(assignment(&m.target_assignment));
                             if version >= 1 {
-                                member.with_member_type(MEMBER_TYPE_CONSUMER)
+                                member.with_member_type(if m.classic {
+                                    MEMBER_TYPE_CLASSIC
+                                } else {
+                                    MEMBER_TYPE_CONSUMER
+                                })
                             } else {
                                 member
                             }

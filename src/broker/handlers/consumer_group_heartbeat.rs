@@ -52,6 +52,7 @@ pub fn handle(
         client_id: client_id.to_string(),
         client_host: client_host.to_string(),
         api_version: version,
+        classic: None,
     };
     match broker
         .groups()

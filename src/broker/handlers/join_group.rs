@@ -52,6 +52,10 @@ pub async fn handle(
             None
         },
     };
+    // Classic members of a consumer group are assigned against these.
+    broker
+        .groups()
+        .refresh_topics(broker.consumer_group_topics());
     let r = broker.groups().join_group(params).await;
     let members = r
         .members

@@ -41,6 +41,9 @@ pub async fn handle(broker: &Broker, req: SyncGroupRequest, version: i16) -> Syn
             .map(|a| (a.member_id.as_str().to_string(), a.assignment))
             .collect(),
     };
+    broker
+        .groups()
+        .refresh_topics(broker.consumer_group_topics());
     let r = broker.groups().sync_group(params).await;
     SyncGroupResponse::default()
         .with_error_code(group_error_code_or_none(r.error.as_ref()))

@@ -39,6 +39,9 @@ pub enum ConsumerGroupError {
     /// The group still has members.
     #[error("the group is not empty")]
     NonEmptyGroup,
+    /// A classic-protocol member's generation is not its member epoch.
+    #[error("{0}")]
+    IllegalGeneration(String),
     /// OffsetCommit below v9 from a member of the consumer protocol.
     #[error("{0}")]
     UnsupportedVersion(String),

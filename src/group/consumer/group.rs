@@ -187,6 +187,26 @@ impl ConsumerGroup {
         names
     }
 
+    /// Whether every member but `except` speaks the classic protocol
+    /// (Kafka's `allMembersUseClassicProtocolExcept`).
+    pub fn all_classic_except(&self, except: &[String]) -> bool {
+        self.members
+            .values()
+            .filter(|m| !except.contains(&m.member_id))
+            .all(ConsumerGroupMember::uses_classic_protocol)
+    }
+
+    /// Whether `member` is still waiting for a partition of its target
+    /// that another member holds (Kafka's `waitingOnUnreleasedPartition`).
+    pub fn waiting_on_unreleased_partition(&self, member: &ConsumerGroupMember) -> bool {
+        let target = self.target_of(&member.member_id);
+        let waiting = assignment::iter(&target).any(|(t, p)| {
+            let held = member.assigned.get(&t).is_some_and(|ps| ps.contains(&p));
+            !held && self.partition_epoch(&t, p) != -1
+        });
+        waiting
+    }
+
     /// Whether some member subscribes to `topic` (OffsetDelete's check).
     pub fn is_subscribed_to(&self, topic: &str) -> bool {
         self.subscribed_topic_names().contains(topic)
@@ -306,6 +326,7 @@ pub fn metadata_of(m: &ConsumerGroupMember) -> MemberMetadata {
         subscribed_topic_regex: m.subscribed_topic_regex.clone(),
         rebalance_timeout_ms: m.rebalance_timeout_ms,
         server_assignor: m.server_assignor.clone(),
+        classic: m.classic.clone(),
     }
 }
 
@@ -329,4 +350,5 @@ fn set_metadata(m: &mut ConsumerGroupMember, meta: &MemberMetadata) {
     m.subscribed_topic_regex = meta.subscribed_topic_regex.clone();
     m.rebalance_timeout_ms = meta.rebalance_timeout_ms;
     m.server_assignor = meta.server_assignor.clone();
+    m.classic = meta.classic.clone();
 }

@@ -25,7 +25,7 @@ use super::member::{
     reconcile, ConsumerGroupMember, MemberState, LEAVE_GROUP_MEMBER_EPOCH,
     LEAVE_GROUP_STATIC_MEMBER_EPOCH,
 };
-use super::records::{ConsumerGroupRecord, ResolvedRegex};
+use super::records::{ClassicMemberMetadata, ConsumerGroupRecord, ResolvedRegex};
 use super::topics::{compile_regex, resolve_regex, TopicsImage};
 use super::{ConsumerGroupConfig, ConsumerGroupError};
 
@@ -59,6 +59,10 @@ pub struct HeartbeatRequest {
     pub client_host: String,
     /// The request's version.
     pub api_version: i16,
+    /// A classic member's JoinGroup, translated (online migration): the
+    /// member is created or updated without an epoch check and keeps this
+    /// metadata; its session is its own `session.timeout.ms`.
+    pub classic: Option<ClassicMemberMetadata>,
 }
 
 /// A ConsumerGroupHeartbeat answer.
@@ -184,7 +188,8 @@ pub fn heartbeat(
     new_member_id: &dyn Fn() -> String,
 ) -> Result<(HeartbeatResponse, Outcome)> {
     let mut out = Outcome::default();
-    let joining = req.member_epoch == 0;
+    let classic_join = req.classic.is_some();
+    let joining = req.member_epoch == 0 || classic_join;
     let member_id = if req.member_id.is_empty() {
         new_member_id()
     } else {
@@ -224,7 +229,9 @@ pub fn heartbeat(
                 }
                 None => return Err(unknown_member(&member_id, group.group_id())),
             };
-            check_epoch(&m, req.member_epoch, owned.as_ref())?;
+            if !classic_join {
+                check_epoch(&m, req.member_epoch, owned.as_ref())?;
+            }
             (m, None)
         }
         Some(instance) => match group.static_member(instance).cloned() {
@@ -237,6 +244,7 @@ pub fn heartbeat(
                     "Instance id {instance} is unknown."
                 )))
             }
+            Some(existing) if classic_join && existing.member_id == member_id => (existing, None),
             Some(existing) if joining => {
                 if existing.member_epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH {
                     return Err(ConsumerGroupError::UnreleasedInstanceId(format!(
@@ -313,6 +321,10 @@ pub fn heartbeat(
     }
     updated.client_id = req.client_id.clone();
     updated.client_host = req.client_host.clone();
+    if classic_join {
+        updated.classic = req.classic.clone();
+        updated.server_assignor = None;
+    }
 
     let mut bump = group.group_epoch() == 0;
     let is_new = group.member(&updated.member_id).is_none();
@@ -407,7 +419,7 @@ pub fn heartbeat(
     }
     out.timers.push(TimerOp::Session {
         member_id: fin.member_id.clone(),
-        deadline_ms: ctx.now_ms + i64::from(ctx.config.session_timeout_ms),
+        deadline_ms: ctx.now_ms + i64::from(session_timeout_ms(&fin, ctx.config)),
     });
 
     let full = req.rebalance_timeout_ms != -1
@@ -424,6 +436,14 @@ pub fn heartbeat(
         },
         out,
     ))
+}
+
+/// The session timeout of `m`: its own for a classic-protocol member, the
+/// group's otherwise.
+pub fn session_timeout_ms(m: &ConsumerGroupMember, config: &ConsumerGroupConfig) -> i32 {
+    m.classic
+        .as_ref()
+        .map_or(config.session_timeout_ms, |c| c.session_timeout_ms)
 }
 
 /// A heartbeat with epoch -1 (leave) or -2 (a static member leaving for a
@@ -559,6 +579,23 @@ pub fn delete(group: &mut ConsumerGroup) -> Result<Outcome> {
     Ok(out)
 }
 
+/// The records that delete `group` with all its members (Kafka's
+/// `createGroupTombstoneRecords`, used when it becomes a classic group); the
+/// group itself is left as it was.
+pub fn tombstones(group: &ConsumerGroup) -> Vec<ConsumerGroupRecord> {
+    let mut copy = group.clone();
+    let mut out = Outcome::default();
+    let ids: Vec<String> = copy.members().keys().cloned().collect();
+    for id in ids {
+        remove_member(&mut out, &mut copy, &id);
+    }
+    let mut records = out.records;
+    if let Ok(rest) = delete(&mut copy) {
+        records.extend(rest.records);
+    }
+    records
+}
+
 /// OffsetCommit's member check (Kafka's `ConsumerGroup.validateOffsetCommit`).
 pub fn validate_offset_commit(
     group: &ConsumerGroup,
@@ -577,7 +614,7 @@ pub fn validate_offset_commit(
     let m = group
         .member(member_id)
         .ok_or_else(|| unknown_member(member_id, group.group_id()))?;
-    if !transactional && api_version < 9 {
+    if !transactional && !m.uses_classic_protocol() && api_version < 9 {
         return Err(ConsumerGroupError::UnsupportedVersion(
             "OffsetCommit version 9 or above must be used by members using the modern group protocol"
                 .to_string(),
@@ -609,6 +646,12 @@ pub fn validate_offset_fetch(
 }
 
 fn check_stale(m: &ConsumerGroupMember, epoch: i32) -> Result<()> {
+    if epoch != m.member_epoch && m.uses_classic_protocol() {
+        return Err(ConsumerGroupError::IllegalGeneration(format!(
+            "The received generation id {epoch} does not match the expected member epoch {}.",
+            m.member_epoch
+        )));
+    }
     if epoch != m.member_epoch {
         return Err(ConsumerGroupError::StaleMemberEpoch(format!(
             "The received member epoch {epoch} does not match the expected member epoch {}.",

@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use super::assignment::{self, Assignment};
+use super::records::ClassicMemberMetadata;
 
 /// Epoch a member sends to leave the group.
 pub const LEAVE_GROUP_MEMBER_EPOCH: i32 = -1;
@@ -101,6 +102,8 @@ pub struct ConsumerGroupMember {
     pub assigned: Assignment,
     /// The partitions it must give back.
     pub pending_revocation: Assignment,
+    /// Set when it joined with JoinGroup (the classic protocol).
+    pub classic: Option<ClassicMemberMetadata>,
 }
 
 impl ConsumerGroupMember {
@@ -121,7 +124,13 @@ impl ConsumerGroupMember {
             state: MemberState::Stable,
             assigned: Assignment::new(),
             pending_revocation: Assignment::new(),
+            classic: None,
         }
+    }
+
+    /// Whether it speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat).
+    pub fn uses_classic_protocol(&self) -> bool {
+        self.classic.is_some()
     }
 
     /// Whether it holds its whole target of `epoch`.
@@ -140,6 +149,7 @@ impl ConsumerGroupMember {
             && self.subscribed_topic_regex == other.subscribed_topic_regex
             && self.rebalance_timeout_ms == other.rebalance_timeout_ms
             && self.server_assignor == other.server_assignor
+            && self.classic == other.classic
     }
 
     /// The assignment fields (what the current assignment record carries)

@@ -42,6 +42,53 @@ pub struct ConsumerGroupConfig {
     pub max_size: usize,
     /// `group.consumer.assignors` (`uniform,range`); the first is the default.
     pub assignors: Vec<String>,
+    /// `group.consumer.migration.policy` (bidirectional).
+    pub migration_policy: MigrationPolicy,
+}
+
+/// `group.consumer.migration.policy` (Kafka's `ConsumerGroupMigrationPolicy`):
+/// which online conversions between classic and consumer groups are allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MigrationPolicy {
+    /// Upgrade and downgrade.
+    #[default]
+    Bidirectional,
+    /// Classic to consumer only.
+    Upgrade,
+    /// Consumer to classic only.
+    Downgrade,
+    /// Neither (empty groups are still converted, as in Kafka).
+    Disabled,
+}
+
+impl MigrationPolicy {
+    /// The policy named `s` (case-insensitive); unknown names are
+    /// `Disabled`, as Kafka parses them (the config layer refuses them
+    /// before this is reached).
+    pub fn parse(s: &str) -> MigrationPolicy {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "bidirectional" => MigrationPolicy::Bidirectional,
+            "upgrade" => MigrationPolicy::Upgrade,
+            "downgrade" => MigrationPolicy::Downgrade,
+            _ => MigrationPolicy::Disabled,
+        }
+    }
+
+    /// Whether a classic group may become a consumer group.
+    pub fn upgrade_enabled(self) -> bool {
+        matches!(
+            self,
+            MigrationPolicy::Bidirectional | MigrationPolicy::Upgrade
+        )
+    }
+
+    /// Whether a consumer group may become a classic group.
+    pub fn downgrade_enabled(self) -> bool {
+        matches!(
+            self,
+            MigrationPolicy::Bidirectional | MigrationPolicy::Downgrade
+        )
+    }
 }
 
 impl Default for ConsumerGroupConfig {
@@ -54,6 +101,7 @@ impl Default for ConsumerGroupConfig {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            migration_policy: MigrationPolicy::Bidirectional,
         }
     }
 }
@@ -66,6 +114,7 @@ impl ConsumerGroupConfig {
             heartbeat_interval_ms: c.group_consumer_heartbeat_interval_ms,
             max_size: usize::try_from(c.group_consumer_max_size).unwrap_or(usize::MAX),
             assignors: c.group_consumer_assignors.clone(),
+            migration_policy: MigrationPolicy::parse(&c.group_consumer_migration_policy),
         }
     }
 

@@ -55,6 +55,19 @@ pub struct MemberMetadata {
     pub subscribed_topic_regex: Option<String>,
     pub rebalance_timeout_ms: i32,
     pub server_assignor: Option<String>,
+    /// Tagged field 0: set for a member that joined with JoinGroup (the
+    /// classic protocol) and lives in a consumer group.
+    pub classic: Option<ClassicMemberMetadata>,
+}
+
+/// What a classic-protocol member of a consumer group sent in JoinGroup
+/// (Kafka's `ConsumerGroupMemberMetadataValue.ClassicMemberMetadata`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassicMemberMetadata {
+    /// `session.timeout.ms` of its JoinGroup.
+    pub session_timeout_ms: i32,
+    /// Its protocols (assignor name, subscription bytes), preferred first.
+    pub supported_protocols: Vec<(String, bytes::Bytes)>,
 }
 
 /// A member's reconciliation state as its current-assignment record stores it.
@@ -156,6 +169,24 @@ impl ConsumerGroupRecord {
                 w.compact_nullable_string(m.subscribed_topic_regex.as_deref());
                 w.i32(m.rebalance_timeout_ms);
                 w.compact_nullable_string(m.server_assignor.as_deref());
+                if let Some(c) = &m.classic {
+                    let mut f = Writer::default();
+                    f.i32(c.session_timeout_ms);
+                    f.uvarint(c.supported_protocols.len() as u64 + 1);
+                    for (name, meta) in &c.supported_protocols {
+                        f.compact_string(name);
+                        f.uvarint(meta.len() as u64 + 1);
+                        f.0.extend_from_slice(meta);
+                        f.uvarint(0);
+                    }
+                    f.uvarint(0);
+                    // One tagged field: tag 0, its size, its bytes.
+                    w.uvarint(1);
+                    w.uvarint(0);
+                    w.uvarint(f.0.len() as u64);
+                    w.0.extend_from_slice(&f.0);
+                    return Some(w.0);
+                }
             }
             ConsumerGroupRecord::TargetAssignmentEpoch(v) => w.i32((*v)?),
             ConsumerGroupRecord::TargetAssignment(_, v) => {
@@ -232,10 +263,15 @@ impl ConsumerGroupRecord {
                         let subscribed_topic_regex = r.compact_nullable_string()?;
                         let rebalance_timeout_ms = r.i32()?;
                         let server_assignor = r.compact_nullable_string()?;
-                        // Tag 0 (classic member metadata) is for members
-                        // that joined with JoinGroup, which Skiff keeps in
-                        // classic groups: skipped.
-                        r.tagged_fields(|_, _| Ok(()))?;
+                        // Tag 0: the classic member metadata of a member
+                        // that joined with JoinGroup.
+                        let mut classic = None;
+                        r.tagged_fields(|tag, data| {
+                            if tag == 0 {
+                                classic = Some(Reader(data).classic_member_metadata()?);
+                            }
+                            Ok(())
+                        })?;
                         Some(MemberMetadata {
                             instance_id,
                             rack_id,
@@ -245,6 +281,7 @@ impl ConsumerGroupRecord {
                             subscribed_topic_regex,
                             rebalance_timeout_ms,
                             server_assignor,
+                            classic,
                         })
                     }
                 };
@@ -393,6 +430,24 @@ impl<'a> Reader<'a> {
         }
         Ok(())
     }
+    fn classic_member_metadata(&mut self) -> Result<ClassicMemberMetadata> {
+        let session_timeout_ms = self.i32()?;
+        let n = self.compact_len()?;
+        let mut supported_protocols = Vec::new();
+        for _ in 0..n {
+            let name = self.compact_string()?;
+            let len = self.compact_len()?;
+            let meta = bytes::Bytes::copy_from_slice(self.take(len)?);
+            self.tagged_fields(|_, _| Ok(()))?;
+            supported_protocols.push((name, meta));
+        }
+        self.tagged_fields(|_, _| Ok(()))?;
+        Ok(ClassicMemberMetadata {
+            session_timeout_ms,
+            supported_protocols,
+        })
+    }
+
     fn topic_partitions(&mut self) -> Result<Assignment> {
         let n = self.compact_len()?;
         let mut out = Assignment::new();
@@ -445,6 +500,27 @@ mod tests {
                 subscribed_topic_regex: Some("t.*".into()),
                 rebalance_timeout_ms: 300_000,
                 server_assignor: Some("range".into()),
+                classic: None,
+            }),
+        ));
+        round_trip(ConsumerGroupRecord::MemberMetadata(
+            "m2".into(),
+            Some(MemberMetadata {
+                instance_id: None,
+                rack_id: None,
+                client_id: "c".into(),
+                client_host: "/127.0.0.1".into(),
+                subscribed_topic_names: ["a".to_string()].into(),
+                subscribed_topic_regex: None,
+                rebalance_timeout_ms: 300_000,
+                server_assignor: None,
+                classic: Some(ClassicMemberMetadata {
+                    session_timeout_ms: 10_000,
+                    supported_protocols: vec![
+                        ("range".into(), bytes::Bytes::from_static(&[0, 1, 2])),
+                        ("roundrobin".into(), bytes::Bytes::new()),
+                    ],
+                }),
             }),
         ));
         round_trip(ConsumerGroupRecord::MemberMetadata("m1".into(), None));
