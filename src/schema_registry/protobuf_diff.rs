@@ -229,7 +229,7 @@ impl Diff {
                     None => {}
                 },
                 (None, Some(f)) => {
-                    if r_oneof.get(&n).is_none() && f.cardinality() == Cardinality::Required {
+                    if !r_oneof.contains_key(&n) && f.cardinality() == Cardinality::Required {
                         self.push("REQUIRED_FIELD_ADDED", format!("{base}/{n}"));
                     }
                 }
