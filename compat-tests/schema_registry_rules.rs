@@ -169,3 +169,45 @@ fn protobuf_rules_per_compatibility_level() {
         }
     });
 }
+
+/// Two JSON Schemas differing only in key order: one id with
+/// `normalize=true`, two without (as Confluent, whose plain canonical form
+/// keeps key order).
+#[test]
+fn json_schema_normalize_gives_equal_schemas_one_id() {
+    harness::run(async {
+        let Some((_broker, addr)) = start(&[]) else {
+            return;
+        };
+        let a = &addr;
+        let one =
+            r#"{"type":"object","properties":{"b":{"type":"string"},"a":{"type":"integer"}}}"#;
+        let two =
+            r#"{"properties":{"a":{"type":"integer"},"b":{"type":"string"}},"type":"object"}"#;
+        let body = |s: &str| json!({"schemaType": "JSON", "schema": s});
+        let id = |subject: &str, s: &str, q: &str| {
+            let (st, b) = call(
+                a,
+                "POST",
+                &format!("/subjects/{subject}/versions{q}"),
+                Some(body(s)),
+            );
+            assert_eq!(st, 200, "{b}");
+            b["id"].as_i64().unwrap()
+        };
+        let plain = harness::unique_topic("sr-json-plain");
+        assert_ne!(id(&plain, one, ""), id(&plain, two, ""));
+        let norm = harness::unique_topic("sr-json-norm");
+        assert_eq!(
+            id(&norm, one, "?normalize=true"),
+            id(&norm, two, "?normalize=true")
+        );
+        let (st, found) = call(
+            a,
+            "POST",
+            &format!("/subjects/{norm}?normalize=true"),
+            Some(body(two)),
+        );
+        assert_eq!((st, found["version"].clone()), (200, json!(1)), "{found}");
+    });
+}
