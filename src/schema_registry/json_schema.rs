@@ -23,12 +23,35 @@ const TYPES: [&str; 7] = [
 pub fn parse(
     text: &str,
     _references: &[Resolved],
-    _normalize: bool,
+    normalize: bool,
 ) -> Result<(JsonSchema, String), String> {
     let root: Value = serde_json::from_str(text).map_err(|e| format!("Invalid schema: {e}"))?;
     check(&root, 0).map_err(|e| format!("Invalid schema: {e}"))?;
-    let stored = root.to_string();
+    // Confluent's normalize re-reads the schema with sorted object keys
+    // (every level; arrays keep their order).
+    let stored = if normalize {
+        sorted(&root).to_string()
+    } else {
+        root.to_string()
+    };
     Ok((JsonSchema { root }, stored))
+}
+
+/// `v` with every object's keys sorted (serde_json keeps insertion order here).
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(o) => {
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&o[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }
 
 fn check(v: &Value, depth: usize) -> Result<(), String> {
@@ -258,6 +281,20 @@ mod tests {
         let int = js(r#"{"type":"integer"}"#);
         assert!(can_read(&num, &int).is_empty());
         assert!(!can_read(&int, &num).is_empty());
+    }
+
+    #[test]
+    fn normalize_sorts_keys_at_every_level() {
+        let a = r#"{"type":"object","properties":{"b":{"type":"string"},"a":{"type":"integer"}}}"#;
+        let b = r#"{"properties":{"a":{"type":"integer"},"b":{"type":"string"}},"type":"object"}"#;
+        assert_ne!(
+            parse(a, &[], false).unwrap().1,
+            parse(b, &[], false).unwrap().1
+        );
+        assert_eq!(
+            parse(a, &[], true).unwrap().1,
+            parse(b, &[], true).unwrap().1
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod error;
 pub mod format;
 pub mod json_schema;
 pub mod protobuf;
+pub mod protobuf_diff;
 pub mod records;
 pub mod rest;
 mod state;

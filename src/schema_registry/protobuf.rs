@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use prost_reflect::{Cardinality, DescriptorPool, DynamicMessage, Kind, MessageDescriptor};
+use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 
 use super::format::{Resolved, SchemaType};
@@ -90,6 +90,7 @@ pub fn parse(
     if messages.is_empty() {
         return Err("Invalid schema: the file declares no message".to_string());
     }
+    reserved_names_unused(&messages)?;
     let package = file.package_name().to_string();
     Ok((
         ProtoSchema {
@@ -101,97 +102,31 @@ pub fn parse(
     ))
 }
 
-/// Scalar kinds that read each other's wire encoding (the Protobuf
-/// language guide's "updating a message type" rules).
-fn wire_group(k: &Kind) -> Option<u8> {
-    Some(match k {
-        Kind::Int32 | Kind::Uint32 | Kind::Int64 | Kind::Uint64 | Kind::Bool => 0,
-        Kind::Sint32 | Kind::Sint64 => 1,
-        Kind::Fixed32 | Kind::Sfixed32 => 2,
-        Kind::Fixed64 | Kind::Sfixed64 => 3,
-        Kind::String | Kind::Bytes => 4,
-        Kind::Float => 5,
-        Kind::Double => 6,
-        Kind::Message(_) | Kind::Enum(_) => return None,
-    })
-}
-
-fn kind_name(k: &Kind) -> String {
-    match k {
-        Kind::Message(m) => m.full_name().to_string(),
-        Kind::Enum(e) => e.full_name().to_string(),
-        other => format!("{other:?}").to_lowercase(),
-    }
-}
-
-/// Why `reader` cannot read messages written with `writer`.
-pub fn can_read(reader: &ProtoSchema, writer: &ProtoSchema) -> Vec<String> {
-    let mut out = Vec::new();
-    if reader.package != writer.package {
-        out.push(format!(
-            "PACKAGE_CHANGED: package '{}' became '{}'",
-            writer.package, reader.package
-        ));
-        return out;
-    }
-    let mut stack: Vec<MessageDescriptor> = writer.messages.clone();
-    while let Some(w) = stack.pop() {
-        stack.extend(w.child_messages().filter(|m| !m.is_map_entry()));
-        let Some(r) = reader.pool.get_message_by_name(w.full_name()) else {
-            out.push(format!(
-                "MESSAGE_REMOVED: message '{}' is missing",
-                w.full_name()
+/// protoc refuses a field named by a `reserved "name"` of its message;
+/// protox checks only reserved numbers, so the names are checked here.
+fn reserved_names_unused(messages: &[MessageDescriptor]) -> Result<(), String> {
+    let mut stack: Vec<MessageDescriptor> = messages.to_vec();
+    while let Some(m) = stack.pop() {
+        stack.extend(m.child_messages());
+        let reserved = &m.descriptor_proto().reserved_name;
+        if let Some(f) = m.fields().find(|f| reserved.iter().any(|r| r == f.name())) {
+            return Err(format!(
+                "Invalid schema: field name '{}' of '{}' is reserved",
+                f.name(),
+                m.full_name()
             ));
-            continue;
-        };
-        for wf in w.fields() {
-            let Some(rf) = r.get_field(wf.number()) else {
-                if wf.is_required() {
-                    out.push(format!(
-                        "REQUIRED_FIELD_REMOVED: required field {} ('{}') of '{}' was removed",
-                        wf.number(),
-                        wf.name(),
-                        w.full_name()
-                    ));
-                }
-                continue;
-            };
-            let (wk, rk) = (wf.kind(), rf.kind());
-            let same = match (wire_group(&wk), wire_group(&rk)) {
-                (Some(a), Some(b)) => a == b,
-                (None, None) => kind_name(&wk) == kind_name(&rk),
-                _ => false,
-            };
-            if !same {
-                out.push(format!(
-                    "FIELD_KIND_CHANGED: field {} of '{}' changed from {} to {}",
-                    wf.number(),
-                    w.full_name(),
-                    kind_name(&wk),
-                    kind_name(&rk)
-                ));
-            }
-            let repeated = |c: Cardinality| c == Cardinality::Repeated;
-            if repeated(wf.cardinality()) != repeated(rf.cardinality()) {
-                out.push(format!(
-                    "FIELD_LABEL_CHANGED: field {} of '{}' changed between repeated and singular",
-                    wf.number(),
-                    w.full_name()
-                ));
-            }
-        }
-        for rf in r.fields() {
-            if rf.is_required() && w.get_field(rf.number()).is_none() {
-                out.push(format!(
-                    "REQUIRED_FIELD_ADDED: required field {} ('{}') of '{}' was added",
-                    rf.number(),
-                    rf.name(),
-                    r.full_name()
-                ));
-            }
         }
     }
-    out
+    Ok(())
+}
+
+/// Why `reader` cannot read messages written with `writer` (Confluent's
+/// Protobuf rules, see [`super::protobuf_diff`]).
+pub fn can_read(reader: &ProtoSchema, writer: &ProtoSchema) -> Vec<String> {
+    super::protobuf_diff::differences(reader, writer)
+        .iter()
+        .map(super::protobuf_diff::Difference::message)
+        .collect()
 }
 
 /// Reads Confluent's message-index list (a zigzag varint count, then that
