@@ -749,3 +749,80 @@ fn denied_produce_is_audit_logged_once() {
         );
     });
 }
+
+/// KIP-848 regex subscriptions resolve only to topics the member's
+/// principal may DESCRIBE (Kafka 4.1): the other matches are silently left
+/// out of the subscription, so the member is assigned none of them.
+#[test]
+fn consumer_group_regex_matches_only_describable_topics() {
+    use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, GroupId};
+    if skip_if_external("the test restarts the broker with other settings") {
+        return;
+    }
+    run(async {
+        let prefix = unique_topic("rx-");
+        let (allowed, hidden) = (format!("{prefix}a"), format!("{prefix}b"));
+        let group = unique_topic("rx-group");
+        let mut broker = Broker::start_with(&[
+            ("authorizer.class.name", STANDARD_AUTHORIZER),
+            ("super.users", ANONYMOUS),
+        ]);
+        create_topic(&broker, &allowed, 2).await;
+        create_topic(&broker, &hidden, 2).await;
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let (allowed_id, hidden_id) = (topic_id(&mut raw, &allowed), topic_id(&mut raw, &hidden));
+        drop(raw);
+        grant(
+            &broker,
+            vec![
+                acl(TOPIC, &allowed, LITERAL, READ, ALLOW),
+                acl(TOPIC, &allowed, LITERAL, DESCRIBE, ALLOW),
+                acl(GROUP, &group, LITERAL, READ, ALLOW),
+            ],
+        );
+        broker.restart_with(&[("super.users", "")]);
+
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let v = raw.pick_version(ApiKey::ConsumerGroupHeartbeat, 1);
+        assert!(v >= 1, "ConsumerGroupHeartbeat v1 (regex) not served");
+        let join = ConsumerGroupHeartbeatRequest::default()
+            .with_group_id(GroupId(s(&group)))
+            .with_member_id(s(&uuid::Uuid::new_v4().to_string()))
+            .with_member_epoch(0)
+            .with_rebalance_timeout_ms(30_000)
+            .with_subscribed_topic_regex(Some(s(&format!("^{prefix}.*"))))
+            .with_topic_partitions(Some(vec![]));
+        let r = raw.call(&join, v);
+        assert_eq!(r.error_code, 0, "{r:?}");
+        let mut epoch = r.member_epoch;
+        let mut assignment = r.assignment;
+        let deadline = Instant::now() + T;
+        while assignment
+            .as_ref()
+            .is_none_or(|a| a.topic_partitions.is_empty())
+        {
+            if Instant::now() > deadline {
+                broker.fail("the regex member was never assigned a partition");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            let beat = join
+                .clone()
+                .with_member_epoch(epoch)
+                .with_topic_partitions(None);
+            let r = raw.call(&beat, v);
+            assert_eq!(r.error_code, 0, "{r:?}");
+            epoch = r.member_epoch;
+            assignment = r.assignment.or(assignment);
+        }
+        let assigned: Vec<(uuid::Uuid, usize)> = assignment
+            .iter()
+            .flat_map(|a| &a.topic_partitions)
+            .map(|tp| (tp.topic_id, tp.partitions.len()))
+            .collect();
+        assert_eq!(
+            assigned,
+            vec![(allowed_id, 2)],
+            "only {allowed} (not {hidden_id})"
+        );
+    });
+}

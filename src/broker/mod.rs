@@ -515,11 +515,7 @@ impl Broker {
             RequestKind::ConsumerGroupHeartbeat(r) => {
                 let client_id = request.client_id.as_deref().unwrap_or_default();
                 ResponseKind::ConsumerGroupHeartbeat(handlers::consumer_group_heartbeat::handle(
-                    self,
-                    r,
-                    v,
-                    client_id,
-                    &session.client_host,
+                    self, r, v, client_id, session,
                 ))
             }
             RequestKind::ConsumerGroupDescribe(r) => ResponseKind::ConsumerGroupDescribe(

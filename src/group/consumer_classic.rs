@@ -95,6 +95,7 @@ fn join_inner(
         rebalance_timeout_ms: p.rebalance_timeout_ms,
         subscribed_topic_names: Some(sub.topics.clone()),
         subscribed_topic_regex: None,
+        describable_topics: None,
         server_assignor: None,
         topic_partitions: Some(
             owned

@@ -7,8 +7,9 @@ use kafka_protocol::messages::consumer_group_heartbeat_response::{Assignment, To
 use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
 
 use super::str_bytes;
+use crate::acl::{AclOperation, ResourceType};
 use crate::broker::error_code::group_error_code;
-use crate::broker::Broker;
+use crate::broker::{Broker, Session};
 use crate::group::coordinator::ConsumerHeartbeatRequest;
 use crate::group::GroupError;
 
@@ -26,8 +27,20 @@ pub fn handle(
     req: ConsumerGroupHeartbeatRequest,
     version: i16,
     client_id: &str,
-    client_host: &str,
+    session: &Session,
 ) -> ConsumerGroupHeartbeatResponse {
+    let topics = broker.consumer_group_topics();
+    // Kafka resolves a regex only to topics the member's principal may
+    // DESCRIBE; the others are silently left out (no audit event).
+    let describable_topics = broker.authorizer().is_some().then(|| {
+        topics
+            .names()
+            .filter(|t| {
+                broker.authorize_quiet(session, AclOperation::Describe, ResourceType::Topic, t)
+            })
+            .map(str::to_string)
+            .collect()
+    });
     let params = ConsumerHeartbeatRequest {
         group_id: req.group_id.as_str().to_string(),
         member_id: req.member_id.as_str().to_string(),
@@ -50,14 +63,12 @@ pub fn handle(
                 .collect()
         }),
         client_id: client_id.to_string(),
-        client_host: client_host.to_string(),
+        client_host: session.client_host.to_string(),
         api_version: version,
         classic: None,
+        describable_topics,
     };
-    match broker
-        .groups()
-        .consumer_group_heartbeat(params, broker.consumer_group_topics())
-    {
+    match broker.groups().consumer_group_heartbeat(params, topics) {
         Ok(r) => ConsumerGroupHeartbeatResponse::default()
             .with_member_id(Some(str_bytes(r.member_id)))
             .with_member_epoch(r.member_epoch)

@@ -63,6 +63,10 @@ pub struct HeartbeatRequest {
     /// member is created or updated without an epoch check and keeps this
     /// metadata; its session is its own `session.timeout.ms`.
     pub classic: Option<ClassicMemberMetadata>,
+    /// The topics the requester may DESCRIBE when an authorizer is
+    /// configured (`None`: every topic). Regexes this heartbeat resolves
+    /// match only these, as Kafka filters them by the member's principal.
+    pub describable_topics: Option<BTreeSet<String>>,
 }
 
 /// A ConsumerGroupHeartbeat answer.
@@ -352,7 +356,7 @@ pub fn heartbeat(
             ),
         );
     }
-    bump |= update_regexes(&mut out, group, &member, &updated, ctx);
+    bump |= update_regexes(&mut out, group, (&member, &updated), req, ctx);
 
     // The subscribed topics' metadata (new partitions, topics created or
     // deleted) is checked on every heartbeat.
@@ -710,8 +714,8 @@ fn remove_member(out: &mut Outcome, group: &mut ConsumerGroup, id: &str) {
 fn update_regexes(
     out: &mut Outcome,
     group: &mut ConsumerGroup,
-    before: &ConsumerGroupMember,
-    after: &ConsumerGroupMember,
+    (before, after): (&ConsumerGroupMember, &ConsumerGroupMember),
+    req: &HeartbeatRequest,
     ctx: Context<'_>,
 ) -> bool {
     let mut bump = false;
@@ -738,7 +742,10 @@ fn update_regexes(
         if known.is_some() && !stale {
             continue;
         }
-        let topics = resolve_regex(re, ctx.topics);
+        let mut topics = resolve_regex(re, ctx.topics);
+        if let Some(allowed) = &req.describable_topics {
+            topics.retain(|t| allowed.contains(t));
+        }
         if known.as_ref().is_some_and(|k| k.topics == topics) {
             continue;
         }

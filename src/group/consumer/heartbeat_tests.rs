@@ -33,6 +33,7 @@ struct Client {
     owned: Assignment,
     topics: Vec<String>,
     regex: Option<String>,
+    describable: Option<BTreeSet<String>>,
 }
 
 impl Client {
@@ -44,6 +45,7 @@ impl Client {
             owned: Assignment::new(),
             topics: topics.iter().map(|s| s.to_string()).collect(),
             regex: None,
+            describable: None,
         }
     }
 }
@@ -77,6 +79,7 @@ impl World {
             rebalance_timeout_ms: if joining { 300_000 } else { -1 },
             subscribed_topic_names: (joining && c.regex.is_none()).then(|| c.topics.clone()),
             subscribed_topic_regex: if joining { c.regex.clone() } else { None },
+            describable_topics: c.describable.clone(),
             topic_partitions: Some(
                 c.owned
                     .iter()
@@ -492,6 +495,29 @@ fn a_regex_subscription_picks_up_new_topics() {
     expected.extend(partitions(t3, 1));
     assert_eq!(all(&clients), expected);
     assert!(w.group.regexes().contains_key("orders-.*"));
+}
+
+#[test]
+fn a_regex_resolves_only_to_describable_topics_also_when_topics_change() {
+    let mut w = World::new(&[("orders-eu", T1, 2), ("orders-us", T2, 2)]);
+    let mut a = Client::new("a", &[]);
+    a.regex = Some("orders-.*".into());
+    a.describable = Some(["orders-eu".to_string(), "orders-ap".to_string()].into());
+    let mut clients = [a];
+    w.settle(&mut clients);
+    assert_eq!(all(&clients), partitions(T1, 2));
+    // A new matching topic is re-resolved through the same filter.
+    let (t3, t4) = (Uuid::from_u128(3), Uuid::from_u128(4));
+    w.topics = image(&[
+        ("orders-eu", T1, 2),
+        ("orders-us", T2, 2),
+        ("orders-ap", t3, 1),
+        ("orders-sa", t4, 1),
+    ]);
+    w.settle(&mut clients);
+    let mut expected = partitions(T1, 2);
+    expected.extend(partitions(t3, 1));
+    assert_eq!(all(&clients), expected);
 }
 
 #[test]
