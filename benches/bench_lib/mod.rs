@@ -27,10 +27,10 @@ pub mod procs;
 pub mod report;
 #[path = "schema_lookup.rs"]
 pub mod schema_lookup;
-#[path = "tls.rs"]
-pub mod tls;
 #[path = "share.rs"]
 pub mod share;
+#[path = "tls.rs"]
+pub mod tls;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
