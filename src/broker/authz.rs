@@ -162,15 +162,7 @@ impl Broker {
         resource_type: ResourceType,
         name: &str,
     ) -> bool {
-        match &self.authorizer {
-            None => true,
-            Some(a) => {
-                let who = requester(session);
-                let allowed = a.authorize(&who, op, resource_type, name);
-                audit(&who, op, resource_type, name, allowed, true);
-                allowed
-            }
-        }
+        self.authorize_logged(session, op, resource_type, name, true)
     }
 
     /// [`Broker::authorize`] for a check that only filters what a listing
@@ -182,12 +174,25 @@ impl Broker {
         resource_type: ResourceType,
         name: &str,
     ) -> bool {
+        self.authorize_logged(session, op, resource_type, name, false)
+    }
+
+    /// The one authorization path: `log_denied` says whether a denial is an
+    /// audit event (INFO) or only a listing filter (TRACE).
+    fn authorize_logged(
+        &self,
+        session: &Session,
+        op: AclOperation,
+        resource_type: ResourceType,
+        name: &str,
+        log_denied: bool,
+    ) -> bool {
         match &self.authorizer {
             None => true,
             Some(a) => {
                 let who = requester(session);
                 let allowed = a.authorize(&who, op, resource_type, name);
-                audit(&who, op, resource_type, name, allowed, false);
+                audit(&who, op, resource_type, name, allowed, log_denied);
                 allowed
             }
         }

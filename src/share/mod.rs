@@ -175,21 +175,7 @@ impl ShareCoordinator {
         }
         st.groups.remove(group_id);
         self.persist(&StoreKey::Group(group_id.to_string()), None);
-        let keys: Vec<PartitionKey> = st
-            .partitions
-            .keys()
-            .filter(|k| k.0 == group_id)
-            .cloned()
-            .collect();
-        for key in keys {
-            st.partitions.remove(&key);
-            let store_key = StoreKey::Partition {
-                group: key.0,
-                topic_id: key.1,
-                partition: key.2,
-            };
-            self.persist(&store_key, None);
-        }
+        self.remove_partitions(&mut st, |k| k.0 == group_id);
         if st.group_configs.remove(group_id).is_some() {
             self.persist(&StoreKey::Config(group_id.to_string()), None);
         }
@@ -558,6 +544,21 @@ impl ShareCoordinator {
             .get(group_id)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Drops the share-partitions `which` selects, with a tombstone for each
+    /// in `__share_group_state`.
+    fn remove_partitions(&self, st: &mut State, which: impl Fn(&PartitionKey) -> bool) {
+        let keys: Vec<PartitionKey> = st.partitions.keys().filter(|k| which(k)).cloned().collect();
+        for key in keys {
+            st.partitions.remove(&key);
+            let store_key = StoreKey::Partition {
+                group: key.0,
+                topic_id: key.1,
+                partition: key.2,
+            };
+            self.persist(&store_key, None);
+        }
     }
 
     fn persist_partition(&self, st: &State, key: &PartitionKey) {

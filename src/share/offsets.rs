@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use tracing::info;
 use uuid::Uuid;
 
-use super::store::StoreKey;
 use super::{ShareCoordinator, ShareGroup, SharePartition};
 
 /// Why an alter or delete of start offsets was refused.
@@ -92,21 +91,7 @@ impl ShareCoordinator {
             Some(_) => {}
         }
         let topics: BTreeSet<Uuid> = topics.iter().copied().collect();
-        let keys: Vec<_> = st
-            .partitions
-            .keys()
-            .filter(|k| k.0 == group_id && topics.contains(&k.1))
-            .cloned()
-            .collect();
-        for key in keys {
-            st.partitions.remove(&key);
-            let store_key = StoreKey::Partition {
-                group: key.0,
-                topic_id: key.1,
-                partition: key.2,
-            };
-            self.persist(&store_key, None);
-        }
+        self.remove_partitions(&mut st, |k| k.0 == group_id && topics.contains(&k.1));
         info!(
             group = group_id,
             topics = topics.len(),
