@@ -13,7 +13,8 @@
 //! - [`records`]: the `_schemas` key and value JSON shapes.
 //! - [`rest`] and [`error`]: the endpoints and Confluent's error bodies.
 //! - [`format`]: parsing and canonical text per schema type, and the
-//!   compatibility dispatch; [`avro`], [`protobuf`], [`json_schema`] the rules.
+//!   compatibility dispatch; [`avro`], [`protobuf`], [`json_schema`] the rules;
+//!   [`protobuf_normalize`] Confluent's normalized Protobuf text.
 //! - [`wire`]: the Confluent wire format (magic 0, schema id, payload).
 
 pub mod avro;
@@ -22,6 +23,7 @@ pub mod format;
 pub mod json_schema;
 pub mod protobuf;
 pub mod protobuf_diff;
+pub mod protobuf_normalize;
 pub mod records;
 pub mod rest;
 mod state;

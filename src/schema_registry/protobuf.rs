@@ -62,12 +62,30 @@ pub fn serialized(schema: &ProtoSchema) -> Option<String> {
 }
 
 /// Compiles `text` with its references (import name -> text). The stored
-/// text is the input as given (Confluent stores its own reformatting).
+/// text is the input as given (Confluent stores its own reformatting), or
+/// with `normalize` Confluent's normalized form ([`super::protobuf_normalize`]),
+/// which is compiled again so that what is checked is what is stored.
 pub fn parse(
     text: &str,
     references: &[Resolved],
-    _normalize: bool,
+    normalize: bool,
 ) -> Result<(ProtoSchema, String), String> {
+    let pool = compile(text, references).map_err(|e| format!("Invalid schema: {e}"))?;
+    let schema = checked(pool)?;
+    if !normalize {
+        return Ok((schema, text.to_string()));
+    }
+    let file = schema
+        .pool
+        .get_file_by_name(MAIN_FILE)
+        .ok_or_else(|| "Invalid schema: the file did not compile".to_string())?;
+    let normalized = super::protobuf_normalize::normalized(&file);
+    let pool = compile(&normalized, references)
+        .map_err(|e| format!("Invalid schema: its normalized form does not compile: {e}"))?;
+    Ok((checked(pool)?, normalized))
+}
+
+fn compile(text: &str, references: &[Resolved]) -> Result<DescriptorPool, protox::Error> {
     let mut sources: HashMap<String, String> = references
         .iter()
         .filter(|r| r.schema_type == SchemaType::Protobuf)
@@ -79,10 +97,12 @@ pub fn parse(
     chain.add(GoogleFileResolver::new());
     let mut compiler = protox::Compiler::with_file_resolver(chain);
     compiler.include_imports(true);
-    compiler
-        .open_file(MAIN_FILE)
-        .map_err(|e| format!("Invalid schema: {e}"))?;
-    let pool = compiler.descriptor_pool();
+    compiler.open_file(MAIN_FILE)?;
+    Ok(compiler.descriptor_pool())
+}
+
+/// The compiled file's messages, after the checks protox leaves to us.
+fn checked(pool: DescriptorPool) -> Result<ProtoSchema, String> {
     let file = pool
         .get_file_by_name(MAIN_FILE)
         .ok_or_else(|| "Invalid schema: the file did not compile".to_string())?;
@@ -92,14 +112,11 @@ pub fn parse(
     }
     reserved_names_unused(&messages)?;
     let package = file.package_name().to_string();
-    Ok((
-        ProtoSchema {
-            pool,
-            messages,
-            package,
-        },
-        text.to_string(),
-    ))
+    Ok(ProtoSchema {
+        pool,
+        messages,
+        package,
+    })
 }
 
 /// protoc refuses a field named by a `reserved "name"` of its message;
@@ -169,7 +186,7 @@ pub fn decode(schema: &ProtoSchema, bytes: &[u8]) -> Result<serde_json::Value, S
     for i in indexes {
         let list: Vec<MessageDescriptor> = match &desc {
             None => schema.messages.clone(),
-            Some(d) => d.child_messages().collect(),
+            Some(d) => d.child_messages().filter(|m| !m.is_map_entry()).collect(),
         };
         let i = usize::try_from(i).map_err(|_| "bad message index".to_string())?;
         desc = Some(
