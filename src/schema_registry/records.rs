@@ -6,13 +6,13 @@
 //! `{"keytype":"DELETE_SUBJECT","subject":S,"magic":0}`,
 //! `{"keytype":"NOOP","magic":0}` (field order as Confluent writes it; empty
 //! fields omitted). Values: the schema (subject, version, id, schemaType
-//! unless AVRO, references when any, schema, deleted), the compatibility
-//! level, the mode, or the deleted subject's latest version. A null value
+//! unless AVRO, references when any, schema, deleted), the config
+//! (compatibilityLevel and normalize), the mode, or the deleted subject's latest version. A null value
 //! (tombstone) removes the key's state.
 
 use serde_json::{json, Map, Value};
 
-use super::format::SchemaType;
+use super::format::{Compatibility, SchemaType};
 
 /// A reference from one schema to another subject's version.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -149,20 +149,43 @@ pub fn decode_schema(bytes: &[u8]) -> Option<SchemaValue> {
     })
 }
 
-/// `{"subject":S,"compatibilityLevel":L}` (no subject for the global level).
-pub fn encode_config(subject: Option<&str>, level: &str) -> Vec<u8> {
+/// A CONFIG value: the fields of Confluent's ConfigValue this registry
+/// keeps (either may be unset; a subject's unset field falls back to the
+/// global one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConfigValue {
+    pub compatibility: Option<Compatibility>,
+    pub normalize: Option<bool>,
+}
+
+/// `{"subject":S,"normalize":N,"compatibilityLevel":L}` (no subject for the
+/// global config; unset fields omitted, as Confluent's NON_EMPTY writes them).
+pub fn encode_config(subject: Option<&str>, config: &ConfigValue) -> Vec<u8> {
     let mut m = Map::new();
     if let Some(s) = subject {
         m.insert("subject".into(), s.into());
     }
-    m.insert("compatibilityLevel".into(), level.into());
+    if let Some(n) = config.normalize {
+        m.insert("normalize".into(), n.into());
+    }
+    if let Some(c) = config.compatibility {
+        m.insert("compatibilityLevel".into(), c.name().into());
+    }
     Value::Object(m).to_string().into_bytes()
 }
 
-/// The level of a config value.
-pub fn decode_config(bytes: &[u8]) -> Option<String> {
+/// A config value; `None` when it is not a JSON object. Fields this registry
+/// does not keep (validateFields, metadata, rule sets...) are ignored.
+pub fn decode_config(bytes: &[u8]) -> Option<ConfigValue> {
     let v: Value = serde_json::from_slice(bytes).ok()?;
-    Some(v.get("compatibilityLevel")?.as_str()?.to_string())
+    let o = v.as_object()?;
+    Some(ConfigValue {
+        compatibility: o
+            .get("compatibilityLevel")
+            .and_then(Value::as_str)
+            .and_then(Compatibility::parse),
+        normalize: o.get("normalize").and_then(Value::as_bool),
+    })
 }
 
 /// `{"subject":S,"mode":M}` (no subject for the global mode).
@@ -229,6 +252,33 @@ mod tests {
         );
         assert_eq!(decode_key(b"{\"keytype\":\"OTHER\"}"), None);
         assert_eq!(decode_key(b"not json"), None);
+    }
+
+    #[test]
+    fn config_values_carry_level_and_normalize() {
+        let c = ConfigValue {
+            compatibility: Some(Compatibility::Full),
+            normalize: Some(true),
+        };
+        let bytes = encode_config(Some("s"), &c);
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            r#"{"subject":"s","normalize":true,"compatibilityLevel":"FULL"}"#
+        );
+        assert_eq!(decode_config(&bytes), Some(c));
+        // What an older Skiff or a Confluent registry wrote.
+        assert_eq!(
+            decode_config(br#"{"compatibilityLevel":"NONE","validateFields":true}"#),
+            Some(ConfigValue {
+                compatibility: Some(Compatibility::None),
+                normalize: None
+            })
+        );
+        assert_eq!(
+            String::from_utf8(encode_config(None, &ConfigValue::default())).unwrap(),
+            "{}"
+        );
+        assert_eq!(decode_config(b"[]"), None);
     }
 
     #[test]

@@ -15,8 +15,10 @@ use serde_json::{json, Map, Value};
 
 use super::error::{json_response, RegistryError};
 use super::format::{Compatibility, Mode, SchemaType};
-use super::records::{parse_references, references_json};
-use super::store::{Registry, SchemaRequest, StoredSchema, SubjectVersion, VersionSpec};
+use super::records::{parse_references, references_json, ConfigValue};
+use super::store::{
+    ConfigUpdate, Registry, SchemaRequest, StoredSchema, SubjectVersion, VersionSpec,
+};
 
 type Reg = State<Arc<Registry>>;
 type Params = Query<HashMap<String, String>>;
@@ -306,13 +308,65 @@ async fn id_versions(State(r): Reg, Path(id): Path<String>, Query(q): Params) ->
     Ok(ok(Value::Array(list)))
 }
 
-fn level_from(body: Body) -> Result<Compatibility, RegistryError> {
+/// A PUT /config body: `compatibility` (or `compatibilityLevel`) and
+/// `normalize`; a field left out keeps the stored value, `null` clears it.
+fn config_update(body: Body) -> Result<ConfigUpdate, RegistryError> {
     let v = body_json(body)?;
-    v.get("compatibility")
-        .or_else(|| v.get("compatibilityLevel"))
-        .and_then(Value::as_str)
-        .and_then(Compatibility::parse)
-        .ok_or(RegistryError::InvalidCompatibility)
+    let o = v.as_object().ok_or_else(|| {
+        RegistryError::Http(422, "Unrecognized request body: not an object".to_string())
+    })?;
+    let compatibility = match o
+        .get("compatibility")
+        .or_else(|| o.get("compatibilityLevel"))
+    {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(l) => Some(Some(
+            l.as_str()
+                .and_then(Compatibility::parse)
+                .ok_or(RegistryError::InvalidCompatibility)?,
+        )),
+    };
+    let normalize = match o.get("normalize") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::Bool(b)) => Some(Some(*b)),
+        Some(other) => {
+            return Err(RegistryError::Http(
+                422,
+                format!("Unrecognized request body: normalize must be a boolean, not {other}"),
+            ))
+        }
+    };
+    Ok(ConfigUpdate {
+        compatibility,
+        normalize,
+    })
+}
+
+/// A config as GET and DELETE /config answer it (Confluent's Config entity).
+fn config_json(c: &ConfigValue) -> Value {
+    let mut m = Map::new();
+    if let Some(n) = c.normalize {
+        m.insert("normalize".into(), n.into());
+    }
+    if let Some(l) = c.compatibility {
+        m.insert("compatibilityLevel".into(), l.name().into());
+    }
+    Value::Object(m)
+}
+
+/// A config as PUT /config answers it (Confluent's ConfigUpdateRequest:
+/// the level under `compatibility`).
+fn config_update_json(c: &ConfigValue) -> Value {
+    let mut m = Map::new();
+    if let Some(l) = c.compatibility {
+        m.insert("compatibility".into(), l.name().into());
+    }
+    if let Some(n) = c.normalize {
+        m.insert("normalize".into(), n.into());
+    }
+    Value::Object(m)
 }
 
 fn mode_from(body: Body) -> Result<Mode, RegistryError> {
@@ -324,38 +378,32 @@ fn mode_from(body: Body) -> Result<Mode, RegistryError> {
 }
 
 async fn get_global_config(State(r): Reg) -> Answer {
-    Ok(ok(
-        json!({"compatibilityLevel": r.compatibility(None, true)?.name()}),
-    ))
+    Ok(ok(config_json(&r.config(None, true)?)))
 }
 
 async fn put_global_config(State(r): Reg, body: Body) -> Answer {
-    let level = level_from(body)?;
-    r.set_compatibility(None, level)?;
-    Ok(ok(json!({"compatibility": level.name()})))
+    let update = config_update(body)?;
+    Ok(ok(config_update_json(&r.update_config(None, update)?)))
 }
 
 async fn delete_global_config(State(r): Reg) -> Answer {
-    Ok(ok(
-        json!({"compatibilityLevel": r.delete_compatibility(None)?.name()}),
-    ))
+    Ok(ok(config_json(&r.delete_config(None)?)))
 }
 
 async fn get_config(State(r): Reg, Path(subject): Path<String>, Query(q): Params) -> Answer {
-    let level = r.compatibility(Some(&subject), flag(&q, "defaultToGlobal"))?;
-    Ok(ok(json!({"compatibilityLevel": level.name()})))
+    let c = r.config(Some(&subject), flag(&q, "defaultToGlobal"))?;
+    Ok(ok(config_json(&c)))
 }
 
 async fn put_config(State(r): Reg, Path(subject): Path<String>, body: Body) -> Answer {
-    let level = level_from(body)?;
-    r.set_compatibility(Some(&subject), level)?;
-    Ok(ok(json!({"compatibility": level.name()})))
+    let update = config_update(body)?;
+    Ok(ok(config_update_json(
+        &r.update_config(Some(&subject), update)?,
+    )))
 }
 
 async fn delete_config(State(r): Reg, Path(subject): Path<String>) -> Answer {
-    Ok(ok(
-        json!({"compatibilityLevel": r.delete_compatibility(Some(&subject))?.name()}),
-    ))
+    Ok(ok(config_json(&r.delete_config(Some(&subject))?)))
 }
 
 async fn get_global_mode(State(r): Reg) -> Answer {

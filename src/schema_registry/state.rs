@@ -9,7 +9,7 @@ use tracing::warn;
 
 use super::error::RegistryError;
 use super::format::{self, Compatibility, Mode, Parsed, Resolved, SchemaType};
-use super::records::{self, Key, Reference, SchemaValue};
+use super::records::{self, ConfigValue, Key, Reference, SchemaValue};
 use super::store::{
     StoredSchema, SubjectVersion, VersionSpec, DEFAULT_COMPATIBILITY, SCHEMAS_TOPIC,
 };
@@ -31,8 +31,8 @@ pub(super) struct State {
     pub(super) schemas: HashMap<i32, Arc<StoredSchema>>,
     pub(super) by_content: HashMap<ContentKey, i32>,
     pub(super) max_id: i32,
-    /// `None` is the global level.
-    pub(super) config: HashMap<Option<String>, Compatibility>,
+    /// `None` is the global config.
+    pub(super) config: HashMap<Option<String>, ConfigValue>,
     pub(super) mode: HashMap<Option<String>, Mode>,
 }
 
@@ -43,12 +43,25 @@ pub(super) fn validate_subject(subject: &str) -> Result<(), RegistryError> {
     Ok(())
 }
 
+/// The subject's level, else the global one, else the default. (Confluent
+/// takes its server default, not the global level, for a subject whose
+/// config sets only `normalize`; here the global level applies.)
 pub(super) fn effective_compatibility(state: &State, subject: Option<&str>) -> Compatibility {
     subject
         .and_then(|s| state.config.get(&Some(s.to_string())))
-        .or_else(|| state.config.get(&None))
-        .copied()
+        .and_then(|c| c.compatibility)
+        .or_else(|| state.config.get(&None).and_then(|c| c.compatibility))
         .unwrap_or(DEFAULT_COMPATIBILITY)
+}
+
+/// Whether the subject's (else the global) config asks every registration,
+/// lookup and check to normalize, as `normalize=true` does.
+pub(super) fn effective_normalize(state: &State, subject: Option<&str>) -> bool {
+    subject
+        .and_then(|s| state.config.get(&Some(s.to_string())))
+        .and_then(|c| c.normalize)
+        .or_else(|| state.config.get(&None).and_then(|c| c.normalize))
+        .unwrap_or(false)
 }
 
 pub(super) fn effective_mode(state: &State, subject: Option<&str>) -> Mode {
@@ -241,19 +254,14 @@ pub(super) fn apply(state: &mut State, key: &Key, value: Option<&[u8]>) {
                 }
             }
         },
-        Key::Config { subject } => {
-            match value
-                .and_then(records::decode_config)
-                .and_then(|c| Compatibility::parse(&c))
-            {
-                Some(c) => {
-                    state.config.insert(subject.clone(), c);
-                }
-                None => {
-                    state.config.remove(subject);
-                }
+        Key::Config { subject } => match value.and_then(records::decode_config) {
+            Some(c) => {
+                state.config.insert(subject.clone(), c);
             }
-        }
+            None => {
+                state.config.remove(subject);
+            }
+        },
         Key::Mode { subject } => {
             match value
                 .and_then(records::decode_mode)

@@ -17,10 +17,10 @@ use tracing::{info, warn};
 
 use super::error::RegistryError;
 use super::format::{self, Compatibility, Mode, Parsed, SchemaType};
-use super::records::{self, Key, Reference, SchemaValue};
+use super::records::{self, ConfigValue, Key, Reference, SchemaValue};
 use super::state::{
-    apply, effective_compatibility, effective_mode, find_version, parsed_of, referencing_ids,
-    resolve_references, soft_deleted_record, validate_subject, ContentKey, State,
+    apply, effective_compatibility, effective_mode, effective_normalize, find_version, parsed_of,
+    referencing_ids, resolve_references, soft_deleted_record, validate_subject, ContentKey, State,
 };
 use crate::clock::Clock;
 use crate::config::BrokerConfig;
@@ -71,6 +71,14 @@ impl VersionSpec {
             _ => Err(RegistryError::InvalidVersion(s.to_string())),
         }
     }
+}
+
+/// A PUT /config body: per field, `None` keeps the stored value,
+/// `Some(None)` clears it (JSON null), `Some(Some(v))` sets it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConfigUpdate {
+    pub compatibility: Option<Option<Compatibility>>,
+    pub normalize: Option<Option<bool>>,
 }
 
 /// A schema to register, look up or check.
@@ -272,15 +280,39 @@ impl Registry {
         subject: Option<&str>,
         default_to_global: bool,
     ) -> Result<Compatibility, RegistryError> {
+        Ok(self
+            .config(subject, default_to_global)?
+            .compatibility
+            .unwrap_or(DEFAULT_COMPATIBILITY))
+    }
+
+    /// The subject's (or global) config as GET /config answers it: the level
+    /// always filled in (from the global one, else the default), `normalize`
+    /// when set; with `default_to_global`, a subject's unset fields come
+    /// from the global config, and a subject without one gets the global.
+    pub fn config(
+        &self,
+        subject: Option<&str>,
+        default_to_global: bool,
+    ) -> Result<ConfigValue, RegistryError> {
         let state = self.read();
-        match subject {
-            None => Ok(effective_compatibility(&state, None)),
+        let global = state.config.get(&None).copied().unwrap_or_default();
+        let own = match subject {
+            None => global,
             Some(s) => match state.config.get(&Some(s.to_string())) {
-                Some(c) => Ok(*c),
-                None if default_to_global => Ok(effective_compatibility(&state, None)),
-                None => Err(RegistryError::NoSubjectCompatibility(s.to_string())),
+                Some(c) if default_to_global => ConfigValue {
+                    compatibility: c.compatibility,
+                    normalize: c.normalize.or(global.normalize),
+                },
+                Some(c) => *c,
+                None if default_to_global => global,
+                None => return Err(RegistryError::NoSubjectCompatibility(s.to_string())),
             },
-        }
+        };
+        Ok(ConfigValue {
+            compatibility: Some(effective_compatibility(&state, subject)),
+            normalize: own.normalize,
+        })
     }
 
     /// The subject's (or global) mode.
@@ -302,18 +334,30 @@ impl Registry {
 
     // -- schema operations ------------------------------------------------------
 
-    /// Resolves, parses and checks `req`; returns the parsed schema and the
-    /// text to store.
+    /// Resolves, parses and checks `req` for `subject`; returns the parsed
+    /// schema, the text to store and the references to store. Normalizes
+    /// when asked (`normalize=true`) or when the subject's or global config
+    /// says `normalize`, as Confluent does; normalizing also sorts the
+    /// references by subject and version and drops repeats.
     fn prepare(
         &self,
         state: &State,
+        subject: &str,
         req: &SchemaRequest,
         normalize: bool,
-    ) -> Result<(Parsed, String), RegistryError> {
+    ) -> Result<(Parsed, String, Vec<Reference>), RegistryError> {
+        let normalize = normalize || effective_normalize(state, Some(subject));
         let resolved =
             resolve_references(state, &req.references, 0).map_err(RegistryError::InvalidSchema)?;
-        format::parse(req.schema_type, &req.schema, &resolved, normalize)
-            .map_err(RegistryError::InvalidSchema)
+        let (parsed, text) = format::parse(req.schema_type, &req.schema, &resolved, normalize)
+            .map_err(RegistryError::InvalidSchema)?;
+        let mut references = req.references.clone();
+        if normalize {
+            references.sort_by(|a, b| (&a.subject, a.version).cmp(&(&b.subject, b.version)));
+            let mut seen = std::collections::HashSet::new();
+            references.retain(|r| seen.insert(r.clone()));
+        }
+        Ok((parsed, text, references))
     }
 
     /// Registers `req` under `subject`: the existing (id, version) when the
@@ -334,8 +378,8 @@ impl Registry {
                     "Subject {subject} is in read-only mode"
                 )));
             }
-            let (parsed, text) = self.prepare(&state, req, normalize)?;
-            let key: ContentKey = (req.schema_type, text.clone(), req.references.clone());
+            let (parsed, text, references) = self.prepare(&state, subject, req, normalize)?;
+            let key: ContentKey = (req.schema_type, text.clone(), references.clone());
             let known_id = state.by_content.get(&key).copied();
             if let (Some(want), Some(have)) = (req.id, known_id) {
                 if want != have {
@@ -394,7 +438,7 @@ impl Registry {
                 version,
                 id,
                 schema_type: req.schema_type,
-                references: req.references.clone(),
+                references,
                 schema: text,
                 deleted: false,
             };
@@ -422,8 +466,8 @@ impl Registry {
         let Some(vs) = state.subjects.get(subject) else {
             return Err(RegistryError::SubjectNotFound(subject.to_string()));
         };
-        let (_, text) = self.prepare(&state, req, normalize)?;
-        let key: ContentKey = (req.schema_type, text, req.references.clone());
+        let (_, text, references) = self.prepare(&state, subject, req, normalize)?;
+        let key: ContentKey = (req.schema_type, text, references);
         let id = state
             .by_content
             .get(&key)
@@ -457,7 +501,7 @@ impl Registry {
         normalize: bool,
     ) -> Result<Vec<String>, RegistryError> {
         let state = self.read();
-        let (parsed, _) = self.prepare(&state, req, normalize)?;
+        let (parsed, _, _) = self.prepare(&state, subject, req, normalize)?;
         let level = effective_compatibility(&state, Some(subject));
         let against: Vec<Arc<StoredSchema>> = match spec {
             Some(spec) => vec![find_version(&state, subject, spec, false)?.schema],
@@ -625,37 +669,49 @@ impl Registry {
         Ok(version)
     }
 
-    /// Sets the subject's (or global) level.
-    pub fn set_compatibility(
+    /// Changes the subject's (or global) config: each field of `update`
+    /// that is `Some` replaces the stored one (`Some(None)` clears it), the
+    /// others stay, as Confluent's PUT /config merges. Returns the stored
+    /// config (unset fields unset), which PUT answers with.
+    pub fn update_config(
         &self,
         subject: Option<&str>,
-        level: Compatibility,
-    ) -> Result<(), RegistryError> {
+        update: ConfigUpdate,
+    ) -> Result<ConfigValue, RegistryError> {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = Key::Config {
-            subject: subject.map(str::to_string),
+        let name = subject.map(str::to_string);
+        let old = self.read().config.get(&name).copied().unwrap_or_default();
+        let new = ConfigValue {
+            compatibility: update.compatibility.unwrap_or(old.compatibility),
+            normalize: update.normalize.unwrap_or(old.normalize),
         };
         self.persist(vec![(
-            key,
-            Some(records::encode_config(subject, level.name())),
-        )])
+            Key::Config { subject: name },
+            Some(records::encode_config(subject, &new)),
+        )])?;
+        Ok(new)
     }
 
-    /// Removes the subject's level (global: back to the default); returns the one removed.
-    pub fn delete_compatibility(
-        &self,
-        subject: Option<&str>,
-    ) -> Result<Compatibility, RegistryError> {
+    /// Removes the subject's config (global: back to the default); returns
+    /// the one removed, its level filled in as GET answers it.
+    pub fn delete_config(&self, subject: Option<&str>) -> Result<ConfigValue, RegistryError> {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let name = subject.map(str::to_string);
         let previous = {
             let state = self.read();
             match (state.config.get(&name), subject) {
-                (Some(c), _) => *c,
-                (None, None) => DEFAULT_COMPATIBILITY,
-                (None, Some(s)) if state.subjects.contains_key(s) => {
-                    effective_compatibility(&state, None)
-                }
+                (Some(c), _) => ConfigValue {
+                    compatibility: Some(effective_compatibility(&state, subject)),
+                    normalize: c.normalize,
+                },
+                (None, None) => ConfigValue {
+                    compatibility: Some(DEFAULT_COMPATIBILITY),
+                    normalize: None,
+                },
+                (None, Some(s)) if state.subjects.contains_key(s) => ConfigValue {
+                    compatibility: Some(effective_compatibility(&state, None)),
+                    normalize: state.config.get(&None).and_then(|c| c.normalize),
+                },
                 (None, Some(s)) => return Err(RegistryError::SubjectNotFound(s.to_string())),
             }
         };

@@ -179,6 +179,36 @@ def protobuf_with_reference():
     check([r.name for r in refs] == [dep.name], f"references {refs}")
 
 
+PROTO_LAYOUT_A = """syntax = "proto3";
+package skiff.pynorm;
+import "google/protobuf/timestamp.proto";
+message Event { string id = 1; google.protobuf.Timestamp at = 2; oneof by { string user = 4; string bot = 3; } }
+"""
+PROTO_LAYOUT_B = """// The same schema: other layout, qualified names, other field order.
+syntax = "proto3"; package skiff.pynorm;
+import "google/protobuf/timestamp.proto";
+message Event {
+  oneof by { string bot = 3; string user = 4; }
+  .google.protobuf.Timestamp at = 2;
+  string id = 1;
+}
+"""
+
+
+@scenario("protobuf-normalize")
+def protobuf_normalize():
+    """register_schema / lookup_schema with normalize_schemas=True: two
+    layouts of one .proto get one id and version."""
+    c = client()
+    subject = uniq("sr-pynorm")
+    first = c.register_schema(subject, Schema(PROTO_LAYOUT_A, "PROTOBUF"), normalize_schemas=True)
+    second = client().register_schema(subject, Schema(PROTO_LAYOUT_B, "PROTOBUF"), normalize_schemas=True)
+    check(first == second, f"ids {first} {second}")
+    found = client().lookup_schema(subject, Schema(PROTO_LAYOUT_B, "PROTOBUF"), normalize_schemas=True)
+    check((found.schema_id, found.version) == (first, 1), f"lookup {found}")
+    check(".google.protobuf.Timestamp at = 2;" in found.schema.schema_str, found.schema.schema_str)
+
+
 @scenario("errors")
 def errors():
     c = client()
