@@ -32,6 +32,7 @@ mod groups;
 mod http;
 mod http_groups;
 mod idempotence;
+mod java_avro_serializer;
 mod java_client;
 mod kafka_streams;
 mod kafka_tools;
