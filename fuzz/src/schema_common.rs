@@ -2,7 +2,8 @@
 //! byte picks the format (Avro, Protobuf, JSON Schema) and whether to
 //! normalize, the rest up to a 0xff byte is the schema text and what follows
 //! it a payload decoded with the schema (as the console decodes a framed
-//! message). Checks: no panic; a parsed schema's stored text parses again;
+//! message). Checks: no panic; a parsed schema's stored text parses again
+//! (and a normalized Protobuf text normalizes to itself);
 //! the `_schemas` record decoders accept or refuse the bytes without panic.
 
 use skiff::schema_registry::format::{self, Parsed, SchemaType};
@@ -31,6 +32,15 @@ pub fn check_schema(data: &[u8]) {
     };
     if format::parse(schema_type, &stored, &[], false).is_err() {
         panic!("stored text of a parsed {schema_type:?} schema does not parse: {stored:?}");
+    }
+    // Normalizing is idempotent: the normalized text normalizes to itself.
+    if normalize && schema_type == SchemaType::Protobuf {
+        match format::parse(schema_type, &stored, &[], true) {
+            Ok((_, again)) if again == stored => {}
+            other => {
+                panic!("normalized Protobuf text is not a fixed point: {stored:?} -> {other:?}")
+            }
+        }
     }
     let _ = format::can_read(&parsed, &parsed);
     match &parsed {
