@@ -229,6 +229,15 @@ public final class GroupMigration {
         JavaClientCompat.check(again.isEmpty(), name + ": records committed before were delivered again "
                 + "(the committed offsets did not carry over): " + again);
         long duplicates = count.values().stream().filter(c -> c > 1).count();
+        // For a side-by-side look at Kafka's answers (not checked: epochs depend on timing).
+        ConsumerGroupDescription d = describe(admin);
+        System.out.printf("  describe: assignor=%s groupEpoch=%s targetAssignmentEpoch=%s members=%s%n",
+                d.partitionAssignor(), d.groupEpoch().orElse(null), d.targetAssignmentEpoch().orElse(null),
+                d.members().stream().sorted(java.util.Comparator.comparing(MemberDescription::clientId))
+                        .map(md -> md.clientId() + "(epoch=" + md.memberEpoch().orElse(null) + " upgraded="
+                                + md.upgraded().orElse(null) + " target="
+                                + md.targetAssignment().map(t -> sorted(t.topicPartitions())).orElse(null) + ")")
+                        .collect(Collectors.joining(" ")));
         System.out.printf("phase %s: %s, %s, %d records, %d delivered twice, %d ms%n", name, type,
                 members.stream().map(m -> m.name + "=" + sorted(m.assignment())).collect(Collectors.joining(" ")),
                 sent.size(), duplicates, (System.nanoTime() - start) / 1_000_000);
