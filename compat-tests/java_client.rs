@@ -239,9 +239,25 @@ fn java_client(version: &str) {
 /// consumer-protocol member joining the empty classic group; assignments,
 /// group types and states checked with the Admin, no record lost, committed
 /// offsets carried over each conversion. Its broker has a 500 ms consumer
-/// heartbeat interval, so each step settles in a few heartbeats.
+/// heartbeat interval, so each step settles in a few heartbeats. The
+/// classic members use the client's default assignors (range first: eager,
+/// they give up everything before each rejoin).
 #[test]
 fn java_client_group_migration() {
+    group_migration(None);
+}
+
+/// The same with cooperative-sticky classic members: they keep their
+/// partitions across a rejoin and report them as owned in JoinGroup, so the
+/// broker revokes through the assignments it hands back.
+#[test]
+fn java_client_group_migration_cooperative() {
+    group_migration(Some("cooperative"));
+}
+
+/// Runs `GroupMigration` (with `variant` as its argument) against a broker
+/// of its own; fails with the broker log unless it passes.
+fn group_migration(variant: Option<&str>) {
     if skip_if_external("sets group.consumer.* keys") || !have_java() {
         return;
     }
@@ -260,6 +276,7 @@ fn java_client_group_migration() {
         .args(["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp"])
         .arg(&classpath)
         .arg("dev.skiff.compat.GroupMigration")
+        .args(variant)
         .env("SKIFF_BOOTSTRAP", broker.bootstrap())
         .env("SKIFF_JAVA_CLIENT_LOG", dir.path().join("client.log"))
         .stdin(Stdio::null())
@@ -271,10 +288,12 @@ fn java_client_group_migration() {
     let stdout = fs::read_to_string(&stdout_path).unwrap_or_default();
     let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
     println!("{stdout}");
+    let scenario = match variant {
+        Some(v) => format!("PASS group-migration-{v} "),
+        None => "PASS group-migration ".to_string(),
+    };
     let passed = status.is_some_and(|s| s.success())
-        && stdout
-            .lines()
-            .any(|l| l.starts_with("PASS group-migration"))
+        && stdout.lines().any(|l| l.starts_with(&scenario))
         && !stdout.lines().any(|l| l.starts_with("FAIL"));
     if !passed {
         broker.print_log();

@@ -57,7 +57,9 @@ import org.apache.kafka.common.TopicPartition;
  * is delivered again, so the offsets committed under one protocol carried over
  * to the members of the other. Prints {@code PASS}/{@code FAIL} lines for
  * the driver (compat-tests/java_client.rs) and checks the client log as
- * {@link JavaClientCompat} does.
+ * {@link JavaClientCompat} does. With the argument {@code cooperative} the
+ * classic members use the cooperative-sticky assignor instead of the
+ * client's default (range first, eager).
  */
 public final class GroupMigration {
     static final int PARTITIONS = 6;
@@ -67,6 +69,8 @@ public final class GroupMigration {
 
     static String topic;
     static String group;
+    /** The classic members' partition.assignment.strategy (the client's default: range, then cooperative-sticky). */
+    static String classicAssignors;
     /** Every delivery of every member, in order: "member value". */
     static final List<String[]> DELIVERIES = java.util.Collections.synchronizedList(new ArrayList<>());
 
@@ -83,6 +87,13 @@ public final class GroupMigration {
                 : Files.createTempFile("skiff-java-migration-", ".log");
         System.setProperty("org.slf4j.simpleLogger.logFile", log.toString());
         JavaClientCompat.bootstrap = bootstrap;
+        // "cooperative": classic members that keep their partitions across a rejoin and
+        // report them as owned (the broker must revoke through the assignment it hands back).
+        boolean cooperative = args.length > 0 && args[0].equals("cooperative");
+        classicAssignors = cooperative
+                ? org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName()
+                : null;
+        String scenario = cooperative ? "group-migration-cooperative" : "group-migration";
         topic = JavaClientCompat.unique("migration");
         group = JavaClientCompat.unique("migration-group");
         System.out.println("kafka-clients " + org.apache.kafka.common.utils.AppInfoParser.getVersion()
@@ -91,10 +102,10 @@ public final class GroupMigration {
         long start = System.nanoTime();
         try {
             migrate();
-            System.out.printf("PASS group-migration (%d ms)%n", (System.nanoTime() - start) / 1_000_000);
+            System.out.printf("PASS %s (%d ms)%n", scenario, (System.nanoTime() - start) / 1_000_000);
             ok = true;
         } catch (Throwable t) {
-            System.out.println("FAIL group-migration: " + JavaClientCompat.describe(t));
+            System.out.println("FAIL " + scenario + ": " + JavaClientCompat.describe(t));
             t.printStackTrace(System.err);
             ok = false;
         }
@@ -353,6 +364,9 @@ public final class GroupMigration {
                 // The consumer protocol takes both from the broker's group.consumer.* keys.
                 p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
                 p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "300");
+                if (classicAssignors != null) {
+                    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, classicAssignors);
+                }
             }
             Member m = new Member(name);
             m.thread = new Thread(() -> m.run(p), "member-" + name);
