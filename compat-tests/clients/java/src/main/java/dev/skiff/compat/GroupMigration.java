@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
@@ -19,6 +20,7 @@ import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.GroupListing;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -51,7 +53,8 @@ import org.apache.kafka.common.TopicPartition;
  *     which becomes a consumer group again, and gets every partition.</li>
  * </ol>
  *
- * In every phase new records are produced and every one must be delivered
+ * In every phase ListGroups must agree (type, Stable, protocol type
+ * "consumer"); new records are produced and every one must be delivered
  * (no loss), and the committed offsets (auto-commit, and the commit on
  * revocation) must reach the end offsets; after that, no record from before
  * is delivered again, so the offsets committed under one protocol carried over
@@ -202,6 +205,13 @@ public final class GroupMigration {
                     return null;
                 }
             }
+            // ListGroups (v5: types and states) agrees.
+            GroupListing l = listing(admin);
+            if (l == null || !l.type().equals(Optional.of(type))
+                    || !l.groupState().equals(Optional.of(GroupState.STABLE))
+                    || !l.protocol().equals("consumer")) {
+                return null;
+            }
             return true;
         });
         String tag = name.replace(' ', '_');
@@ -293,6 +303,16 @@ public final class GroupMigration {
             return admin.describeConsumerGroups(List.of(group)).all().get().get(group);
         } catch (Exception e) {
             throw new RuntimeException("describeConsumerGroups " + group, e);
+        }
+    }
+
+    /** The group in the Admin's listGroups (null when not listed). */
+    static GroupListing listing(Admin admin) {
+        try {
+            return admin.listGroups().all().get().stream()
+                    .filter(g -> g.groupId().equals(group)).findFirst().orElse(null);
+        } catch (Exception e) {
+            throw new RuntimeException("listGroups", e);
         }
     }
 
