@@ -19,6 +19,9 @@
 //! broker's authorizer admits only the expected principal, so a pass proves
 //! the principal the broker derived.
 //!
+//! `GroupMigration` runs KIP-848's online migration with Java members of
+//! both protocols in one group (see [`java_client_group_migration`]).
+//!
 //! Without `java` and `mvn` the tests print `SKIP: ...`; under `CI=true` they
 //! fail instead (`.ci/run` installs both).
 
@@ -151,6 +154,14 @@ pub(crate) fn build_project(project: &Path, version: &str) -> PathBuf {
     }
 }
 
+/// Builds the suite for `version` and returns the `java -cp` argument: its
+/// classes and the client's runtime classpath.
+fn classpath(version: &str) -> String {
+    let build_dir = build(version);
+    let deps = fs::read_to_string(build_dir.join("classpath.txt")).expect("read classpath.txt");
+    format!("{}:{}", build_dir.join("classes").display(), deps.trim())
+}
+
 /// Whether java and mvn are there (SKIP, or a failure under CI, otherwise).
 fn have_java() -> bool {
     if !runs("java", "-version") || !runs("mvn", "-v") {
@@ -170,14 +181,7 @@ fn java_client(version: &str) {
     if !have_java() {
         return;
     }
-    let build_dir = build(version);
-    let classpath =
-        fs::read_to_string(build_dir.join("classpath.txt")).expect("read classpath.txt");
-    let classpath = format!(
-        "{}:{}",
-        build_dir.join("classes").display(),
-        classpath.trim()
-    );
+    let classpath = classpath(version);
 
     let broker = Broker::start();
     let out_dir = tempfile::Builder::new()
@@ -229,6 +233,74 @@ fn java_client(version: &str) {
     );
 }
 
+/// KIP-848 online migration with the Java client (`GroupMigration`): classic
+/// members, consumer-protocol members joining (upgrade), the classic ones
+/// leaving, the last consumer-protocol member leaving (downgrade), a
+/// consumer-protocol member joining the empty classic group; assignments,
+/// group types and states checked with the Admin, no record lost, committed
+/// offsets carried over each conversion. Its broker has a 500 ms consumer
+/// heartbeat interval, so each step settles in a few heartbeats. The
+/// classic members use the client's default assignors (range first: eager,
+/// they give up everything before each rejoin).
+#[test]
+fn java_client_group_migration() {
+    group_migration(None);
+}
+
+/// The same with cooperative-sticky classic members: they keep their
+/// partitions across a rejoin and report them as owned in JoinGroup, so the
+/// broker revokes through the assignments it hands back.
+#[test]
+fn java_client_group_migration_cooperative() {
+    group_migration(Some("cooperative"));
+}
+
+/// Runs `GroupMigration` (with `variant` as its argument) against a broker
+/// of its own; fails with the broker log unless it passes.
+fn group_migration(variant: Option<&str>) {
+    if skip_if_external("sets group.consumer.* keys") || !have_java() {
+        return;
+    }
+    let classpath = classpath("4.1.1");
+    let broker = Broker::start_with(&[
+        ("group.consumer.heartbeat.interval.ms", "500"),
+        ("group.consumer.min.heartbeat.interval.ms", "500"),
+    ]);
+    let dir = tempfile::Builder::new()
+        .prefix("skiff-java-migration-")
+        .tempdir()
+        .expect("create a temp dir");
+    let stdout_path = dir.path().join("stdout.txt");
+    let stderr_path = dir.path().join("stderr.txt");
+    let mut child = Command::new("java")
+        .args(["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp"])
+        .arg(&classpath)
+        .arg("dev.skiff.compat.GroupMigration")
+        .args(variant)
+        .env("SKIFF_BOOTSTRAP", broker.bootstrap())
+        .env("SKIFF_JAVA_CLIENT_LOG", dir.path().join("client.log"))
+        .stdin(Stdio::null())
+        .stdout(File::create(&stdout_path).expect("create stdout file"))
+        .stderr(File::create(&stderr_path).expect("create stderr file"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run java: {e}"));
+    let status = wait_limit(&mut child, Duration::from_secs(240));
+    let stdout = fs::read_to_string(&stdout_path).unwrap_or_default();
+    let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
+    println!("{stdout}");
+    let scenario = match variant {
+        Some(v) => format!("PASS group-migration-{v} "),
+        None => "PASS group-migration ".to_string(),
+    };
+    let passed = status.is_some_and(|s| s.success())
+        && stdout.lines().any(|l| l.starts_with(&scenario))
+        && !stdout.lines().any(|l| l.starts_with("FAIL"));
+    if !passed {
+        broker.print_log();
+        panic!("GroupMigration ({status:?}):\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    }
+}
+
 #[test]
 fn java_client_4_1() {
     java_client("4.1.1");
@@ -245,14 +317,7 @@ const CLIENT_CERT_PRINCIPAL: &str = "User:CN=client,O=Skiff";
 /// Runs `SecureRoundTrip` (kafka-clients 4.1) against `bootstrap` with the
 /// client settings `props`; fails the test with the broker log on FAIL.
 fn secure_round_trip(broker: &Broker, bootstrap: &str, props: &str) {
-    let build_dir = build("4.1.1");
-    let classpath =
-        fs::read_to_string(build_dir.join("classpath.txt")).expect("read classpath.txt");
-    let classpath = format!(
-        "{}:{}",
-        build_dir.join("classes").display(),
-        classpath.trim()
-    );
+    let classpath = classpath("4.1.1");
     let dir = tempfile::Builder::new()
         .prefix("skiff-java-secure-")
         .tempdir()

@@ -15,7 +15,8 @@
 //!   twice (a partition moving during the join) is counted once, and the
 //!   duplicates are reported beside the rate.
 //!
-//! Each scenario starts a fresh Skiff with the settings it needs.
+//! Each scenario starts a fresh Skiff (and, with `--peer kafka`, a fresh
+//! Apache Kafka) with the settings it needs.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -53,16 +54,25 @@ pub fn scenarios(scale: f64) -> Vec<(String, Kind)> {
             }
         }
     }
-    for consumer in [false, true] {
-        v.push((
-            format!("group-consume-3m-1k-p32-{}", protocol(consumer)),
-            Kind::GroupConsume {
-                members: 3,
-                size: 1024,
-                count: scaled(200_000, scale, 400),
-                consumer,
-            },
-        ));
+    // One member too: the same read with no rebalance, so a difference
+    // between the protocols in the 3-member rows can be told apart from
+    // the fetch path's own. And three with 500 ms heartbeats: members that
+    // join while the first holds everything get the partitions it releases
+    // at their next heartbeat, so the interval bounds the 3-member rows.
+    for (members, heartbeat_ms) in [(3usize, None), (1, None), (3, Some(500u32))] {
+        for consumer in [false, true] {
+            let hb = heartbeat_ms.map_or(String::new(), |ms| format!("hb{ms}-"));
+            v.push((
+                format!("group-consume-{members}m-1k-p32-{hb}{}", protocol(consumer)),
+                Kind::GroupConsume {
+                    members,
+                    size: 1024,
+                    count: scaled(200_000, scale, 400),
+                    consumer,
+                    heartbeat_ms,
+                },
+            ));
+        }
     }
     v
 }
@@ -76,8 +86,13 @@ fn protocol(consumer: bool) -> &'static str {
 }
 
 /// Broker settings for a heartbeat interval (the bounds must allow it).
-fn broker_sets(heartbeat_ms: Option<u32>) -> Vec<String> {
-    let mut v = vec!["http.listeners=off".to_string()];
+/// Kafka gets Skiff's `group.initial.rebalance.delay.ms` (0; Kafka's own
+/// default is 3 s), so both treat a classic group's first joins alike.
+fn broker_sets(peer: Peer, heartbeat_ms: Option<u32>) -> Vec<String> {
+    let mut v = match peer {
+        Peer::Skiff => vec!["http.listeners=off".to_string()],
+        Peer::Kafka => vec!["group.initial.rebalance.delay.ms=0".to_string()],
+    };
     if let Some(ms) = heartbeat_ms {
         v.push(format!("group.consumer.heartbeat.interval.ms={ms}"));
         v.push(format!("group.consumer.min.heartbeat.interval.ms={ms}"));
@@ -89,6 +104,8 @@ fn broker_sets(heartbeat_ms: Option<u32>) -> Vec<String> {
 struct Member {
     stop: Arc<AtomicBool>,
     assignment: Arc<Mutex<BTreeSet<i32>>>,
+    /// This member's deliveries and `clients::now_ns` of its first (0: none).
+    delivered: Arc<(AtomicU64, AtomicU64)>,
     handle: Option<JoinHandle<Result<(), String>>>,
 }
 
@@ -127,11 +144,16 @@ impl Member {
             .map_err(|e| format!("subscribe {topic}: {e}"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let assignment = Arc::new(Mutex::new(BTreeSet::new()));
-        let (t_stop, t_assignment) = (stop.clone(), assignment.clone());
+        let delivered: Arc<(AtomicU64, AtomicU64)> = Arc::default();
+        let (t_stop, t_assignment, t_delivered) =
+            (stop.clone(), assignment.clone(), delivered.clone());
         let handle = std::thread::spawn(move || -> Result<(), String> {
             while !t_stop.load(Ordering::Relaxed) {
                 match kc.poll(Duration::from_millis(20)) {
                     Some(Ok(m)) => {
+                        if t_delivered.0.fetch_add(1, Ordering::Relaxed) == 0 {
+                            t_delivered.1.store(clients::now_ns(), Ordering::Relaxed);
+                        }
                         if let Some(p) = &progress {
                             let _ = p.first_ns.compare_exchange(
                                 0,
@@ -166,6 +188,7 @@ impl Member {
         Ok(Member {
             stop,
             assignment,
+            delivered,
             handle: Some(handle),
         })
     }
@@ -268,6 +291,7 @@ fn group_consume(
     size: usize,
     count: u64,
     consumer: bool,
+    heartbeat_ms: Option<u32>,
 ) -> Result<Measurement, String> {
     let admin = clients::admin(bootstrap)?;
     let topic = topic_name("group-consume");
@@ -287,7 +311,7 @@ fn group_consume(
             &group,
             &topic,
             consumer,
-            None,
+            heartbeat_ms,
             Some(progress.clone()),
         )?);
     }
@@ -307,6 +331,20 @@ fn group_consume(
         }
         std::thread::sleep(Duration::from_millis(1));
     };
+    // Who read how much, and when each started: a member that got its
+    // partitions late reads less.
+    let per_member: Vec<String> = ms
+        .iter()
+        .map(|m| {
+            let first = m.delivered.1.load(Ordering::Relaxed);
+            let from_ms = if first == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.0}", first.saturating_sub(start_ns) as f64 / 1e6)
+            };
+            format!("{}@{from_ms}ms", m.delivered.0.load(Ordering::Relaxed))
+        })
+        .collect();
     stop_all(ms);
     let _ = clients::delete_topic(&admin, &topic);
     let arrived = read(&progress);
@@ -338,6 +376,7 @@ fn group_consume(
                 "duplicates".into(),
                 deliveries.saturating_sub(arrived).to_string(),
             ),
+            ("per_member".into(), per_member.join("/")),
         ],
         note: format!(
             "{} protocol, {members} members: {msgs_per_s:.0} records/s, first record {join_ms:.0} ms after start (not counted)",
@@ -348,21 +387,24 @@ fn group_consume(
 }
 
 impl Runner<'_> {
-    /// A `group-*` scenario on a fresh Skiff (Skiff only: the mock and
-    /// Kafka columns stay empty).
-    pub(super) fn group_scenario(&mut self, kind: &Kind) -> Outcome {
-        if !self.local(Peer::Skiff) {
+    /// A `group-*` scenario on a fresh broker of `peer` (the mock column
+    /// stays empty: librdkafka's mock cluster is not a group coordinator to
+    /// compare with).
+    pub(super) fn group_scenario(&mut self, peer: Peer, kind: &Kind) -> Outcome {
+        if !self.local(peer) {
             return Outcome::Skipped(
                 "consumer groups' timing needs a local broker (not --bootstrap)".into(),
             );
         }
         let heartbeat = match kind {
-            Kind::GroupStable { heartbeat_ms, .. } => *heartbeat_ms,
+            Kind::GroupStable { heartbeat_ms, .. } | Kind::GroupConsume { heartbeat_ms, .. } => {
+                *heartbeat_ms
+            }
             _ => None,
         };
         let res = (|| -> Result<Measurement, String> {
-            let dir = temp_data_dir("skiff-groups")?;
-            let p = self.start_broker(Peer::Skiff, dir.path(), &broker_sets(heartbeat))?;
+            let dir = temp_data_dir(&format!("{}-groups", peer.tag()))?;
+            let p = self.start_broker(peer, dir.path(), &broker_sets(peer, heartbeat))?;
             let bootstrap = p.addr().to_string();
             let r = match *kind {
                 Kind::GroupStable {
@@ -375,7 +417,8 @@ impl Runner<'_> {
                     size,
                     count,
                     consumer,
-                } => group_consume(&bootstrap, members, size, count, consumer),
+                    heartbeat_ms,
+                } => group_consume(&bootstrap, members, size, count, consumer, heartbeat_ms),
                 _ => Err("not a group scenario".into()),
             };
             let r = r.map_err(|e| format!("{e}\n{}", p.log_tail()));

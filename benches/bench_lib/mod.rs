@@ -268,6 +268,7 @@ pub enum Kind {
         size: usize,
         count: u64,
         consumer: bool,
+        heartbeat_ms: Option<u32>,
     },
 }
 
@@ -1293,8 +1294,9 @@ impl<'a> Runner<'a> {
                 one(skiff, Outcome::NotApplicable, Outcome::NotApplicable)
             }
             Kind::GroupStable { .. } | Kind::GroupConsume { .. } => {
-                let skiff = self.group_scenario(&sc.kind);
-                one(skiff, Outcome::NotApplicable, Outcome::NotApplicable)
+                let skiff = self.group_scenario(Peer::Skiff, &sc.kind);
+                let kafka = self.kafka_side(|r| r.group_scenario(Peer::Kafka, &sc.kind));
+                one(skiff, kafka, Outcome::NotApplicable)
             }
             Kind::SchemaLookup { count } => {
                 let skiff = if self.local(Peer::Skiff) {
