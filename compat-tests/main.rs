@@ -54,4 +54,5 @@ mod security;
 mod segments;
 mod share_admin;
 mod share_groups;
+mod share_tools;
 mod transactions;
