@@ -240,7 +240,10 @@ fn start_offsets_count_completed_records_for_the_lag() {
     earliest(&c);
     c.heartbeat("g", join("a")).unwrap();
     let got = c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
-    assert_eq!(got.ranges.iter().map(|r| r.last - r.first + 1).sum::<i64>(), 5);
+    assert_eq!(
+        got.ranges.iter().map(|r| r.last - r.first + 1).sum::<i64>(),
+        5
+    );
     // 0 released, 1 accepted, 2 rejected (archived), 3-4 still acquired.
     let batch = AckBatch {
         first: 0,
