@@ -62,30 +62,41 @@ fn probe_ok(program: &str, arg: &str) -> bool {
 /// Maven is missing outside CI. Under CI=true a missing toolchain fails.
 pub(crate) fn classpath() -> Option<&'static str> {
     static CP: OnceLock<Result<String, String>> = OnceLock::new();
-    let cp = CP.get_or_init(|| {
+    resolve_classpath(&CP, None)
+}
+
+/// The classpath of another Kafka release's tools (`classpath.sh VERSION`),
+/// as `classpath()` otherwise.
+pub(crate) fn classpath_of_version(version: &'static str) -> Option<&'static str> {
+    static CP_42: OnceLock<Result<String, String>> = OnceLock::new();
+    assert_eq!(version, "4.2.2", "add a OnceLock for another version");
+    resolve_classpath(&CP_42, Some(version))
+}
+
+fn resolve_classpath(
+    cell: &'static OnceLock<Result<String, String>>,
+    version: Option<&str>,
+) -> Option<&'static str> {
+    let cp = cell.get_or_init(|| {
         if !probe_ok("java", "-version") {
             return Err("java is not installed".into());
         }
         let script = compat_dir().join("kafka-dist/classpath.sh");
-        let cached = compat_dir().join("kafka-dist/target/classpath.txt");
+        let cached = compat_dir().join(match version {
+            Some(v) => format!("kafka-dist/target/classpath-{v}.txt"),
+            None => "kafka-dist/target/classpath.txt".to_string(),
+        });
         if !cached.exists() && !probe_ok("mvn", "-v") {
             return Err("mvn is not installed (it resolves the Kafka tools' jars)".into());
         }
-        let out = run_cmd(
-            "bash",
-            &[&script.to_string_lossy()],
-            b"",
-            Duration::from_secs(600),
-        );
+        let script = script.to_string_lossy();
+        let mut args = vec![script.as_ref()];
+        args.extend(version);
+        let out = run_cmd("bash", &args, b"", Duration::from_secs(600));
         let cp = out.stdout.trim().to_string();
         if !out.status.success() || cp.is_empty() {
             // A failing resolution is not a missing toolchain: always fail.
-            panic!(
-                "{} failed ({}):\n{}",
-                script.display(),
-                out.status,
-                out.stderr
-            );
+            panic!("{} failed ({}):\n{}", script, out.status, out.stderr);
         }
         Ok(cp)
     });
@@ -146,6 +157,11 @@ pub(crate) struct Tools<'a> {
 impl<'a> Tools<'a> {
     pub(crate) fn new(broker: &'a Broker) -> Option<Tools<'a>> {
         classpath().map(|cp| Tools { cp, broker })
+    }
+
+    /// The tools of another Kafka release (see `classpath_of_version`).
+    pub(crate) fn of_version(broker: &'a Broker, version: &'static str) -> Option<Tools<'a>> {
+        classpath_of_version(version).map(|cp| Tools { cp, broker })
     }
 
     /// Runs a tool with `--bootstrap-server` added, expecting exit 0 and a

@@ -56,4 +56,5 @@ mod security;
 mod segments;
 mod share_admin;
 mod share_groups;
+mod share_tools;
 mod transactions;

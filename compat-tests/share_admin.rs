@@ -1,7 +1,8 @@
 //! Share groups (KIP-932) beyond fetching, with raw Kafka-protocol requests
 //! over TCP and rdkafka's transactional producer:
-//! - ShareFetch/ShareAcknowledge of a member id that is not in the group
-//!   answer UNKNOWN_MEMBER_ID;
+//! - ShareFetch/ShareAcknowledge of a member id that is not in the group are
+//!   served as Kafka 4.2 serves them (no membership check; the share session
+//!   decides);
 //! - with the authorizer, ShareFetch needs READ on the group and on each
 //!   topic (TOPIC_AUTHORIZATION_FAILED per partition otherwise);
 //! - `share.isolation.level=read_committed` delivers only committed records
@@ -128,8 +129,14 @@ fn send(p: &BaseProducer, topic: &str, value: &str) {
         .expect("send");
 }
 
+/// Kafka 4.2 does not check group membership in ShareFetch or
+/// ShareAcknowledge (KafkaApis validates only the member id's form; the
+/// share session cache is keyed by group and member id): a member id the
+/// group does not know opens a session with epoch 0 and acquires records,
+/// any other epoch without a session is SHARE_SESSION_NOT_FOUND, and an
+/// empty or over-long (> 36 characters) member id is INVALID_REQUEST.
 #[test]
-fn share_fetch_of_a_member_not_in_the_group_is_unknown_member() {
+fn share_fetch_of_a_member_not_in_the_group_is_served_as_kafka_does() {
     if skip_if_external("share groups must be enabled") {
         return;
     }
@@ -138,33 +145,65 @@ fn share_fetch_of_a_member_not_in_the_group_is_unknown_member() {
     run(create_topic(&broker, &topic, 1));
     let group = format!("{topic}-g");
     let mut raw = RawClient::connect(&broker.bootstrap());
+    set_group_config(&mut raw, &group, "share.auto.offset.reset", "earliest");
     let topic_id = join(&mut raw, &group, "in", &topic);
-    let r = raw.call(&share_fetch(&group, "stranger", topic_id, 0), 2);
-    assert_eq!(r.error_code, ResponseError::UnknownMemberId.code());
-    // A member of the group, but named against another group.
-    let r = raw.call(&share_fetch("another-group", "in", topic_id, 0), 2);
-    assert_eq!(r.error_code, ResponseError::UnknownMemberId.code());
-    let r = raw.call(
-        &ShareAcknowledgeRequest::default()
-            .with_group_id(Some(GroupId(s(&group))))
-            .with_member_id(Some(s("stranger")))
-            .with_share_session_epoch(1),
-        2,
-    );
-    assert_eq!(r.error_code, ResponseError::UnknownMemberId.code());
-    // The member itself opens its session; after it left, it is a stranger.
+    let p = txn_free_producer(&broker);
+    for v in ["a", "b", "c"] {
+        send(&p, &topic, v);
+    }
+    p.flush(T).expect("flush");
+
+    // A stranger's session: opened at epoch 0, it acquires what it reads.
+    let got = acquire_offsets(&mut raw, &group, "stranger", topic_id, 3, T);
+    assert_eq!(got, vec![0, 1, 2], "a non-member acquires records");
+    // The member finds them locked.
     let r = raw.call(&share_fetch(&group, "in", topic_id, 0), 2);
     assert_eq!(r.error_code, 0);
-    let left = raw.call(
-        &ShareGroupHeartbeatRequest::default()
-            .with_group_id(GroupId(s(&group)))
-            .with_member_id(s("in"))
-            .with_member_epoch(-1),
-        1,
-    );
-    assert_eq!(left.error_code, 0);
-    let r = raw.call(&share_fetch(&group, "in", topic_id, 1), 2);
-    assert_eq!(r.error_code, ResponseError::UnknownMemberId.code());
+    let acquired: usize = r
+        .responses
+        .iter()
+        .flat_map(|t| &t.partitions)
+        .map(|p| p.acquired_records.len())
+        .sum();
+    assert_eq!(acquired, 0, "records locked by the stranger: {r:?}");
+
+    // Without a session: SHARE_SESSION_NOT_FOUND, for fetch and acknowledge.
+    let r = raw.call(&share_fetch(&group, "nobody", topic_id, 1), 2);
+    assert_eq!(r.error_code, ResponseError::ShareSessionNotFound.code());
+    let ack = |member: &str, epoch: i32| {
+        ShareAcknowledgeRequest::default()
+            .with_group_id(Some(GroupId(s(&group))))
+            .with_member_id(Some(s(member)))
+            .with_share_session_epoch(epoch)
+    };
+    let r = raw.call(&ack("nobody", 1), 2);
+    assert_eq!(r.error_code, ResponseError::ShareSessionNotFound.code());
+    let r = raw.call(&ack("nobody", 0), 2);
+    assert_eq!(r.error_code, ResponseError::InvalidShareSessionEpoch.code());
+    // Member ids Kafka refuses by their form.
+    for bad in ["", &"x".repeat(37)] {
+        let r = raw.call(&share_fetch(&group, bad, topic_id, 0), 2);
+        assert_eq!(
+            r.error_code,
+            ResponseError::InvalidRequest.code(),
+            "{bad:?}"
+        );
+        let r = raw.call(&ack(bad, 1), 2);
+        assert_eq!(
+            r.error_code,
+            ResponseError::InvalidRequest.code(),
+            "{bad:?}"
+        );
+    }
+    // 36 characters (a UUID's length) is a valid member id.
+    let r = raw.call(&share_fetch(&group, &"y".repeat(36), topic_id, 0), 2);
+    assert_eq!(r.error_code, 0);
+}
+
+fn txn_free_producer(broker: &Broker) -> BaseProducer {
+    producer_config(broker, &[])
+        .create()
+        .expect("create a producer")
 }
 
 #[test]
@@ -323,10 +362,15 @@ fn share_group_offsets_describe_alter_delete_and_survive_a_restart() {
     let group = format!("{topic}-g");
     let mut raw = RawClient::connect(&broker.bootstrap());
     let versions = raw.api_versions();
-    for key in 90..=92 {
+    assert_eq!(
+        versions.get(&90),
+        Some(&(0, 1)),
+        "DescribeShareGroupOffsets"
+    );
+    for key in 91..=92 {
         assert_eq!(versions.get(&key), Some(&(0, 0)), "api {key}");
     }
-    let describe = |raw: &mut RawClient, group: &str| {
+    let describe_v = |raw: &mut RawClient, group: &str, version: i16| {
         raw.call(
             &DescribeShareGroupOffsetsRequest::default().with_groups(vec![
                 DescribeShareGroupOffsetsRequestGroup::default()
@@ -335,8 +379,17 @@ fn share_group_offsets_describe_alter_delete_and_survive_a_restart() {
                         .with_topic_name(topic_name(&topic))
                         .with_partitions(vec![0, 1, 5])])),
             ]),
-            0,
+            version,
         )
+    };
+    let describe = |raw: &mut RawClient, group: &str| describe_v(raw, group, 1);
+    // (partition, start offset, lag, error) of each partition asked about.
+    let parts = |r: &DescribeShareGroupOffsetsResponse| -> Vec<(i32, i64, i64, i16)> {
+        r.groups[0].topics[0]
+            .partitions
+            .iter()
+            .map(|p| (p.partition_index, p.start_offset, p.lag, p.error_code))
+            .collect()
     };
     let alter = |raw: &mut RawClient, topic: &str, start: i64| {
         raw.call(
@@ -362,10 +415,13 @@ fn share_group_offsets_describe_alter_delete_and_survive_a_restart() {
         )
     };
 
+    // Kafka 4.2 does not look the group up for a describe: no share state
+    // is -1 everywhere (no error, not even for partition 5 that does not exist).
     let r = describe(&mut raw, &group);
+    assert_eq!(r.groups[0].error_code, 0, "{r:?}");
     assert_eq!(
-        r.groups[0].error_code,
-        ResponseError::GroupIdNotFound.code()
+        parts(&r),
+        vec![(0, -1, -1, 0), (1, -1, -1, 0), (5, -1, -1, 0)]
     );
     let r = delete(&mut raw, &topic);
     assert_eq!(r.error_code, ResponseError::GroupIdNotFound.code());
@@ -380,26 +436,60 @@ fn share_group_offsets_describe_alter_delete_and_survive_a_restart() {
         ResponseError::UnknownTopicOrPartition.code()
     );
     let r = describe(&mut raw, &group);
-    let g = &r.groups[0];
-    assert_eq!(g.error_code, 0);
-    let parts: Vec<(i32, i64, i16)> = g.topics[0]
-        .partitions
-        .iter()
-        .map(|p| (p.partition_index, p.start_offset, p.error_code))
-        .collect();
+    assert_eq!(r.groups[0].error_code, 0);
+    // Lag (v1): 10 records, start 6, none complete yet: 4.
     assert_eq!(
-        parts,
-        vec![
-            (0, 6, 0),
-            (1, -1, 0),
-            (5, -1, ResponseError::UnknownTopicOrPartition.code())
-        ]
+        parts(&r),
+        vec![(0, 6, 4, 0), (1, -1, -1, 0), (5, -1, -1, 0)]
     );
+    // v0 has no lag on the wire (it decodes as the default, -1).
+    let r = describe_v(&mut raw, &group, 0);
+    assert_eq!(parts(&r)[0], (0, 6, -1, 0));
 
     // A consumer starts at the altered offset.
     let topic_id = join(&mut raw, &group, "m", &topic);
     let got = acquire_offsets(&mut raw, &group, "m", topic_id, 4, T);
     assert_eq!(got, vec![6, 7, 8, 9]);
+    // Acquired is not complete: the lag stays 4.
+    assert_eq!(parts(&describe(&mut raw, &group))[0], (0, 6, 4, 0));
+    // 6 released, 7-9 accepted: the start stays at 6 and three records
+    // past it are complete, so the lag (KIP-1226: high watermark - start -
+    // delivery-complete count) is 10 - 6 - 3 = 1.
+    let reopened = raw.call(
+        &share_fetch(&group, "m", topic_id, 0).with_max_wait_ms(0),
+        2,
+    );
+    assert_eq!(reopened.error_code, 0);
+    use kafka_protocol::messages::share_acknowledge_request::{
+        AcknowledgePartition, AcknowledgeTopic, AcknowledgementBatch,
+    };
+    let acked = raw.call(
+        &ShareAcknowledgeRequest::default()
+            .with_group_id(Some(GroupId(s(&group))))
+            .with_member_id(Some(s("m")))
+            .with_share_session_epoch(1)
+            .with_topics(vec![AcknowledgeTopic::default()
+                .with_topic_id(topic_id)
+                .with_partitions(vec![AcknowledgePartition::default()
+                    .with_partition_index(0)
+                    .with_acknowledgement_batches(vec![
+                        AcknowledgementBatch::default()
+                            .with_first_offset(6)
+                            .with_last_offset(9)
+                            .with_acknowledge_types(vec![2, 1, 1, 1]),
+                    ])])]),
+        2,
+    );
+    assert_eq!(acked.error_code, 0, "{acked:?}");
+    assert!(
+        acked
+            .responses
+            .iter()
+            .flat_map(|t| &t.partitions)
+            .all(|p| p.error_code == 0),
+        "{acked:?}"
+    );
+    assert_eq!(parts(&describe(&mut raw, &group))[0], (0, 6, 1, 0));
     let r = alter(&mut raw, &topic, 0);
     assert_eq!(r.error_code, ResponseError::NonEmptyGroup.code());
     let r = delete(&mut raw, &topic);
@@ -418,10 +508,7 @@ fn share_group_offsets_describe_alter_delete_and_survive_a_restart() {
     broker.restart();
     let mut raw = RawClient::connect(&broker.bootstrap());
     let r = describe(&mut raw, &group);
-    assert_eq!(
-        r.groups[0].topics[0].partitions[0].start_offset, 2,
-        "after a restart"
-    );
+    assert_eq!(parts(&r)[0], (0, 2, 8, 0), "after a restart");
 
     let r = delete(&mut raw, &topic);
     assert_eq!(r.error_code, 0, "{r:?}");
@@ -435,8 +522,5 @@ fn share_group_offsets_describe_alter_delete_and_survive_a_restart() {
     let mut raw = RawClient::connect(&broker.bootstrap());
     let r = describe(&mut raw, &group);
     assert_eq!(r.groups[0].error_code, 0);
-    assert_eq!(
-        r.groups[0].topics[0].partitions[0].start_offset, -1,
-        "deleted"
-    );
+    assert_eq!(parts(&r)[0], (0, -1, -1, 0), "deleted");
 }

@@ -21,7 +21,7 @@ const MAIN_CLASS: &str = "dev.skiff.share.ShareGroupCompat";
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 
 /// The classpath of the built program, or None to skip.
-fn classpath() -> Option<String> {
+pub(crate) fn classpath() -> Option<String> {
     if !runs("java", "-version") || !runs("mvn", "-v") {
         let reason =
             "java or mvn is not installed (the share-group suite needs a JDK 17+ and Maven)";

@@ -168,6 +168,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(raw: RawConfig) -> ExitCode {
+    let shutdown = shutdown_signal();
     let broker = match skiff::Broker::from_config(raw).start().await {
         Ok(b) => b,
         Err(e) => {
@@ -175,7 +176,7 @@ async fn run(raw: RawConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match broker.run_until(shutdown_signal()).await {
+    match broker.run_until(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!("{}", error_chain(&e));
@@ -196,26 +197,38 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled: a SIGTERM that arrives while
+/// the broker is still starting (or just after "broker ready") then shuts it
+/// down cleanly instead of killing the process.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let term = signal(SignalKind::terminate()).ok();
+    let int = signal(SignalKind::interrupt()).ok();
+    async move {
+        let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = wait(int) => info!("received SIGINT"),
+            _ = wait(term) => info!("received SIGTERM"),
+        }
+    }
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => info!("received SIGINT"),
-        _ = term => info!("received SIGTERM"),
+        info!("received SIGINT");
     }
 }

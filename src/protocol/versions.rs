@@ -83,9 +83,8 @@ pub const SERVED: &[ApiRange] = &[
     api(ApiKey::ShareGroupDescribe, 1, 1),
     api(ApiKey::ShareFetch, 1, 2),
     api(ApiKey::ShareAcknowledge, 1, 2),
-    // Kafka 4.2 serves DescribeShareGroupOffsets up to v1 (adds the lag);
-    // the protocol crate has v0 only, which the 4.2 Admin client accepts.
-    api(ApiKey::DescribeShareGroupOffsets, 0, 0),
+    // DescribeShareGroupOffsets v1 (Kafka 4.2, KIP-1226) adds the lag.
+    api(ApiKey::DescribeShareGroupOffsets, 0, 1),
     api(ApiKey::AlterShareGroupOffsets, 0, 0),
     api(ApiKey::DeleteShareGroupOffsets, 0, 0),
 ];

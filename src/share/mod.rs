@@ -183,18 +183,6 @@ impl ShareCoordinator {
         Ok(())
     }
 
-    /// Whether `member_id` is (still) a member of the share group
-    /// `group_id`: ShareFetch and ShareAcknowledge of anyone else are
-    /// refused with UNKNOWN_MEMBER_ID.
-    pub fn is_member(&self, group_id: &str, member_id: &str) -> bool {
-        let now = self.clock.now_ms();
-        let mut st = self.lock();
-        self.expire_members(&mut st, group_id, now);
-        st.groups
-            .get(group_id)
-            .is_some_and(|g| g.members.contains_key(member_id))
-    }
-
     /// A copy of the group, for ShareGroupDescribe.
     pub fn describe(&self, group_id: &str) -> Option<ShareGroup> {
         let now = self.clock.now_ms();

@@ -23,19 +23,44 @@ pub enum OffsetsError {
     GroupNotEmpty(String),
 }
 
+/// One share-partition as DescribeShareGroupOffsets reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartOffset {
+    /// The share-partition start offset (SPSO).
+    pub start: i64,
+    /// Kafka's `DeliveryCompleteCount` (KIP-1226): the records at or past
+    /// the SPSO whose delivery is complete (acknowledged or archived).
+    pub delivery_complete: i64,
+}
+
+impl StartOffset {
+    /// The share-partition lag as Kafka 4.2 computes it: the partition's
+    /// latest offset (high watermark) less the SPSO less the records
+    /// already complete; what is still to be delivered.
+    pub fn lag(&self, high_watermark: i64) -> i64 {
+        high_watermark - self.start - self.delivery_complete
+    }
+}
+
 impl ShareCoordinator {
-    /// The start offset of every initialized share-partition of the group,
-    /// or None when there is no such share group.
-    pub fn start_offsets(&self, group_id: &str) -> Option<BTreeMap<(Uuid, i32), i64>> {
+    /// The start offset and delivery-complete count of every initialized
+    /// share-partition of the group (empty when there is no such group).
+    pub fn start_offsets(&self, group_id: &str) -> BTreeMap<(Uuid, i32), StartOffset> {
+        let now = self.clock.now_ms();
         let st = self.lock();
-        let known = st.groups.contains_key(group_id);
-        let offsets: BTreeMap<(Uuid, i32), i64> = st
-            .partitions
+        st.partitions
             .iter()
             .filter(|(k, _)| k.0 == group_id)
-            .map(|(k, p)| ((k.1, k.2), p.start_offset()))
-            .collect();
-        (known || !offsets.is_empty()).then_some(offsets)
+            .map(|(k, p)| {
+                let c = p.counts(now);
+                let start = StartOffset {
+                    start: p.start_offset(),
+                    delivery_complete: i64::try_from(c.acknowledged + c.archived)
+                        .unwrap_or(i64::MAX),
+                };
+                ((k.1, k.2), start)
+            })
+            .collect()
     }
 
     /// Sets the start offset of each (topic id, partition), dropping what

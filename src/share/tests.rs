@@ -228,3 +228,41 @@ fn only_empty_share_groups_are_deleted_and_stay_deleted() {
     assert!(c.describe("g").is_none());
     assert!(c.group_config("g").is_empty());
 }
+
+/// DescribeShareGroupOffsets' view (KIP-1226): the delivery-complete count
+/// is the acknowledged and archived records at or past the start offset,
+/// and the lag what is left of the log past the start.
+#[test]
+fn start_offsets_count_completed_records_for_the_lag() {
+    let f = Fixture::new();
+    let c = f.open();
+    assert!(c.start_offsets("g").is_empty(), "no group, no share state");
+    earliest(&c);
+    c.heartbeat("g", join("a")).unwrap();
+    let got = c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    assert_eq!(
+        got.ranges.iter().map(|r| r.last - r.first + 1).sum::<i64>(),
+        5
+    );
+    // 0 released, 1 accepted, 2 rejected (archived), 3-4 still acquired.
+    let batch = AckBatch {
+        first: 0,
+        last: 2,
+        types: &[2, 1, 3],
+    };
+    c.acknowledge("g", "a", f.topic_id, 0, batch).unwrap();
+    let s = c.start_offsets("g")[&(f.topic_id, 0)];
+    assert_eq!((s.start, s.delivery_complete), (0, 2));
+    assert_eq!(s.lag(5), 3);
+    // Accepting 0 moves the start past 0-2: nothing past it is complete.
+    let batch = AckBatch {
+        first: 0,
+        last: 0,
+        types: &[1],
+    };
+    let again = c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    assert_eq!(again.ranges.first().map(|r| r.first), Some(0));
+    c.acknowledge("g", "a", f.topic_id, 0, batch).unwrap();
+    let s = c.start_offsets("g")[&(f.topic_id, 0)];
+    assert_eq!((s.start, s.delivery_complete, s.lag(5)), (3, 0, 2));
+}

@@ -42,8 +42,12 @@ pub fn ack_error_code(e: &AckError) -> ResponseError {
 
 /// The group and member ids a ShareFetch or ShareAcknowledge must carry, or
 /// the top-level error Kafka answers (disabled share groups, missing ids,
-/// UNKNOWN_MEMBER_ID for a member id that is not a member of that share
-/// group, as the group coordinator answers one it does not know).
+/// INVALID_REQUEST for an empty member id or one longer than 36 characters).
+///
+/// As in Kafka 4.2, membership of the group is not checked: the share
+/// session is keyed by (group, member id) alone, so an id the group
+/// coordinator does not know opens a session with epoch 0 and fetches, and
+/// any other epoch without a session is SHARE_SESSION_NOT_FOUND.
 pub fn share_request_ids(
     broker: &Broker,
     group_id: Option<&str>,
@@ -55,22 +59,25 @@ pub fn share_request_ids(
             "Share groups are disabled.",
         ));
     }
-    let (g, m) = match (group_id, member_id) {
-        (Some(g), Some(m)) if !g.is_empty() && !m.is_empty() => (g, m),
-        _ => {
-            return Err((
-                ResponseError::InvalidRequest,
-                "GroupId and MemberId are required.",
-            ))
+    match (group_id, member_id) {
+        (Some(g), Some(m)) if !g.is_empty() && is_valid_member_id(m) => {
+            Ok((g.to_string(), m.to_string()))
         }
-    };
-    if !broker.shares().is_member(g, m) {
-        return Err((
-            ResponseError::UnknownMemberId,
-            "The member is not a member of the share group.",
-        ));
+        (Some(g), Some(_)) if !g.is_empty() => Err((
+            ResponseError::InvalidRequest,
+            "Invalid member id in the request.",
+        )),
+        _ => Err((
+            ResponseError::InvalidRequest,
+            "GroupId and MemberId are required.",
+        )),
     }
-    Ok((g.to_string(), m.to_string()))
+}
+
+/// Kafka's rule for the member id of a share request: not empty and at most
+/// 36 characters (a UUID's string form).
+fn is_valid_member_id(member_id: &str) -> bool {
+    !member_id.is_empty() && member_id.chars().count() <= 36
 }
 
 /// Whether the session may READ the topic `topic_id` (what a share consumer

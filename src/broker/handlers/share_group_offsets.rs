@@ -1,14 +1,14 @@
 //! DescribeShareGroupOffsets (API 90), AlterShareGroupOffsets (91) and
-//! DeleteShareGroupOffsets (92), v0 (KIP-932): the share-partition start
-//! offsets of a share group, as the Admin client's
+//! DeleteShareGroupOffsets (92) (KIP-932; Describe v0-1, v1 with the lag
+//! of KIP-1226, the others v0): the share-partition start offsets of a share group, as the Admin client's
 //! `listShareGroupOffsets` / `alterShareGroupOffsets` /
 //! `deleteShareGroupOffsets` and `kafka-share-groups.sh` use them.
 //!
 //! ACLs as Kafka checks them: describe needs DESCRIBE on the group and on
 //! each topic, alter needs READ on the group and each topic, delete needs
 //! DELETE on the group and READ on each topic. A topic without its ACL
-//! answers TOPIC_AUTHORIZATION_FAILED, an unknown one
-//! UNKNOWN_TOPIC_OR_PARTITION; alter and delete need the group empty
+//! answers TOPIC_AUTHORIZATION_FAILED; in alter and delete an unknown one
+//! UNKNOWN_TOPIC_OR_PARTITION, which they also need the group empty for
 //! (NON_EMPTY_GROUP).
 
 use kafka_protocol::messages::alter_share_group_offsets_response::{
@@ -91,6 +91,12 @@ fn resolve_topic(
         .ok_or(ResponseError::UnknownTopicOrPartition)
 }
 
+/// DescribeShareGroupOffsets as Kafka 4.2 answers it: no group-level error
+/// for a group that has no share state (an unknown group lists nothing, or
+/// -1 for each partition asked about), and -1 with no error for a topic or
+/// partition that does not exist; only a topic without DESCRIBE gets a
+/// per-partition error. v1 adds the lag (KIP-1226), -1 where the start
+/// offset is unknown.
 pub fn describe(
     broker: &Broker,
     req: DescribeShareGroupOffsetsRequest,
@@ -103,25 +109,29 @@ pub fn describe(
         .map(|g| {
             let group_id = g.group_id.as_str().to_string();
             let base = DescribeShareGroupOffsetsResponseGroup::default().with_group_id(g.group_id);
-            if let Err((code, message)) =
-                group_gate(broker, session, &group_id, AclOperation::Describe)
-            {
+            if let Err((code, message)) = describe_gate(broker, session, &group_id) {
                 return base
                     .with_error_code(code.code())
                     .with_error_message(Some(str_bytes(message)));
             }
-            let Some(offsets) = broker.shares().start_offsets(&group_id) else {
-                return base
-                    .with_error_code(ResponseError::GroupIdNotFound.code())
-                    .with_error_message(Some(str_bytes(format!("Group {group_id} not found."))));
+            let offsets = broker.shares().start_offsets(&group_id);
+            let high_watermark = |topic_id: Uuid, p: i32| {
+                broker
+                    .logs()
+                    .topic_by_id(topic_id)
+                    .and_then(|t| t.partition(p))
+                    .map(|l| l.high_watermark())
             };
-            let partition = |index: i32, start: i64, error: Option<ResponseError>| {
-                DescribeShareGroupOffsetsResponsePartition::default()
-                    .with_partition_index(index)
-                    .with_start_offset(start)
-                    .with_leader_epoch(if error.is_none() && start >= 0 { 0 } else { -1 })
-                    .with_error_code(error.map_or(0, |e| e.code()))
-                    .with_error_message(error.map(|e| str_bytes(e.to_string())))
+            let known = |topic_id: Uuid, index: i32| {
+                let partition = DescribeShareGroupOffsetsResponsePartition::default()
+                    .with_partition_index(index);
+                match offsets.get(&(topic_id, index)) {
+                    Some(s) if s.start >= 0 => partition
+                        .with_start_offset(s.start)
+                        .with_lag(high_watermark(topic_id, index).map_or(-1, |hw| s.lag(hw))),
+                    // Not initialized (yet): -1, as Kafka.
+                    _ => partition.with_start_offset(-1),
+                }
             };
             let topics = match g.topics {
                 Some(requested) => requested
@@ -138,14 +148,19 @@ pub fn describe(
                             .partitions
                             .iter()
                             .map(|&p| match resolved {
-                                Err(e) => partition(p, -1, Some(e)),
-                                Ok((_, count)) if p < 0 || p >= count => {
-                                    partition(p, -1, Some(ResponseError::UnknownTopicOrPartition))
+                                Err(ResponseError::TopicAuthorizationFailed) => {
+                                    let e = ResponseError::TopicAuthorizationFailed;
+                                    DescribeShareGroupOffsetsResponsePartition::default()
+                                        .with_partition_index(p)
+                                        .with_start_offset(-1)
+                                        .with_error_code(e.code())
+                                        .with_error_message(Some(str_bytes(e.to_string())))
                                 }
-                                // Not initialized yet: -1, as Kafka.
-                                Ok((id, _)) => {
-                                    partition(p, offsets.get(&(id, p)).copied().unwrap_or(-1), None)
-                                }
+                                Ok((id, count)) if (0..count).contains(&p) => known(id, p),
+                                // No such topic or partition: -1 and no error, as Kafka 4.2.
+                                _ => DescribeShareGroupOffsetsResponsePartition::default()
+                                    .with_partition_index(p)
+                                    .with_start_offset(-1),
                             })
                             .collect();
                         DescribeShareGroupOffsetsResponseTopic::default()
@@ -157,8 +172,8 @@ pub fn describe(
                 // Every initialized share-partition of the group.
                 None => {
                     let mut by_topic: Vec<DescribeShareGroupOffsetsResponseTopic> = Vec::new();
-                    for ((topic_id, p), start) in &offsets {
-                        let Some(topic) = broker.logs().topic_by_id(*topic_id) else {
+                    for &(topic_id, p) in offsets.keys() {
+                        let Some(topic) = broker.logs().topic_by_id(topic_id) else {
                             continue;
                         };
                         if !broker.authorize(
@@ -169,15 +184,15 @@ pub fn describe(
                         ) {
                             continue;
                         }
-                        if by_topic.last().is_none_or(|t| t.topic_id != *topic_id) {
+                        if by_topic.last().is_none_or(|t| t.topic_id != topic_id) {
                             by_topic.push(
                                 DescribeShareGroupOffsetsResponseTopic::default()
                                     .with_topic_name(TopicName(str_bytes(topic.name().to_string())))
-                                    .with_topic_id(*topic_id),
+                                    .with_topic_id(topic_id),
                             );
                         }
                         if let Some(t) = by_topic.last_mut() {
-                            t.partitions.push(partition(*p, *start, None));
+                            t.partitions.push(known(topic_id, p));
                         }
                     }
                     by_topic
@@ -187,6 +202,34 @@ pub fn describe(
         })
         .collect();
     DescribeShareGroupOffsetsResponse::default().with_groups(groups)
+}
+
+/// Describe's group-level checks, as Kafka's: share groups enabled and
+/// DESCRIBE on the group. Unlike alter and delete, Kafka does not look the
+/// group up, so an unknown (or classic) group id is no error.
+fn describe_gate(
+    broker: &Broker,
+    session: &Session,
+    group_id: &str,
+) -> Result<(), (ResponseError, String)> {
+    if !broker.shares().enabled() {
+        return Err((
+            ResponseError::UnsupportedVersion,
+            "Share groups are disabled.".into(),
+        ));
+    }
+    if !broker.authorize(
+        session,
+        AclOperation::Describe,
+        ResourceType::Group,
+        group_id,
+    ) {
+        return Err((
+            ResponseError::GroupAuthorizationFailed,
+            format!("Not authorized to access group {group_id}."),
+        ));
+    }
+    Ok(())
 }
 
 pub fn alter(

@@ -61,6 +61,7 @@ public final class ShareGroupCompat {
                 case "restart-after" -> restartAfter(topic, group, 5);
                 case "restart-after-kill" -> restartAfter(topic, group, 7);
                 case "admin-offsets" -> adminOffsets(topic, group);
+                case "tools-hold" -> toolsHold(topic, group);
                 default -> throw new IllegalArgumentException("unknown scenario " + scenario);
             }
             System.out.println("PASS " + scenario);
@@ -158,6 +159,34 @@ public final class ShareGroupCompat {
     }
 
     /**
+     * For kafka-share-groups.sh (compat-tests/share_tools.rs): one consumer
+     * (client.id = the group id) takes every record of the topic's partitions
+     * 0 and 1 (`want` in all), accepts all of them except partition 0 offset 0,
+     * which it releases, commits, prints {@code HOLDING} and stays in the group
+     * without polling until its standard input closes; then it leaves.
+     */
+    static void toolsHold(String topic, String group) throws Exception {
+        setUp(topic, group);
+        int want = Integer.parseInt(System.getenv("SKIFF_WANT"));
+        Properties p = new Properties();
+        p.put("client.id", group);
+        try (KafkaShareConsumer<String, String> c = consumer(topic, group, 100, p)) {
+            List<ConsumerRecord<String, String>> got = pollFor(c, want);
+            for (ConsumerRecord<String, String> r : got) {
+                boolean release = r.partition() == 0 && r.offset() == 0;
+                c.acknowledge(r, release ? AcknowledgeType.RELEASE : AcknowledgeType.ACCEPT);
+                System.out.println("CONSUMED " + r.partition() + " " + r.offset());
+            }
+            commit(c);
+            System.out.println("HOLDING");
+            System.out.flush();
+            while (System.in.read() != -1) {
+                // Held until the driver closes stdin.
+            }
+        }
+    }
+
+    /**
      * Kafka's default share.auto.offset.reset=latest: a record produced before the
      * group was assigned the partition is skipped, one produced after it (even before
      * the first fetch) is delivered.
@@ -189,7 +218,12 @@ public final class ShareGroupCompat {
     }
 
     static KafkaShareConsumer<String, String> consumer(String topic, String group, int maxPoll) {
+        return consumer(topic, group, maxPoll, new Properties());
+    }
+
+    static KafkaShareConsumer<String, String> consumer(String topic, String group, int maxPoll, Properties extra) {
         Properties p = new Properties();
+        p.putAll(extra);
         p.put("bootstrap.servers", bootstrap);
         p.put("group.id", group);
         p.put("key.deserializer", StringDeserializer.class.getName());
