@@ -73,8 +73,8 @@ pub use super::consumer::heartbeat::{
 use super::consumer::topics::TopicsImage;
 pub use super::consumer_membership::ConsumerGroupDescription;
 use super::consumer_membership::{
-    consumer_heartbeat, consumer_revocation_expired, consumer_session_expired,
-    describe_consumer_groups, validate_offset_fetch,
+    consumer_classic_deadline_expired, consumer_heartbeat, consumer_revocation_expired,
+    consumer_session_expired, describe_consumer_groups, validate_offset_fetch,
 };
 use super::env::Env;
 use super::error::GroupError;
@@ -770,6 +770,20 @@ fn fire(
             consumer_revocation_expired(groups, env, &group, &member, member_epoch);
         }
         (TimerKey::Revocation { .. }, _) => {}
+        (TimerKey::ClassicJoin { group, member }, _) => consumer_classic_deadline_expired(
+            groups,
+            env,
+            &group,
+            &member,
+            "the classic member failed to join within the rebalance timeout",
+        ),
+        (TimerKey::ClassicSync { group, member }, _) => consumer_classic_deadline_expired(
+            groups,
+            env,
+            &group,
+            &member,
+            "the member failed to sync within the rebalance timeout",
+        ),
         (TimerKey::Join { group }, action) => {
             let Some(g) = groups.classic_mut(&group) else {
                 return;

@@ -63,6 +63,9 @@ pub struct HeartbeatRequest {
     /// member is created or updated without an epoch check and keeps this
     /// metadata; its session is its own `session.timeout.ms`.
     pub classic: Option<ClassicMemberMetadata>,
+    /// A classic JoinGroup without a member id (Kafka's `UNKNOWN_MEMBER_ID`):
+    /// only such a join creates a static member or replaces one.
+    pub classic_unknown_member: bool,
     /// The topics the requester may DESCRIBE when an authorizer is
     /// configured (`None`: every topic). Regexes this heartbeat resolves
     /// match only these, as Kafka filters them by the member's principal.
@@ -222,7 +225,12 @@ pub fn heartbeat(
     }
 
     // The member as it was (a static member replacing its previous
-    // incarnation starts from a copy of it).
+    // incarnation starts from a copy of it). Kafka's
+    // `getOrMaybeSubscribeStaticConsumerGroupMember`: a classic JoinGroup
+    // creates (or replaces) a static member only without a member id, a
+    // consumer heartbeat at epoch 0; a static member is replaced at once
+    // when either side speaks the classic protocol, and only after it left
+    // (epoch -2) when both speak the consumer protocol.
     let (member, replaced) = match &req.instance_id {
         None => {
             let m = match group.member(&member_id) {
@@ -238,42 +246,53 @@ pub fn heartbeat(
             }
             (m, None)
         }
-        Some(instance) => match group.static_member(instance).cloned() {
-            None if joining => {
-                info!(group = group.group_id(), member = %member_id, instance = %instance, "static member joins the consumer group");
-                (ConsumerGroupMember::new(&member_id), None)
-            }
-            None => {
-                return Err(ConsumerGroupError::UnknownMemberId(format!(
-                    "Instance id {instance} is unknown."
-                )))
-            }
-            Some(existing) if classic_join && existing.member_id == member_id => (existing, None),
-            Some(existing) if joining => {
-                if existing.member_epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH {
-                    return Err(ConsumerGroupError::UnreleasedInstanceId(format!(
-                        "Static member {member_id} with instance id {instance} cannot join the group because the instance id is owned by {} member.",
-                        existing.member_id
-                    )));
+        Some(instance) => {
+            let create = if classic_join {
+                req.classic_unknown_member
+            } else {
+                req.member_epoch == 0
+            };
+            match group.static_member(instance).cloned() {
+                None if create => {
+                    info!(group = group.group_id(), member = %member_id, instance = %instance, classic = classic_join, "static member joins the consumer group");
+                    (ConsumerGroupMember::new(&member_id), None)
                 }
-                let mut m = existing.clone();
-                m.member_id = member_id.clone();
-                m.member_epoch = 0;
-                m.previous_member_epoch = 0;
-                info!(group = group.group_id(), member = %member_id, instance = %instance, previous = %existing.member_id, "static member rejoins the consumer group");
-                (m, Some(existing))
-            }
-            Some(existing) => {
-                if existing.member_id != member_id {
-                    return Err(ConsumerGroupError::FencedInstanceId(format!(
-                        "Static member {member_id} with instance id {instance} was fenced by member {}.",
-                        existing.member_id
-                    )));
+                None => {
+                    return Err(ConsumerGroupError::UnknownMemberId(format!(
+                        "Instance id {instance} is unknown."
+                    )))
                 }
-                check_epoch(&existing, req.member_epoch, owned.as_ref())?;
-                (existing, None)
+                Some(existing) if create => {
+                    if !classic_join
+                        && !existing.uses_classic_protocol()
+                        && existing.member_epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH
+                    {
+                        return Err(ConsumerGroupError::UnreleasedInstanceId(format!(
+                            "Static member {member_id} with instance id {instance} cannot join the group because the instance id is owned by {} member.",
+                            existing.member_id
+                        )));
+                    }
+                    let mut m = existing.clone();
+                    m.member_id = member_id.clone();
+                    m.member_epoch = 0;
+                    m.previous_member_epoch = 0;
+                    info!(group = group.group_id(), member = %member_id, instance = %instance, previous = %existing.member_id, classic = classic_join, "static member rejoins the consumer group, replacing its previous member");
+                    (m, Some(existing))
+                }
+                Some(existing) => {
+                    if existing.member_id != member_id {
+                        return Err(ConsumerGroupError::FencedInstanceId(format!(
+                            "Static member {member_id} with instance id {instance} was fenced by member {}.",
+                            existing.member_id
+                        )));
+                    }
+                    if !classic_join {
+                        check_epoch(&existing, req.member_epoch, owned.as_ref())?;
+                    }
+                    (existing, None)
+                }
             }
-        },
+        }
     };
 
     if let Some(old) = &replaced {
@@ -328,6 +347,11 @@ pub fn heartbeat(
     if classic_join {
         updated.classic = req.classic.clone();
         updated.server_assignor = None;
+        // Classic members subscribe by names only.
+        updated.subscribed_topic_regex = None;
+    } else {
+        // A consumer-protocol member that replaced a classic one.
+        updated.classic = None;
     }
 
     let mut bump = group.group_epoch() == 0;
@@ -407,7 +431,11 @@ pub fn heartbeat(
                     Some(current_assignment_of(&next)),
                 ),
             );
-            if next.state == MemberState::UnrevokedPartitions {
+            // Classic-protocol members have join and sync deadlines
+            // instead (set by the coordinator's JoinGroup/SyncGroup side).
+            if next.uses_classic_protocol() {
+                // Nothing here.
+            } else if next.state == MemberState::UnrevokedPartitions {
                 out.timers.push(TimerOp::Rebalance {
                     member_id: next.member_id.clone(),
                     member_epoch: next.member_epoch,
