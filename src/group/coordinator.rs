@@ -102,12 +102,28 @@ pub enum Pending<T> {
     Waiting(oneshot::Receiver<T>),
 }
 
+/// Where the coordinator reads the cluster's topics when no request brought
+/// them (the broker's topics minus the internal ones).
+#[derive(Clone)]
+pub struct TopicsSource(pub Arc<dyn Fn() -> TopicsImage + Send + Sync>);
+
+impl std::fmt::Debug for TopicsSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TopicsSource")
+    }
+}
+
 /// The group coordinator. Shared as `Arc<GroupCoordinator>`.
 #[derive(Debug)]
 pub struct GroupCoordinator {
     config: GroupConfig,
     clock: Arc<dyn Clock>,
     topic: OffsetsTopic,
+    /// Read before timers fire: a fencing timer recomputes assignments,
+    /// which must see the topics even when no heartbeat, JoinGroup or
+    /// SyncGroup brought them since the start (Kafka's coordinator has its
+    /// metadata image from the moment it loads).
+    topics_source: std::sync::OnceLock<TopicsSource>,
     /// Groups, offsets and deadlines. A std mutex: no critical section
     /// awaits, and each is short (see the module docs).
     inner: Mutex<Inner>,
@@ -155,6 +171,7 @@ impl GroupCoordinator {
             config,
             clock,
             topic,
+            topics_source: std::sync::OnceLock::new(),
             inner: Mutex::new(inner),
             wakeup: Notify::new(),
         })
@@ -329,6 +346,16 @@ impl GroupCoordinator {
     /// against them).
     pub fn refresh_topics(&self, topics: TopicsImage) {
         self.lock().groups.topics = topics;
+    }
+
+    /// Sets where the topics come from when timers fire (once; the broker
+    /// does it right after [`GroupCoordinator::open`], before the timer
+    /// task starts) and reads them at once.
+    pub fn set_topics_source(&self, source: TopicsSource) {
+        let topics = (source.0)();
+        if self.topics_source.set(source).is_ok() {
+            self.refresh_topics(topics);
+        }
     }
 
     /// ConsumerGroupDescribe.
@@ -536,8 +563,16 @@ impl GroupCoordinator {
     /// Fires every deadline due at `now_ms` (sessions, join and sync phases,
     /// offset expiry), in deadline order.
     pub fn tick(&self, now_ms: i64) {
+        // The topics, read outside the lock and only when something is due.
+        let topics = match (self.topics_source.get(), self.next_deadline()) {
+            (Some(source), Some(at)) if at <= now_ms => Some((source.0)()),
+            _ => None,
+        };
         // A failed flush is logged by `run_at`; nobody awaits a timer.
         let ((), _flushed) = self.run_at(now_ms, |groups, offsets, env| {
+            if let Some(t) = topics {
+                groups.topics = t;
+            }
             while let Some((key, action)) = env.timers.pop_due(now_ms) {
                 fire(groups, offsets, env, key, action);
             }

@@ -545,3 +545,59 @@ fn a_classic_join_into_a_consumer_group_ignores_the_migration_policy() {
         .iter()
         .any(|x| x.member_id == first.member_id && x.classic));
 }
+
+#[test]
+fn a_fence_before_any_request_after_a_restart_sees_the_topics() {
+    let mut h = H::new();
+    h.c.refresh_topics(topics());
+    h.c.consumer_group_heartbeat(consumer_join("c1"), topics())
+        .unwrap();
+    let m = ready(h.join("g", "", &["range"])).member_id;
+    classic_rejoin(&h, &m);
+    let target_of_c1 = |h: &H| -> usize {
+        h.c.consumer_group_describe(&["g".into()], &topics())[0]
+            .members
+            .iter()
+            .find(|x| x.member_id == "c1")
+            .map_or(0, |x| {
+                x.target_assignment.iter().map(|(_, _, ps)| ps.len()).sum()
+            })
+    };
+    assert_eq!(target_of_c1(&h), 2);
+
+    // Restart as the broker does it: the coordinator reads the topics
+    // itself. No request arrives; the classic member's session (shorter
+    // than c1's) expires and it is fenced: the group epoch record must
+    // carry the metadata of the topics as they are, or c1's next
+    // heartbeat sees them "change" and rebalances once more for nothing.
+    h.reopen();
+    h.c.set_topics_source(TopicsSource(Arc::new(topics)));
+    h.advance(i64::from(SESSION));
+    let d = h.c.consumer_group_describe(&["g".into()], &topics())[0].clone();
+    assert_eq!(d.members.len(), 1, "the classic member was fenced");
+    let fenced_epoch = d.group_epoch;
+    let mut e = epoch_of(&h, "c1").unwrap();
+    let mut owned = vec![];
+    for _ in 0..3 {
+        let r =
+            h.c.consumer_group_heartbeat(beat("c1", e, owned.clone()), topics())
+                .unwrap();
+        e = r.member_epoch;
+        if let Some(a) = r.assignment {
+            owned = a
+                .get(&TOPIC)
+                .map(|ps| ps.iter().copied().collect())
+                .unwrap_or_default();
+        }
+    }
+    let d = &h.c.consumer_group_describe(&["g".into()], &topics())[0];
+    assert_eq!(d.group_epoch, fenced_epoch, "no second rebalance");
+    assert_eq!(e, fenced_epoch);
+    let held: usize = d.members[0]
+        .assignment
+        .iter()
+        .map(|(_, _, ps)| ps.len())
+        .sum();
+    assert_eq!(held, 4);
+    assert_eq!(target_of_c1(&h), 4);
+}
