@@ -767,17 +767,29 @@ fn update_regexes(
     let stale = group.regex_fingerprint != Some(fingerprint);
     for re in &subscribed {
         let known = group.regexes().get(re).cloned();
-        if known.is_some() && !stale {
+        // Kafka also resolves every pattern again once the last resolution
+        // is older than `group.consumer.regex.refresh.interval.ms`: what a
+        // pattern matches depends on the requester's DESCRIBE rights too,
+        // which change without any topic change.
+        let expired = known.as_ref().is_some_and(|k| {
+            ctx.now_ms
+                > k.timestamp_ms
+                    .saturating_add(ctx.config.regex_refresh_interval_ms)
+        });
+        if known.is_some() && !stale && !expired {
             continue;
         }
         let mut topics = resolve_regex(re, ctx.topics);
         if let Some(allowed) = &req.describable_topics {
             topics.retain(|t| allowed.contains(t));
         }
-        if known.as_ref().is_some_and(|k| k.topics == topics) {
+        let same = known.as_ref().is_some_and(|k| k.topics == topics);
+        if same && !expired {
             continue;
         }
-        bump = true;
+        // An expired resolution that did not change is still written, so
+        // its time moves on (Kafka writes every refreshed pattern).
+        bump |= !same;
         out.emit(
             group,
             ConsumerGroupRecord::RegularExpression(
