@@ -6,7 +6,9 @@
 //! SIGKILL; when the consumer-protocol member leaves, the group is classic
 //! again and the classic member takes everything. With the policy
 //! `disabled` the newcomer is refused (GROUP_ID_NOT_FOUND) and the running
-//! member carries on. Conditions are awaited, never slept on.
+//! member carries on. A member fenced right after a SIGKILL restart (before
+//! any heartbeat) is fenced against the topics as they are (raw requests).
+//! Conditions are awaited, never slept on.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -323,5 +325,131 @@ fn disabled_migration_policy_refuses_the_mix() {
         assert_eq!(classic.assignment().len(), 2);
         modern.leave();
         classic.leave();
+    });
+}
+
+fn sb(v: &str) -> StrBytes {
+    StrBytes::from_string(v.to_string())
+}
+
+/// A ConsumerProtocolSubscription v0 of `topics` (what a classic consumer
+/// puts in its JoinGroup protocol metadata).
+fn subscription_v0(topics: &[&str]) -> bytes::Bytes {
+    let mut b = Vec::new();
+    b.extend_from_slice(&0i16.to_be_bytes());
+    b.extend_from_slice(&(topics.len() as i32).to_be_bytes());
+    for t in topics {
+        b.extend_from_slice(&(t.len() as i16).to_be_bytes());
+        b.extend_from_slice(t.as_bytes());
+    }
+    b.extend_from_slice(&(-1i32).to_be_bytes());
+    bytes::Bytes::from(b)
+}
+
+/// A restart (SIGKILL) followed by a fence before any heartbeat, JoinGroup
+/// or SyncGroup: the coordinator must fence against the topics as they
+/// are. Before, it had no topics until the first such request, wrote the
+/// fence with the metadata of no topics, and the next heartbeat rebalanced
+/// the group once more for nothing.
+#[test]
+fn a_fence_right_after_a_sigkill_restart_sees_the_topics() {
+    use kafka_protocol::messages::join_group_request::{
+        JoinGroupRequest, JoinGroupRequestProtocol,
+    };
+    use kafka_protocol::messages::leave_group_request::{LeaveGroupRequest, MemberIdentity};
+    use kafka_protocol::messages::sync_group_request::SyncGroupRequest;
+    use kafka_protocol::messages::ApiKey;
+    if skip_if_external("kills and restarts the broker") {
+        return;
+    }
+    run(async {
+        let mut broker = Broker::start();
+        let topic = unique_topic("fence-restart");
+        let group = unique_topic("fence-restart-g");
+        create_topic(&broker, &topic, 4).await;
+        let mut raw = RawClient::connect(&broker.bootstrap());
+
+        // A consumer-protocol member holds the 4 partitions.
+        let v = raw.pick_version(ApiKey::ConsumerGroupHeartbeat, 1);
+        let join = ConsumerGroupHeartbeatRequest::default()
+            .with_group_id(GroupId(sb(&group)))
+            .with_member_id(sb(&uuid::Uuid::new_v4().to_string()))
+            .with_member_epoch(0)
+            .with_rebalance_timeout_ms(30_000)
+            .with_subscribed_topic_names(Some(vec![TopicName(sb(&topic))]))
+            .with_topic_partitions(Some(vec![]));
+        let r = raw.call(&join, v);
+        assert_eq!(r.error_code, 0, "{r:?}");
+        let beat = |raw: &mut RawClient, epoch: i32| {
+            let r = raw.call(
+                &join
+                    .clone()
+                    .with_member_epoch(epoch)
+                    .with_topic_partitions(None),
+                v,
+            );
+            assert_eq!(r.error_code, 0, "{r:?}");
+            r.member_epoch
+        };
+        let epoch = beat(&mut raw, r.member_epoch);
+
+        // A classic member joins the consumer group (JoinGroup + SyncGroup).
+        let jv = raw.pick_version(ApiKey::JoinGroup, 9);
+        let classic_join = |member: &str| {
+            JoinGroupRequest::default()
+                .with_group_id(GroupId(sb(&group)))
+                .with_session_timeout_ms(30_000)
+                .with_rebalance_timeout_ms(30_000)
+                .with_member_id(sb(member))
+                .with_protocol_type(sb("consumer"))
+                .with_protocols(vec![JoinGroupRequestProtocol::default()
+                    .with_name(sb("range"))
+                    .with_metadata(subscription_v0(&[&topic]))])
+        };
+        let mut j = raw.call(&classic_join(""), jv);
+        if j.error_code == ResponseError::MemberIdRequired.code() {
+            j = raw.call(&classic_join(j.member_id.as_str()), jv);
+        }
+        assert_eq!(j.error_code, 0, "{j:?}");
+        let sv = raw.pick_version(ApiKey::SyncGroup, 5);
+        let sync = SyncGroupRequest::default()
+            .with_group_id(GroupId(sb(&group)))
+            .with_generation_id(j.generation_id)
+            .with_member_id(j.member_id.clone())
+            .with_protocol_type(Some(sb("consumer")))
+            .with_protocol_name(Some(sb("range")));
+        let s = raw.call(&sync, sv);
+        assert_eq!(s.error_code, 0, "{s:?}");
+        assert_eq!(describe(&broker, &group).members.len(), 2);
+        drop(raw);
+
+        broker.kill();
+        broker.restart();
+
+        // The first request after the restart fences the classic member.
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let lv = raw.pick_version(ApiKey::LeaveGroup, 3);
+        let l = raw.call(
+            &LeaveGroupRequest::default()
+                .with_group_id(GroupId(sb(&group)))
+                .with_members(vec![
+                    MemberIdentity::default().with_member_id(j.member_id.clone())
+                ]),
+            lv,
+        );
+        assert_eq!(l.error_code, 0, "{l:?}");
+        let fenced = describe(&broker, &group);
+        assert_eq!(fenced.members.len(), 1);
+
+        // The consumer-protocol member carries on: no further rebalance.
+        let mut e = epoch;
+        for _ in 0..3 {
+            e = beat(&mut raw, e);
+        }
+        let after = describe(&broker, &group);
+        assert_eq!(
+            after.group_epoch, fenced.group_epoch,
+            "a heartbeat after the fence bumped the group epoch again"
+        );
     });
 }

@@ -322,8 +322,16 @@ impl GroupCoordinator {
         if group_id.is_empty() {
             return Err(GroupError::InvalidGroupId);
         }
-        self.run(|groups, _, env| leave(groups, env, group_id, &members))
-            .0
+        // Leaving members of a consumer group are fenced against the
+        // topics as they are (no handler brings them to LeaveGroup).
+        let topics = self.topics_source.get().map(|source| (source.0)());
+        self.run(|groups, _, env| {
+            if let Some(t) = topics {
+                groups.topics = t;
+            }
+            leave(groups, env, group_id, &members)
+        })
+        .0
     }
 
     // -- KIP-848 consumer groups ------------------------------------------------
