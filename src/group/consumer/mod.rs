@@ -7,6 +7,8 @@
 //! - [`group`]: one group's state, changed only by applying records.
 //! - [`records`]: those records, in Kafka's `__consumer_offsets` format.
 //! - [`topics`]: the topics a group sees, metadata hash, patterns.
+//! - `subscribe`: who a heartbeat is from (static members replaced), what
+//!   its patterns resolve to.
 //! - [`heartbeat`]: the protocol: heartbeat, leave, fencing, describe,
 //!   offset commit checks, deletion.
 //!
@@ -23,6 +25,7 @@ pub mod heartbeat;
 mod heartbeat_tests;
 pub mod member;
 pub mod records;
+mod subscribe;
 pub mod topics;
 
 pub use error::ConsumerGroupError;
