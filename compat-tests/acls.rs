@@ -755,7 +755,6 @@ fn denied_produce_is_audit_logged_once() {
 /// out of the subscription, so the member is assigned none of them.
 #[test]
 fn consumer_group_regex_matches_only_describable_topics() {
-    use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, GroupId};
     if skip_if_external("the test restarts the broker with other settings") {
         return;
     }
@@ -783,46 +782,174 @@ fn consumer_group_regex_matches_only_describable_topics() {
         broker.restart_with(&[("super.users", "")]);
 
         let mut raw = RawClient::connect(&broker.bootstrap());
-        let v = raw.pick_version(ApiKey::ConsumerGroupHeartbeat, 1);
-        assert!(v >= 1, "ConsumerGroupHeartbeat v1 (regex) not served");
-        let join = ConsumerGroupHeartbeatRequest::default()
-            .with_group_id(GroupId(s(&group)))
-            .with_member_id(s(&uuid::Uuid::new_v4().to_string()))
-            .with_member_epoch(0)
-            .with_rebalance_timeout_ms(30_000)
-            .with_subscribed_topic_regex(Some(s(&format!("^{prefix}.*"))))
-            .with_topic_partitions(Some(vec![]));
-        let r = raw.call(&join, v);
-        assert_eq!(r.error_code, 0, "{r:?}");
-        let mut epoch = r.member_epoch;
-        let mut assignment = r.assignment;
-        let deadline = Instant::now() + T;
-        while assignment
-            .as_ref()
-            .is_none_or(|a| a.topic_partitions.is_empty())
-        {
-            if Instant::now() > deadline {
-                broker.fail("the regex member was never assigned a partition");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-            let beat = join
-                .clone()
-                .with_member_epoch(epoch)
-                .with_topic_partitions(None);
-            let r = raw.call(&beat, v);
-            assert_eq!(r.error_code, 0, "{r:?}");
-            epoch = r.member_epoch;
-            assignment = r.assignment.or(assignment);
-        }
-        let assigned: Vec<(uuid::Uuid, usize)> = assignment
-            .iter()
-            .flat_map(|a| &a.topic_partitions)
-            .map(|tp| (tp.topic_id, tp.partitions.len()))
-            .collect();
+        let (join, v) = regex_join(&mut raw, &group, &prefix);
+        let (_, assigned) = RegexMember::join(&mut raw, join, v).assigned_until(
+            &broker,
+            &mut raw,
+            |a| !a.is_empty(),
+            "the regex member was never assigned a partition",
+        );
         assert_eq!(
             assigned,
             vec![(allowed_id, 2)],
             "only {allowed} (not {hidden_id})"
         );
+    });
+}
+
+/// A KIP-848 member of `group` subscribed to the regex `^prefix.*`: its
+/// joining heartbeat and the version to send it at.
+fn regex_join(
+    raw: &mut RawClient,
+    group: &str,
+    prefix: &str,
+) -> (kafka_protocol::messages::ConsumerGroupHeartbeatRequest, i16) {
+    use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, GroupId};
+    let v = raw.pick_version(ApiKey::ConsumerGroupHeartbeat, 1);
+    assert!(v >= 1, "ConsumerGroupHeartbeat v1 (regex) not served");
+    let join = ConsumerGroupHeartbeatRequest::default()
+        .with_group_id(GroupId(s(group)))
+        .with_member_id(s(&uuid::Uuid::new_v4().to_string()))
+        .with_member_epoch(0)
+        .with_rebalance_timeout_ms(30_000)
+        .with_subscribed_topic_regex(Some(s(&format!("^{prefix}.*"))))
+        .with_topic_partitions(Some(vec![]));
+    (join, v)
+}
+
+/// A raw consumer-protocol member: its joining request, epoch and last
+/// assignment.
+struct RegexMember {
+    join: kafka_protocol::messages::ConsumerGroupHeartbeatRequest,
+    v: i16,
+    epoch: i32,
+    assignment: Option<kafka_protocol::messages::consumer_group_heartbeat_response::Assignment>,
+}
+
+impl RegexMember {
+    fn join(
+        raw: &mut RawClient,
+        join: kafka_protocol::messages::ConsumerGroupHeartbeatRequest,
+        v: i16,
+    ) -> RegexMember {
+        let r = raw.call(&join, v);
+        assert_eq!(r.error_code, 0, "{r:?}");
+        RegexMember {
+            join,
+            v,
+            epoch: r.member_epoch,
+            assignment: r.assignment,
+        }
+    }
+
+    /// The assignment as (topic id, partition count), sorted.
+    fn assigned(&self) -> Vec<(uuid::Uuid, usize)> {
+        let mut a: Vec<(uuid::Uuid, usize)> = self
+            .assignment
+            .iter()
+            .flat_map(|a| &a.topic_partitions)
+            .map(|tp| (tp.topic_id, tp.partitions.len()))
+            .collect();
+        a.sort();
+        a
+    }
+
+    /// Heartbeats (every 100 ms, as a client would more slowly) until the
+    /// assignment satisfies `done`; fails the test after a deadline. Returns
+    /// how long it took and the assignment.
+    fn assigned_until(
+        &mut self,
+        broker: &Broker,
+        raw: &mut RawClient,
+        done: impl Fn(&[(uuid::Uuid, usize)]) -> bool,
+        what: &str,
+    ) -> (Duration, Vec<(uuid::Uuid, usize)>) {
+        let started = Instant::now();
+        let deadline = started + T;
+        while !done(&self.assigned()) {
+            if Instant::now() > deadline {
+                broker.fail(what);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            let beat = self
+                .join
+                .clone()
+                .with_member_epoch(self.epoch)
+                .with_topic_partitions(None);
+            let r = raw.call(&beat, self.v);
+            assert_eq!(r.error_code, 0, "{r:?}");
+            self.epoch = r.member_epoch;
+            if r.assignment.is_some() {
+                self.assignment = r.assignment;
+            }
+        }
+        (started.elapsed(), self.assigned())
+    }
+}
+
+/// A DESCRIBE granted after a regex was resolved reaches the subscription
+/// the way Kafka 4.1 does it: at the periodic re-resolution
+/// (`group.consumer.regex.refresh.interval.ms`, here its minimum of 10 s),
+/// without any topic being created or deleted.
+#[test]
+fn a_describe_granted_later_reaches_a_regex_at_its_periodic_refresh() {
+    if skip_if_external("the test restarts the broker with other settings") {
+        return;
+    }
+    run(async {
+        let prefix = unique_topic("rxl-");
+        let (allowed, later) = (format!("{prefix}a"), format!("{prefix}b"));
+        let group = unique_topic("rxl-group");
+        let mut broker = Broker::start_with(&[
+            ("authorizer.class.name", STANDARD_AUTHORIZER),
+            ("super.users", ANONYMOUS),
+            ("group.consumer.regex.refresh.interval.ms", "10000"),
+        ]);
+        create_topic(&broker, &allowed, 2).await;
+        create_topic(&broker, &later, 2).await;
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let (allowed_id, later_id) = (topic_id(&mut raw, &allowed), topic_id(&mut raw, &later));
+        drop(raw);
+        grant(
+            &broker,
+            vec![
+                acl(TOPIC, &allowed, LITERAL, READ, ALLOW),
+                acl(TOPIC, &allowed, LITERAL, DESCRIBE, ALLOW),
+                acl(GROUP, &group, LITERAL, READ, ALLOW),
+                // To grant the rest below without being a super user.
+                acl(CLUSTER, "kafka-cluster", LITERAL, ALTER, ALLOW),
+            ],
+        );
+        broker.restart_with(&[("super.users", "")]);
+
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let (join, v) = regex_join(&mut raw, &group, &prefix);
+        let mut member = RegexMember::join(&mut raw, join, v);
+        let (_, assigned) = member.assigned_until(
+            &broker,
+            &mut raw,
+            |a| !a.is_empty(),
+            "the regex member was never assigned a partition",
+        );
+        assert_eq!(assigned, vec![(allowed_id, 2)]);
+
+        // DESCRIBE (and READ) on the other match; no topic changes.
+        grant(
+            &broker,
+            vec![
+                acl(TOPIC, &later, LITERAL, READ, ALLOW),
+                acl(TOPIC, &later, LITERAL, DESCRIBE, ALLOW),
+            ],
+        );
+        let mut want = vec![(allowed_id, 2), (later_id, 2)];
+        want.sort();
+        let (took, assigned) = member.assigned_until(
+            &broker,
+            &mut raw,
+            |a| a == want.as_slice(),
+            "the later DESCRIBE never reached the regex subscription",
+        );
+        assert_eq!(assigned, want);
+        println!("DESCRIBE granted later took effect after {took:?} (refresh interval 10 s)");
     });
 }

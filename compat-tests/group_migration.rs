@@ -6,19 +6,24 @@
 //! SIGKILL; when the consumer-protocol member leaves, the group is classic
 //! again and the classic member takes everything. With the policy
 //! `disabled` the newcomer is refused (GROUP_ID_NOT_FOUND) and the running
-//! member carries on. Conditions are awaited, never slept on.
+//! member carries on. With raw requests: a member fenced right after a
+//! SIGKILL restart (before any heartbeat) is fenced against the topics as
+//! they are; a classic member told to rejoin that only heartbeats is fenced
+//! at its rebalance timeout; a classic static member replacing the last
+//! consumer-protocol member makes the group classic.
+//! Conditions are awaited, never slept on.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use kafka_protocol::messages::consumer_group_describe_request::ConsumerGroupDescribeRequest;
 use kafka_protocol::messages::consumer_group_describe_response::DescribedGroup;
 use kafka_protocol::messages::{
-    ConsumerGroupHeartbeatRequest, GroupId, ListGroupsRequest, TopicName,
+    ApiKey, ConsumerGroupHeartbeatRequest, GroupId, ListGroupsRequest, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
@@ -323,5 +328,240 @@ fn disabled_migration_policy_refuses_the_mix() {
         assert_eq!(classic.assignment().len(), 2);
         modern.leave();
         classic.leave();
+    });
+}
+
+fn sb(v: &str) -> StrBytes {
+    StrBytes::from_string(v.to_string())
+}
+
+/// A ConsumerProtocolSubscription v0 of `topics` (what a classic consumer
+/// puts in its JoinGroup protocol metadata).
+fn subscription_v0(topics: &[&str]) -> bytes::Bytes {
+    let mut b = Vec::new();
+    b.extend_from_slice(&0i16.to_be_bytes());
+    b.extend_from_slice(&(topics.len() as i32).to_be_bytes());
+    for t in topics {
+        b.extend_from_slice(&(t.len() as i16).to_be_bytes());
+        b.extend_from_slice(t.as_bytes());
+    }
+    b.extend_from_slice(&(-1i32).to_be_bytes());
+    bytes::Bytes::from(b)
+}
+
+/// A consumer-protocol member driven by raw ConsumerGroupHeartbeats.
+struct RawConsumer {
+    join: ConsumerGroupHeartbeatRequest,
+    v: i16,
+    epoch: i32,
+}
+
+impl RawConsumer {
+    fn join(raw: &mut RawClient, group: &str, topic: &str, instance: Option<&str>) -> RawConsumer {
+        let v = raw.pick_version(ApiKey::ConsumerGroupHeartbeat, 1);
+        let join = ConsumerGroupHeartbeatRequest::default()
+            .with_group_id(GroupId(sb(group)))
+            .with_member_id(sb(&uuid::Uuid::new_v4().to_string()))
+            .with_instance_id(instance.map(sb))
+            .with_member_epoch(0)
+            .with_rebalance_timeout_ms(30_000)
+            .with_subscribed_topic_names(Some(vec![TopicName(sb(topic))]))
+            .with_topic_partitions(Some(vec![]));
+        let r = raw.call(&join, v);
+        assert_eq!(r.error_code, 0, "{r:?}");
+        RawConsumer {
+            join,
+            v,
+            epoch: r.member_epoch,
+        }
+    }
+
+    /// One heartbeat; the new epoch.
+    fn beat(&mut self, raw: &mut RawClient) -> i32 {
+        let r = raw.call(
+            &self
+                .join
+                .clone()
+                .with_member_epoch(self.epoch)
+                .with_topic_partitions(None),
+            self.v,
+        );
+        assert_eq!(r.error_code, 0, "{r:?}");
+        self.epoch = r.member_epoch;
+        self.epoch
+    }
+}
+
+/// A classic member's JoinGroup (through MEMBER_ID_REQUIRED) and SyncGroup
+/// to `group`: its member id and generation.
+fn raw_classic_join(
+    raw: &mut RawClient,
+    group: &str,
+    topic: &str,
+    instance: Option<&str>,
+    rebalance_timeout_ms: i32,
+) -> (StrBytes, i32) {
+    use kafka_protocol::messages::join_group_request::{
+        JoinGroupRequest, JoinGroupRequestProtocol,
+    };
+    use kafka_protocol::messages::sync_group_request::SyncGroupRequest;
+    let jv = raw.pick_version(ApiKey::JoinGroup, 9);
+    let join = |member: &str| {
+        JoinGroupRequest::default()
+            .with_group_id(GroupId(sb(group)))
+            .with_session_timeout_ms(30_000)
+            .with_rebalance_timeout_ms(rebalance_timeout_ms)
+            .with_member_id(sb(member))
+            .with_group_instance_id(instance.map(sb))
+            .with_protocol_type(sb("consumer"))
+            .with_protocols(vec![JoinGroupRequestProtocol::default()
+                .with_name(sb("range"))
+                .with_metadata(subscription_v0(&[topic]))])
+    };
+    let mut j = raw.call(&join(""), jv);
+    if j.error_code == ResponseError::MemberIdRequired.code() {
+        j = raw.call(&join(j.member_id.as_str()), jv);
+    }
+    assert_eq!(j.error_code, 0, "{j:?}");
+    let sv = raw.pick_version(ApiKey::SyncGroup, 5);
+    let sync = SyncGroupRequest::default()
+        .with_group_id(GroupId(sb(group)))
+        .with_generation_id(j.generation_id)
+        .with_member_id(j.member_id.clone())
+        .with_group_instance_id(instance.map(sb))
+        .with_protocol_type(Some(sb("consumer")))
+        .with_protocol_name(Some(sb("range")));
+    let s = raw.call(&sync, sv);
+    assert_eq!(s.error_code, 0, "{s:?}");
+    (j.member_id, j.generation_id)
+}
+
+/// A restart (SIGKILL) followed by a fence before any heartbeat, JoinGroup
+/// or SyncGroup: the coordinator must fence against the topics as they
+/// are. Before, it had no topics until the first such request, wrote the
+/// fence with the metadata of no topics, and the next heartbeat rebalanced
+/// the group once more for nothing.
+#[test]
+fn a_fence_right_after_a_sigkill_restart_sees_the_topics() {
+    use kafka_protocol::messages::leave_group_request::{LeaveGroupRequest, MemberIdentity};
+    if skip_if_external("kills and restarts the broker") {
+        return;
+    }
+    run(async {
+        let mut broker = Broker::start();
+        let topic = unique_topic("fence-restart");
+        let group = unique_topic("fence-restart-g");
+        create_topic(&broker, &topic, 4).await;
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        // A consumer-protocol member, then a classic member joins.
+        let mut modern = RawConsumer::join(&mut raw, &group, &topic, None);
+        modern.beat(&mut raw);
+        let (classic, _) = raw_classic_join(&mut raw, &group, &topic, None, 30_000);
+        assert_eq!(describe(&broker, &group).members.len(), 2);
+        drop(raw);
+
+        broker.kill();
+        broker.restart();
+
+        // The first request after the restart fences the classic member.
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let lv = raw.pick_version(ApiKey::LeaveGroup, 3);
+        let l = raw.call(
+            &LeaveGroupRequest::default()
+                .with_group_id(GroupId(sb(&group)))
+                .with_members(vec![MemberIdentity::default().with_member_id(classic)]),
+            lv,
+        );
+        assert_eq!(l.error_code, 0, "{l:?}");
+        let fenced = describe(&broker, &group);
+        assert_eq!(fenced.members.len(), 1);
+
+        // The consumer-protocol member carries on: no further rebalance.
+        for _ in 0..3 {
+            modern.beat(&mut raw);
+        }
+        let after = describe(&broker, &group);
+        assert_eq!(
+            after.group_epoch, fenced.group_epoch,
+            "a heartbeat after the fence bumped the group epoch again"
+        );
+    });
+}
+
+/// Kafka's join deadline of a classic member in a consumer group: told
+/// REBALANCE_IN_PROGRESS, it must send JoinGroup within its rebalance
+/// timeout; heartbeating alone does not keep it in the group.
+#[test]
+fn a_classic_member_that_only_heartbeats_after_rebalance_in_progress_is_fenced() {
+    use kafka_protocol::messages::HeartbeatRequest;
+    run(async {
+        let broker = Broker::start();
+        let topic = unique_topic("join-deadline");
+        let group = unique_topic("join-deadline-g");
+        create_topic(&broker, &topic, 4).await;
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let mut a = RawConsumer::join(&mut raw, &group, &topic, None);
+        let (classic, generation) = raw_classic_join(&mut raw, &group, &topic, None, 3_000);
+        // A second consumer-protocol member: a new group epoch.
+        let mut b = RawConsumer::join(&mut raw, &group, &topic, None);
+        let hv = raw.pick_version(ApiKey::Heartbeat, 4);
+        let heartbeat = HeartbeatRequest::default()
+            .with_group_id(GroupId(sb(&group)))
+            .with_generation_id(generation)
+            .with_member_id(classic.clone());
+        let told = Instant::now();
+        let r = raw.call(&heartbeat, hv);
+        assert_eq!(r.error_code, ResponseError::RebalanceInProgress.code());
+        let gone = wait_for_async(
+            "the classic member fenced at its 3 s rebalance timeout",
+            Duration::from_secs(15),
+            || {
+                // It keeps heartbeating (its 30 s session never lapses);
+                // the others too.
+                let _ = raw.call(&heartbeat, hv);
+                a.beat(&mut raw);
+                b.beat(&mut raw);
+                describe(&broker, &group)
+                    .members
+                    .iter()
+                    .all(|m| m.member_id != classic)
+                    .then(|| told.elapsed())
+            },
+        )
+        .await;
+        println!("fenced {gone:?} after REBALANCE_IN_PROGRESS (rebalance timeout 3 s)");
+        assert!(gone >= Duration::from_millis(2_900), "{gone:?}");
+    });
+}
+
+/// Kafka's static member replacement across protocols: a classic consumer
+/// coming back with the instance id of the group's last consumer-protocol
+/// member replaces it at once (no UNRELEASED_INSTANCE_ID) and the group
+/// turns classic, holding the replaced member's partitions.
+#[test]
+fn a_classic_static_member_replacing_the_last_consumer_member_makes_the_group_classic() {
+    run(async {
+        let broker = Broker::start();
+        let topic = unique_topic("static-downgrade");
+        let group = unique_topic("static-downgrade-g");
+        create_topic(&broker, &topic, 4).await;
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let mut modern = RawConsumer::join(&mut raw, &group, &topic, Some("i1"));
+        modern.beat(&mut raw);
+        raw_classic_join(&mut raw, &group, &topic, None, 30_000);
+        assert_eq!(group_type(&broker, &group), "consumer");
+        // The instance returns as a classic consumer, no LeaveGroup sent.
+        let (replacing, _) = raw_classic_join(&mut raw, &group, &topic, Some("i1"), 30_000);
+        assert_eq!(group_type(&broker, &group), "classic");
+        let mut raw = RawClient::connect(&broker.bootstrap());
+        let d = raw.call(
+            &kafka_protocol::messages::DescribeGroupsRequest::default()
+                .with_groups(vec![GroupId(sb(&group))]),
+            5,
+        );
+        let g = &d.groups[0];
+        assert_eq!(g.members.len(), 2, "{g:?}");
+        assert!(g.members.iter().any(|m| m.member_id == replacing
+            && m.group_instance_id.as_ref().map(|i| i.as_str()) == Some("i1")));
     });
 }

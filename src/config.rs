@@ -131,6 +131,7 @@ pub const BROKER_KEYS: &[BrokerKey] = &[
     key("group.consumer.max.size", Some("2147483647"), KeyType::Int, "Most members one consumer-protocol group may have (more: GROUP_MAX_SIZE_REACHED)."),
     key("group.consumer.assignors", Some("uniform,range"), KeyType::List, "Server-side assignors of consumer-protocol groups; the first is used when a member names none (built in: uniform, range)."),
     key("group.consumer.migration.policy", Some("bidirectional"), KeyType::String, "Online migration between classic and consumer groups (KIP-848), case-insensitive: upgrade (a consumer-protocol member joining a non-empty classic \"consumer\" group converts it; its members stay, as classic-protocol members), downgrade (a consumer group whose last consumer-protocol member leaves becomes a classic group again, its members kept, rebalancing), bidirectional (both), disabled (neither). Empty groups are converted either way, whatever the value."),
+    key("group.consumer.regex.refresh.interval.ms", Some("600000"), KeyType::Int, "How long the topics a consumer-protocol group's regular expression (subscribed_topic_regex) resolved to stand before a heartbeat resolves it again, even when no topic was created or deleted; at least 10000 (Kafka's internal key of the same name). With an authorizer a regex resolves only to topics the member may DESCRIBE, so a DESCRIBE granted later takes effect at the next resolution."),
     key("offsets.topic.num.partitions", Some("1"), KeyType::Int, "Partitions of the internal __consumer_offsets topic, used when it is created (Kafka: 50; one broker gains nothing from more). An existing topic keeps its count."),
     key("offsets.topic.segment.bytes", Some("104857600"), KeyType::Int, "Segment size of the __consumer_offsets topic."),
     key("offsets.retention.minutes", Some("10080"), KeyType::Int, "Committed offsets of a group that has been empty this long are deleted (and the group with them)."),
@@ -374,6 +375,8 @@ pub struct BrokerConfig {
     pub group_consumer_assignors: Vec<String>,
     /// `group.consumer.migration.policy`, lower-cased (validated).
     pub group_consumer_migration_policy: String,
+    /// `group.consumer.regex.refresh.interval.ms` (at least 10000).
+    pub group_consumer_regex_refresh_interval_ms: i32,
     pub offsets_topic_num_partitions: i32,
     pub offsets_topic_segment_bytes: i64,
     pub offsets_retention_minutes: i64,
@@ -623,6 +626,13 @@ impl BrokerConfig {
                 format!("{a:?} is not a built-in assignor (uniform, range); custom assignor classes are not supported"),
             ));
         }
+        let regex_refresh = int("group.consumer.regex.refresh.interval.ms")?;
+        if regex_refresh < 10_000 {
+            return Err(bad(
+                "group.consumer.regex.refresh.interval.ms",
+                format!("must be at least 10000, got {regex_refresh}"),
+            ));
+        }
         let policy = get("group.consumer.migration.policy").unwrap_or_default();
         if !["bidirectional", "upgrade", "downgrade", "disabled"]
             .contains(&policy.trim().to_ascii_lowercase().as_str())
@@ -638,6 +648,7 @@ impl BrokerConfig {
             group_consumer_max_size: int("group.consumer.max.size")?,
             group_consumer_assignors: assignors,
             group_consumer_migration_policy: policy.trim().to_ascii_lowercase(),
+            group_consumer_regex_refresh_interval_ms: regex_refresh,
             listeners,
             sasl,
             data_dir: PathBuf::from(get("log.dirs").unwrap_or_else(|| "./data".into())),

@@ -140,6 +140,13 @@ impl Broker {
                 .map_err(StartError::Groups)?,
         );
         let logs = Arc::new(logs);
+        // Timers that fence consumer group members reassign partitions:
+        // they read the topics themselves, so a fence before the first
+        // heartbeat after a restart does not assign against no topics.
+        let source_logs = logs.clone();
+        groups.set_topics_source(crate::group::coordinator::TopicsSource(Arc::new(
+            move || consumer_group_topics_of(&source_logs),
+        )));
         let ids = producer_ids.clone();
         let next_producer_id: ProducerIdSource = Arc::new(move || {
             ids.next_id().map_err(|e| {
@@ -207,13 +214,7 @@ impl Broker {
     /// The topics KIP-848 consumer groups see: every topic but the
     /// internal ones, which no pattern should pull into a subscription.
     pub fn consumer_group_topics(&self) -> crate::group::consumer::topics::TopicsImage {
-        crate::group::consumer::topics::TopicsImage::new(
-            self.logs
-                .topics()
-                .iter()
-                .filter(|t| !is_internal_topic(t.name()))
-                .map(|t| (t.name().to_string(), t.id(), t.partition_count())),
-        )
+        consumer_group_topics_of(&self.logs)
     }
 
     /// The transaction coordinator (its timer task is spawned by `main`).
@@ -677,6 +678,17 @@ fn log_defaults(c: &BrokerConfig) -> LogConfig {
         // Compaction settings: Kafka's defaults (no broker-level keys yet).
         ..LogConfig::default()
     }
+}
+
+/// The topics of `logs` KIP-848 consumer groups see: every topic but the
+/// internal ones, which no pattern should pull into a subscription.
+fn consumer_group_topics_of(logs: &LogManager) -> crate::group::consumer::topics::TopicsImage {
+    crate::group::consumer::topics::TopicsImage::new(
+        logs.topics()
+            .iter()
+            .filter(|t| !is_internal_topic(t.name()))
+            .map(|t| (t.name().to_string(), t.id(), t.partition_count())),
+    )
 }
 
 /// Topics the broker itself writes; clients may read but not write or reshape them.

@@ -24,13 +24,14 @@ use super::consumer::member::{ConsumerGroupMember, MemberState};
 use super::consumer::records::ClassicMemberMetadata;
 use super::consumer::ConsumerGroup;
 use super::consumer_membership::{apply_outcome, count_epoch_bumps};
-use super::consumer_migration::{by_id, by_name};
+use super::consumer_migration::{by_id, by_name, convert_to_classic, may_downgrade_replacing};
 use super::consumer_protocol::{
     decode_subscription, encode_assignment, subscription_version, CONSUMER_PROTOCOL_TYPE,
 };
 use super::env::Env;
 use super::error::GroupError;
 use super::group_metadata_manager::{Group, GroupMetadataManager};
+use super::timer::{TimerAction, TimerKey};
 
 /// JoinGroup of a classic member to non-empty consumer group `p.group_id`.
 pub(crate) fn join(
@@ -42,9 +43,11 @@ pub(crate) fn join(
         return JoinGroupResult::error(&p.member_id, GroupError::UnknownMemberId);
     };
     let original = group.clone();
-    let result = join_inner(groups, env, &mut group, p);
+    let result = join_inner(groups, env, &mut group, &original, p);
     match result {
-        Ok(r) => {
+        // The group turned classic (and is in the store as such).
+        Ok((r, true)) => r,
+        Ok((r, false)) => {
             groups.put(Group::Consumer(group));
             r
         }
@@ -55,12 +58,14 @@ pub(crate) fn join(
     }
 }
 
+/// The answer, and whether the group became a classic group.
 fn join_inner(
     groups: &mut GroupMetadataManager,
     env: &mut Env<'_>,
     group: &mut ConsumerGroup,
+    original: &ConsumerGroup,
     p: &JoinGroupParams,
-) -> Result<JoinGroupResult, GroupError> {
+) -> Result<(JoinGroupResult, bool), GroupError> {
     let unknown = p.member_id.is_empty();
     let member_id = if unknown {
         Uuid::new_v4().to_string()
@@ -75,9 +80,9 @@ fn join_inner(
     }
     if unknown && p.require_known_member_id && p.group_instance_id.is_none() {
         info!(group = %p.group_id, member = %member_id, "dynamic member with unknown member id joins the consumer group: asking it to rejoin with an id");
-        return Ok(JoinGroupResult::error(
-            &member_id,
-            GroupError::MemberIdRequired,
+        return Ok((
+            JoinGroupResult::error(&member_id, GroupError::MemberIdRequired),
+            false,
         ));
     }
     let first = p
@@ -105,6 +110,7 @@ fn join_inner(
         ),
         client_id: p.client_id.clone(),
         client_host: p.client_host.clone(),
+        classic_unknown_member: unknown,
         api_version: heartbeat::CONSUMER_GENERATED_MEMBER_ID_REQUIRED_VERSION,
         classic: Some(ClassicMemberMetadata {
             session_timeout_ms: p.session_timeout_ms,
@@ -120,21 +126,69 @@ fn join_inner(
         topics: &groups.topics,
         now_ms: env.now,
     };
+    // The static member this join replaces (or rejoins as): if it was the
+    // last consumer-protocol member, the group turns classic (Kafka's
+    // `validateOnlineDowngradeWithReplacedMember`).
+    let replaced = p
+        .group_instance_id
+        .as_deref()
+        .and_then(|i| group.static_member(i))
+        .map(|m| {
+            (
+                m.member_id.clone(),
+                m.subscribed_topic_names.clone(),
+                m.subscribed_topic_regex.is_some(),
+            )
+        });
+    let downgrade = replaced
+        .as_ref()
+        .is_some_and(|(r, _, _)| may_downgrade_replacing(group, r, env));
     let (response, out) = heartbeat::heartbeat(group, &req, ctx, &|| Uuid::new_v4().to_string())?;
-    let bumps = count_epoch_bumps(&out.records);
-    apply_outcome(env, &p.group_id, out)?;
-    groups.consumer_rebalances += bumps;
-    info!(group = %p.group_id, member = %response.member_id, epoch = response.member_epoch, "classic member joined the consumer group");
-    Ok(JoinGroupResult {
+    let result = JoinGroupResult {
         error: None,
         generation_id: response.member_epoch,
         protocol_type: Some(CONSUMER_PROTOCOL_TYPE.to_string()),
         protocol_name: Some(first.name.clone()),
         leader: String::new(),
         skip_assignment: false,
-        member_id: response.member_id,
+        member_id: response.member_id.clone(),
         members: Vec::new(),
-    })
+    };
+    if let (true, Some((_, names, had_regex))) = (downgrade, replaced) {
+        // The records of this join are not written: the group's
+        // tombstones and the classic group's record replace them. A
+        // changed subscription rebalances the classic group.
+        let changed = had_regex || names != sub.topics.iter().cloned().collect();
+        convert_to_classic(groups, env, group, original, None, changed)?;
+        info!(group = %p.group_id, member = %response.member_id, rebalance = changed, "classic static member replaced the last consumer-protocol member: the group is classic again");
+        return Ok((result, true));
+    }
+    let bumps = count_epoch_bumps(&out.records);
+    apply_outcome(env, &p.group_id, out)?;
+    groups.consumer_rebalances += bumps;
+    // Kafka's join and sync deadlines of a classic member: the rejoin it
+    // was asked for happened; SyncGroup must follow within the rebalance
+    // timeout.
+    env.timers
+        .cancel(&TimerKey::classic_join(&p.group_id, &response.member_id));
+    env.schedule(
+        TimerKey::classic_sync(&p.group_id, &response.member_id),
+        i64::from(p.rebalance_timeout_ms),
+        TimerAction::FenceClassic,
+    );
+    info!(group = %p.group_id, member = %response.member_id, epoch = response.member_epoch, "classic member joined the consumer group");
+    Ok((result, false))
+}
+
+/// Asks classic member `member` of consumer group `group` to rejoin within
+/// its rebalance timeout (Kafka's `scheduleConsumerGroupJoinTimeoutIfAbsent`:
+/// repeated REBALANCE_IN_PROGRESS answers do not move the deadline).
+fn rejoin_deadline(env: &mut Env<'_>, group: &str, m: &ConsumerGroupMember) {
+    env.schedule_if_absent(
+        TimerKey::classic_join(group, &m.member_id),
+        i64::from(m.rebalance_timeout_ms),
+        TimerAction::FenceClassic,
+    );
 }
 
 /// Kafka's `ConsumerGroup.supportsClassicProtocols`: type "consumer", and
@@ -213,8 +267,11 @@ fn sync_inner(
         return Err(GroupError::InconsistentGroupProtocol);
     }
     if g.group_epoch() > m.member_epoch && m.state != MemberState::UnrevokedPartitions {
+        rejoin_deadline(env, &p.group_id, m);
         return Err(GroupError::RebalanceInProgress);
     }
+    env.timers
+        .cancel(&TimerKey::classic_sync(&p.group_id, &m.member_id));
     env.schedule_heartbeat(
         &p.group_id,
         &m.member_id,
@@ -256,6 +313,7 @@ pub(crate) fn heartbeat(
         || m.state == MemberState::UnrevokedPartitions
         || (m.state == MemberState::UnreleasedPartitions && !g.waiting_on_unreleased_partition(m))
     {
+        rejoin_deadline(env, &p.group_id, m);
         return Err(GroupError::RebalanceInProgress);
     }
     Ok(())

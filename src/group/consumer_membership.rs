@@ -8,7 +8,7 @@
 //! Also the timer handlers (session expiry, missed revocation deadline) and
 //! ConsumerGroupDescribe's view.
 
-use tracing::warn;
+use tracing::{info, warn};
 use uuid::Uuid;
 
 use super::consumer::heartbeat::{
@@ -129,7 +129,7 @@ pub(crate) fn consumer_heartbeat(
         };
         if let Some(leaving) = leaving.filter(|l| *l == req.member_id) {
             if may_downgrade(&group, &leaving, env) {
-                return match downgrade(groups, env, &group, &leaving) {
+                return match downgrade(groups, env, &group, Some(&leaving)) {
                     Ok(()) => Ok(HeartbeatResponse {
                         member_id: req.member_id.clone(),
                         member_epoch: LEAVE_GROUP_MEMBER_EPOCH,
@@ -211,7 +211,7 @@ fn downgraded_instead(
         return false;
     }
     let g = g.clone();
-    if let Err(e) = downgrade(groups, env, &g, member) {
+    if let Err(e) = downgrade(groups, env, &g, Some(member)) {
         warn!(group = %group, error = %e, "cannot downgrade consumer group");
         return false;
     }
@@ -230,6 +230,33 @@ pub(crate) fn consumer_session_expired(
     }
     run_timer(groups, env, group, |g, ctx| {
         heartbeat::session_expired(g, member, ctx)
+    });
+}
+
+/// The join or sync deadline of classic-protocol member `member` of
+/// consumer group `group` fired (Kafka's `consumerGroupFenceMemberOperation`
+/// from the timers of `scheduleConsumerGroupJoinTimeoutIfAbsent` and
+/// `scheduleConsumerGroupSyncTimeout`): it is fenced, or the group turns
+/// classic if it was the last consumer-protocol member.
+pub(crate) fn consumer_classic_deadline_expired(
+    groups: &mut GroupMetadataManager,
+    env: &mut Env<'_>,
+    group: &str,
+    member: &str,
+    reason: &str,
+) {
+    let present = groups
+        .consumer(group)
+        .is_some_and(|g| g.member(member).is_some());
+    if !present {
+        return;
+    }
+    info!(group = %group, member = %member, "member fenced from the consumer group because {reason}");
+    if downgraded_instead(groups, env, group, member) {
+        return;
+    }
+    run_timer(groups, env, group, |g, ctx| {
+        heartbeat::fence(g, &[member.to_string()], ctx)
     });
 }
 
@@ -315,6 +342,10 @@ pub(crate) fn set_timers(env: &mut Env<'_>, group: &str, ops: Vec<TimerOp>) {
             }
             TimerOp::CancelAll { member_id } => {
                 env.timers.cancel(&TimerKey::revocation(group, &member_id));
+                env.timers
+                    .cancel(&TimerKey::classic_join(group, &member_id));
+                env.timers
+                    .cancel(&TimerKey::classic_sync(group, &member_id));
                 env.cancel_heartbeat(group, &member_id);
             }
         }

@@ -175,20 +175,59 @@ pub(crate) fn may_downgrade(g: &ConsumerGroup, leaving: &str, env: &Env<'_>) -> 
     true
 }
 
-/// Kafka's `convertToClassicGroup`: replaces consumer group `g` (with
-/// `leaving` gone) by a classic group of its other members, each holding
-/// its target assignment, and starts a rebalance so they rejoin.
+/// Kafka's `validateOnlineDowngradeWithReplacedMember`: does a classic
+/// static member replacing `replaced` turn `g` into a classic group (it was
+/// the last consumer-protocol member)?
+pub(crate) fn may_downgrade_replacing(g: &ConsumerGroup, replaced: &str, env: &Env<'_>) -> bool {
+    if !g.all_classic_except(&[replaced.to_string()]) {
+        return false;
+    }
+    if !env.config.consumer.migration_policy.downgrade_enabled() {
+        info!(
+            group = g.group_id(),
+            "cannot downgrade consumer group to classic group: the online downgrade is disabled"
+        );
+        return false;
+    }
+    if g.members().len() > env.config.max_size {
+        info!(group = g.group_id(), "cannot downgrade consumer group to classic group: it has more members than group.max.size");
+        return false;
+    }
+    true
+}
+
+/// Kafka's `convertToClassicGroup` for a member leaving or fenced:
+/// replaces consumer group `g` (with `leaving` gone) by a classic group of
+/// its other members, each holding its target assignment, and starts a
+/// rebalance so they rejoin.
 pub(crate) fn downgrade(
     groups: &mut GroupMetadataManager,
     env: &mut Env<'_>,
     g: &ConsumerGroup,
-    leaving: &str,
+    leaving: Option<&str>,
+) -> Result<(), GroupError> {
+    convert_to_classic(groups, env, g, g, leaving, true)
+}
+
+/// Kafka's `convertToClassicGroup`: replaces consumer group `g` (with
+/// `leaving` gone) by a classic group of its other members, each holding
+/// its target assignment; `logged` is the group as `__consumer_offsets`
+/// has it (tombstoned here). With `rebalance` the classic group starts a
+/// rebalance so its members rejoin; without, it is stable at the group
+/// epoch (a static member replaced with the same subscription).
+pub(crate) fn convert_to_classic(
+    groups: &mut GroupMetadataManager,
+    env: &mut Env<'_>,
+    g: &ConsumerGroup,
+    logged: &ConsumerGroup,
+    leaving: Option<&str>,
+    rebalance: bool,
 ) -> Result<(), GroupError> {
     let id = g.group_id().to_string();
     let remaining: Vec<&ConsumerGroupMember> = g
         .members()
         .values()
-        .filter(|m| m.member_id != leaving)
+        .filter(|m| Some(m.member_id.as_str()) != leaving)
         .collect();
     let protocols: Vec<Vec<Protocol>> = remaining
         .iter()
@@ -245,7 +284,7 @@ pub(crate) fn downgrade(
         current_state_timestamp_ms: env.now,
         members,
     };
-    let mut records = wrap_records(&id, heartbeat::tombstones(g));
+    let mut records = wrap_records(&id, heartbeat::tombstones(logged));
     records.push(CoordinatorRecord::GroupMetadata {
         group: id.clone(),
         value: Some(value.clone()),
@@ -263,11 +302,13 @@ pub(crate) fn downgrade(
         env.schedule_heartbeat(&id, &m.member_id, i64::from(m.session_timeout_ms));
     }
     info!(group = %id, members = classic.num_members(), "downgraded consumer group to classic group");
-    prepare_rebalance(
-        &mut classic,
-        env,
-        "downgrade of the group from consumer to classic",
-    );
+    if rebalance {
+        prepare_rebalance(
+            &mut classic,
+            env,
+            "downgrade of the group from consumer to classic",
+        );
+    }
     groups.put(Group::Classic(classic));
     Ok(())
 }

@@ -42,7 +42,7 @@
 //! - Replay at load (`replay`): each decoded record type goes to its
 //!   store; a new record type (KIP-848's consumer group records, decoded by
 //!   their key version in `offsets.rs`) adds an arm there.
-//! - Timers (`fire`): by key; a new group type's timers add keys.
+//! - Timers (`fire`, in `coordinator_timers.rs`): by key; a new group type's timers add keys.
 //!
 //! The public request and result types live where they are produced and
 //! are re-exported here, so `group::coordinator::JoinGroupParams` etc. keep
@@ -53,7 +53,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{oneshot, Notify};
-use tracing::{debug, error, info, warn};
+use tracing::{error, info};
 
 pub use super::classic_api::{
     HeartbeatParams, JoinGroupParams, JoinGroupResult, LeavingMember, SyncGroupParams,
@@ -62,10 +62,8 @@ pub use super::classic_api::{
 #[cfg(test)]
 use super::classic_group::ClassicGroup;
 use super::classic_join::join;
-use super::classic_membership::{expire_heartbeat, heartbeat, leave};
-use super::classic_rebalance::{
-    complete_join, expire_pending_sync, sync, try_complete_initial_rebalance_else_schedule,
-};
+use super::classic_membership::{heartbeat, leave};
+use super::classic_rebalance::sync;
 use super::config::GroupConfig;
 pub use super::consumer::heartbeat::{
     HeartbeatRequest as ConsumerHeartbeatRequest, HeartbeatResponse as ConsumerHeartbeatResponse,
@@ -73,9 +71,9 @@ pub use super::consumer::heartbeat::{
 use super::consumer::topics::TopicsImage;
 pub use super::consumer_membership::ConsumerGroupDescription;
 use super::consumer_membership::{
-    consumer_heartbeat, consumer_revocation_expired, consumer_session_expired,
-    describe_consumer_groups, validate_offset_fetch,
+    consumer_heartbeat, describe_consumer_groups, validate_offset_fetch,
 };
+use super::coordinator_timers::fire;
 use super::env::Env;
 use super::error::GroupError;
 use super::group_metadata_manager::GroupMetadataManager;
@@ -85,6 +83,7 @@ pub use super::offset_metadata_manager::{
     CommitOffset, CommitParams, FetchedTopic, TxnCommitParams,
 };
 use super::offsets::{CoordinatorRecord, OffsetsTopic, Replayed};
+#[cfg(test)]
 use super::state::GroupState;
 use super::timer::{TimerAction, TimerKey, Timers};
 use crate::clock::Clock;
@@ -102,12 +101,28 @@ pub enum Pending<T> {
     Waiting(oneshot::Receiver<T>),
 }
 
+/// Where the coordinator reads the cluster's topics when no request brought
+/// them (the broker's topics minus the internal ones).
+#[derive(Clone)]
+pub struct TopicsSource(pub Arc<dyn Fn() -> TopicsImage + Send + Sync>);
+
+impl std::fmt::Debug for TopicsSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TopicsSource")
+    }
+}
+
 /// The group coordinator. Shared as `Arc<GroupCoordinator>`.
 #[derive(Debug)]
 pub struct GroupCoordinator {
     config: GroupConfig,
     clock: Arc<dyn Clock>,
     topic: OffsetsTopic,
+    /// Read before timers fire: a fencing timer recomputes assignments,
+    /// which must see the topics even when no heartbeat, JoinGroup or
+    /// SyncGroup brought them since the start (Kafka's coordinator has its
+    /// metadata image from the moment it loads).
+    topics_source: std::sync::OnceLock<TopicsSource>,
     /// Groups, offsets and deadlines. A std mutex: no critical section
     /// awaits, and each is short (see the module docs).
     inner: Mutex<Inner>,
@@ -155,6 +170,7 @@ impl GroupCoordinator {
             config,
             clock,
             topic,
+            topics_source: std::sync::OnceLock::new(),
             inner: Mutex::new(inner),
             wakeup: Notify::new(),
         })
@@ -305,8 +321,16 @@ impl GroupCoordinator {
         if group_id.is_empty() {
             return Err(GroupError::InvalidGroupId);
         }
-        self.run(|groups, _, env| leave(groups, env, group_id, &members))
-            .0
+        // Leaving members of a consumer group are fenced against the
+        // topics as they are (no handler brings them to LeaveGroup).
+        let topics = self.topics_source.get().map(|source| (source.0)());
+        self.run(|groups, _, env| {
+            if let Some(t) = topics {
+                groups.topics = t;
+            }
+            leave(groups, env, group_id, &members)
+        })
+        .0
     }
 
     // -- KIP-848 consumer groups ------------------------------------------------
@@ -329,6 +353,16 @@ impl GroupCoordinator {
     /// against them).
     pub fn refresh_topics(&self, topics: TopicsImage) {
         self.lock().groups.topics = topics;
+    }
+
+    /// Sets where the topics come from when timers fire (once; the broker
+    /// does it right after [`GroupCoordinator::open`], before the timer
+    /// task starts) and reads them at once.
+    pub fn set_topics_source(&self, source: TopicsSource) {
+        let topics = (source.0)();
+        if self.topics_source.set(source).is_ok() {
+            self.refresh_topics(topics);
+        }
     }
 
     /// ConsumerGroupDescribe.
@@ -536,8 +570,16 @@ impl GroupCoordinator {
     /// Fires every deadline due at `now_ms` (sessions, join and sync phases,
     /// offset expiry), in deadline order.
     pub fn tick(&self, now_ms: i64) {
+        // The topics, read outside the lock and only when something is due.
+        let topics = match (self.topics_source.get(), self.next_deadline()) {
+            (Some(source), Some(at)) if at <= now_ms => Some((source.0)()),
+            _ => None,
+        };
         // A failed flush is logged by `run_at`; nobody awaits a timer.
         let ((), _flushed) = self.run_at(now_ms, |groups, offsets, env| {
+            if let Some(t) = topics {
+                groups.topics = t;
+            }
             while let Some((key, action)) = env.timers.pop_due(now_ms) {
                 fire(groups, offsets, env, key, action);
             }
@@ -707,91 +749,6 @@ fn delete_group(
     groups.remove(env.timers, id);
     info!(group = %id, "deleted group");
     Ok(())
-}
-
-/// Expires old offsets of every group and removes groups left empty with
-/// no offsets (Kafka's `cleanupGroupMetadata`).
-fn cleanup_group_metadata(
-    groups: &mut GroupMetadataManager,
-    offsets: &mut OffsetMetadataManager,
-    env: &mut Env<'_>,
-) {
-    let retention = env.config.offsets_retention_ms;
-    for id in groups.sorted_ids() {
-        let Some(group) = groups.get(&id) else {
-            continue;
-        };
-        let (mut records, all_expired) = offsets.expired_offsets(group, env.now, retention);
-        let delete = all_expired && group.is_empty();
-        let expired = records.len();
-        if delete {
-            records.extend(group.tombstone_records());
-        }
-        if records.is_empty() {
-            continue;
-        }
-        if let Err(e) = env.append(&records) {
-            warn!(group = %id, error = %e, "cannot expire offsets");
-            continue;
-        }
-        offsets.expire(&records);
-        if expired > 0 {
-            info!(group = %id, offsets = expired, "expired committed offsets");
-        }
-        if delete {
-            debug!(group = %id, "removed empty group");
-            groups.remove(env.timers, &id);
-        }
-    }
-}
-
-/// Fires one due timer.
-fn fire(
-    groups: &mut GroupMetadataManager,
-    offsets: &mut OffsetMetadataManager,
-    env: &mut Env<'_>,
-    key: TimerKey,
-    action: TimerAction,
-) {
-    match (key, action) {
-        (TimerKey::OffsetExpiry, _) => {
-            cleanup_group_metadata(groups, offsets, env);
-            let interval = env.config.offsets_retention_check_interval_ms.max(1);
-            env.schedule(TimerKey::OffsetExpiry, interval, TimerAction::OffsetExpiry);
-        }
-        (TimerKey::Heartbeat { group, member }, _) => {
-            if let Some(g) = groups.classic_mut(&group) {
-                expire_heartbeat(g, env, &member);
-            } else if groups.consumer(&group).is_some() {
-                consumer_session_expired(groups, env, &group, &member);
-            }
-        }
-        (TimerKey::Revocation { group, member }, TimerAction::Revocation { member_epoch }) => {
-            consumer_revocation_expired(groups, env, &group, &member, member_epoch);
-        }
-        (TimerKey::Revocation { .. }, _) => {}
-        (TimerKey::Join { group }, action) => {
-            let Some(g) = groups.classic_mut(&group) else {
-                return;
-            };
-            if !g.is_in(GroupState::PreparingRebalance) {
-                return;
-            }
-            match action {
-                TimerAction::InitialJoin {
-                    delay_ms,
-                    remaining_ms,
-                } => try_complete_initial_rebalance_else_schedule(g, env, delay_ms, remaining_ms),
-                _ => complete_join(g, env),
-            }
-        }
-        (TimerKey::Sync { group }, TimerAction::PendingSync { generation }) => {
-            if let Some(g) = groups.classic_mut(&group) {
-                expire_pending_sync(g, env, generation);
-            }
-        }
-        (TimerKey::Sync { .. }, _) => {}
-    }
 }
 
 #[cfg(test)]

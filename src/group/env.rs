@@ -42,6 +42,12 @@ impl Env<'_> {
             .schedule(key, self.now.saturating_add(after_ms.max(0)), action);
     }
 
+    /// Schedules `key` to fire `after_ms` from now unless it is scheduled.
+    pub(crate) fn schedule_if_absent(&mut self, key: TimerKey, after_ms: i64, action: TimerAction) {
+        self.timers
+            .schedule_if_absent(key, self.now.saturating_add(after_ms.max(0)), action);
+    }
+
     /// (Re)starts the session of `member` of `group`.
     pub(crate) fn schedule_heartbeat(&mut self, group: &str, member: &str, timeout_ms: i64) {
         self.schedule(

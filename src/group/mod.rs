@@ -8,7 +8,8 @@
 //! - [`coordinator`]: [`GroupCoordinator`], the entry points handlers
 //!   await; routes each API to the stores or the group type's protocol,
 //!   replays `__consumer_offsets` at load, fires timers (Kafka's
-//!   `GroupCoordinatorService` + `GroupCoordinatorShard`).
+//!   `GroupCoordinatorService` + `GroupCoordinatorShard`);
+//!   `coordinator_timers`: what each due timer does.
 //! - `group_metadata_manager`: the group store (Kafka's
 //!   `GroupMetadataManager` minus the classic protocol): groups by id as a
 //!   `Group` enum, created, replayed, removed; DescribeGroups/ListGroups.
@@ -77,6 +78,7 @@ mod consumer_membership;
 mod consumer_migration;
 pub mod consumer_protocol;
 pub mod coordinator;
+mod coordinator_timers;
 mod env;
 mod error;
 mod group_metadata_manager;

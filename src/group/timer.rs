@@ -18,6 +18,13 @@ pub(crate) enum TimerKey {
     Sync { group: String },
     /// A consumer group member's deadline to revoke partitions.
     Revocation { group: String, member: String },
+    /// A classic-protocol member of a consumer group told to rejoin
+    /// (REBALANCE_IN_PROGRESS) must send JoinGroup before this (Kafka's
+    /// `consumerGroupJoinKey`).
+    ClassicJoin { group: String, member: String },
+    /// A classic-protocol member of a consumer group that joined must send
+    /// SyncGroup before this (Kafka's `consumerGroupSyncKey`).
+    ClassicSync { group: String, member: String },
     /// Periodic expiry of old committed offsets.
     OffsetExpiry,
 }
@@ -46,6 +53,22 @@ impl TimerKey {
         }
     }
 
+    /// The rejoin deadline of classic member `member` of consumer group `group`.
+    pub(crate) fn classic_join(group: &str, member: &str) -> TimerKey {
+        TimerKey::ClassicJoin {
+            group: group.to_string(),
+            member: member.to_string(),
+        }
+    }
+
+    /// The SyncGroup deadline of classic member `member` of consumer group `group`.
+    pub(crate) fn classic_sync(group: &str, member: &str) -> TimerKey {
+        TimerKey::ClassicSync {
+            group: group.to_string(),
+            member: member.to_string(),
+        }
+    }
+
     /// `group`'s deadline for SyncGroups.
     pub(crate) fn sync(group: &str) -> TimerKey {
         TimerKey::Sync {
@@ -69,6 +92,9 @@ pub(crate) enum TimerAction {
     PendingSync { generation: i32 },
     /// Fence a consumer group member still at `member_epoch`.
     Revocation { member_epoch: i32 },
+    /// Fence a classic-protocol member of a consumer group: it did not
+    /// rejoin or sync within its rebalance timeout.
+    FenceClassic,
     /// Expire committed offsets.
     OffsetExpiry,
 }
@@ -95,6 +121,15 @@ impl Timers {
         self.queue.insert((at_ms, key));
     }
 
+    /// Schedules `key` at `at_ms` unless it is scheduled already (Kafka's
+    /// `scheduleIfAbsent`: a deadline that keeps being asked for does not
+    /// move).
+    pub(crate) fn schedule_if_absent(&mut self, key: TimerKey, at_ms: i64, action: TimerAction) {
+        if !self.entries.contains_key(&key) {
+            self.schedule(key, at_ms, action);
+        }
+    }
+
     /// Cancels `key` if scheduled.
     pub(crate) fn cancel(&mut self, key: &TimerKey) {
         if let Some((at, _)) = self.entries.remove(key) {
@@ -110,6 +145,8 @@ impl Timers {
             .filter(|k| match k {
                 TimerKey::Heartbeat { group: g, .. }
                 | TimerKey::Revocation { group: g, .. }
+                | TimerKey::ClassicJoin { group: g, .. }
+                | TimerKey::ClassicSync { group: g, .. }
                 | TimerKey::Join { group: g }
                 | TimerKey::Sync { group: g } => g == group,
                 TimerKey::OffsetExpiry => false,
@@ -204,5 +241,16 @@ mod tests {
         assert_eq!(t.next_deadline(), Some(3));
         t.cancel(&TimerKey::OffsetExpiry);
         assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn schedule_if_absent_keeps_the_first_deadline() {
+        let mut t = Timers::default();
+        let k = TimerKey::classic_join("g", "m");
+        t.schedule_if_absent(k.clone(), 100, TimerAction::FenceClassic);
+        t.schedule_if_absent(k.clone(), 500, TimerAction::FenceClassic);
+        assert_eq!(t.deadline(&k), Some(100));
+        t.cancel_group("g");
+        assert_eq!(t.len(), 0);
     }
 }

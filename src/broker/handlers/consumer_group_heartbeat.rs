@@ -66,6 +66,7 @@ pub fn handle(
         client_host: session.client_host.to_string(),
         api_version: version,
         classic: None,
+        classic_unknown_member: false,
         describable_topics,
     };
     match broker.groups().consumer_group_heartbeat(params, topics) {

@@ -25,8 +25,9 @@ use super::member::{
     reconcile, ConsumerGroupMember, MemberState, LEAVE_GROUP_MEMBER_EPOCH,
     LEAVE_GROUP_STATIC_MEMBER_EPOCH,
 };
-use super::records::{ClassicMemberMetadata, ConsumerGroupRecord, ResolvedRegex};
-use super::topics::{compile_regex, resolve_regex, TopicsImage};
+use super::records::{ClassicMemberMetadata, ConsumerGroupRecord};
+use super::subscribe::{member_of, update_regexes};
+use super::topics::{compile_regex, TopicsImage};
 use super::{ConsumerGroupConfig, ConsumerGroupError};
 
 type Result<T> = std::result::Result<T, ConsumerGroupError>;
@@ -63,6 +64,9 @@ pub struct HeartbeatRequest {
     /// member is created or updated without an epoch check and keeps this
     /// metadata; its session is its own `session.timeout.ms`.
     pub classic: Option<ClassicMemberMetadata>,
+    /// A classic JoinGroup without a member id (Kafka's `UNKNOWN_MEMBER_ID`):
+    /// only such a join creates a static member or replaces one.
+    pub classic_unknown_member: bool,
     /// The topics the requester may DESCRIBE when an authorizer is
     /// configured (`None`: every topic). Regexes this heartbeat resolves
     /// match only these, as Kafka filters them by the member's principal.
@@ -108,7 +112,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn emit(&mut self, group: &mut ConsumerGroup, rec: ConsumerGroupRecord) {
+    pub(super) fn emit(&mut self, group: &mut ConsumerGroup, rec: ConsumerGroupRecord) {
         group.apply(&rec);
         self.records.push(rec);
     }
@@ -221,60 +225,7 @@ pub fn heartbeat(
         }
     }
 
-    // The member as it was (a static member replacing its previous
-    // incarnation starts from a copy of it).
-    let (member, replaced) = match &req.instance_id {
-        None => {
-            let m = match group.member(&member_id) {
-                Some(m) => m.clone(),
-                None if joining => {
-                    info!(group = group.group_id(), member = %member_id, "member joins the consumer group");
-                    ConsumerGroupMember::new(&member_id)
-                }
-                None => return Err(unknown_member(&member_id, group.group_id())),
-            };
-            if !classic_join {
-                check_epoch(&m, req.member_epoch, owned.as_ref())?;
-            }
-            (m, None)
-        }
-        Some(instance) => match group.static_member(instance).cloned() {
-            None if joining => {
-                info!(group = group.group_id(), member = %member_id, instance = %instance, "static member joins the consumer group");
-                (ConsumerGroupMember::new(&member_id), None)
-            }
-            None => {
-                return Err(ConsumerGroupError::UnknownMemberId(format!(
-                    "Instance id {instance} is unknown."
-                )))
-            }
-            Some(existing) if classic_join && existing.member_id == member_id => (existing, None),
-            Some(existing) if joining => {
-                if existing.member_epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH {
-                    return Err(ConsumerGroupError::UnreleasedInstanceId(format!(
-                        "Static member {member_id} with instance id {instance} cannot join the group because the instance id is owned by {} member.",
-                        existing.member_id
-                    )));
-                }
-                let mut m = existing.clone();
-                m.member_id = member_id.clone();
-                m.member_epoch = 0;
-                m.previous_member_epoch = 0;
-                info!(group = group.group_id(), member = %member_id, instance = %instance, previous = %existing.member_id, "static member rejoins the consumer group");
-                (m, Some(existing))
-            }
-            Some(existing) => {
-                if existing.member_id != member_id {
-                    return Err(ConsumerGroupError::FencedInstanceId(format!(
-                        "Static member {member_id} with instance id {instance} was fenced by member {}.",
-                        existing.member_id
-                    )));
-                }
-                check_epoch(&existing, req.member_epoch, owned.as_ref())?;
-                (existing, None)
-            }
-        },
-    };
+    let (member, replaced) = member_of(group, req, &member_id, owned.as_ref())?;
 
     if let Some(old) = &replaced {
         // The new incarnation takes the old one's place, target included.
@@ -328,6 +279,11 @@ pub fn heartbeat(
     if classic_join {
         updated.classic = req.classic.clone();
         updated.server_assignor = None;
+        // Classic members subscribe by names only.
+        updated.subscribed_topic_regex = None;
+    } else {
+        // A consumer-protocol member that replaced a classic one.
+        updated.classic = None;
     }
 
     let mut bump = group.group_epoch() == 0;
@@ -407,7 +363,11 @@ pub fn heartbeat(
                     Some(current_assignment_of(&next)),
                 ),
             );
-            if next.state == MemberState::UnrevokedPartitions {
+            // Classic-protocol members have join and sync deadlines
+            // instead (set by the coordinator's JoinGroup/SyncGroup side).
+            if next.uses_classic_protocol() {
+                // Nothing here.
+            } else if next.state == MemberState::UnrevokedPartitions {
                 out.timers.push(TimerOp::Rebalance {
                     member_id: next.member_id.clone(),
                     member_epoch: next.member_epoch,
@@ -665,35 +625,13 @@ fn check_stale(m: &ConsumerGroupMember, epoch: i32) -> Result<()> {
     Ok(())
 }
 
-fn unknown_member(member_id: &str, group_id: &str) -> ConsumerGroupError {
+pub(super) fn unknown_member(member_id: &str, group_id: &str) -> ConsumerGroupError {
     ConsumerGroupError::UnknownMemberId(format!(
         "Member {member_id} is not a member of group {group_id}."
     ))
 }
 
-/// Kafka's `throwIfConsumerGroupMemberEpochIsInvalid`: an epoch ahead of
-/// the member's, or behind it unless it is the previous one with nothing
-/// owned beyond the current assignment (the bump's answer was lost).
-fn check_epoch(m: &ConsumerGroupMember, received: i32, owned: Option<&Assignment>) -> Result<()> {
-    if received > m.member_epoch {
-        return Err(ConsumerGroupError::FencedMemberEpoch(format!(
-            "The consumer group member has a greater member epoch ({received}) than the one known by the group coordinator ({}). The member must abandon all its partitions and rejoin.",
-            m.member_epoch
-        )));
-    }
-    if received < m.member_epoch {
-        let subset = owned.is_some_and(|o| assignment::is_subset(o, &m.assigned));
-        if received != m.previous_member_epoch || !subset {
-            return Err(ConsumerGroupError::FencedMemberEpoch(format!(
-                "The consumer group member has a smaller member epoch ({received}) than the one known by the group coordinator ({}). The member must abandon all its partitions and rejoin.",
-                m.member_epoch
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn remove_member(out: &mut Outcome, group: &mut ConsumerGroup, id: &str) {
+pub(super) fn remove_member(out: &mut Outcome, group: &mut ConsumerGroup, id: &str) {
     out.emit(
         group,
         ConsumerGroupRecord::CurrentAssignment(id.to_string(), None),
@@ -706,64 +644,6 @@ fn remove_member(out: &mut Outcome, group: &mut ConsumerGroup, id: &str) {
         group,
         ConsumerGroupRecord::MemberMetadata(id.to_string(), None),
     );
-}
-
-/// Resolves new patterns and, when the topic list changed, every pattern
-/// again (Kafka does this asynchronously; the lists here are small enough
-/// to do it in line). Returns whether the group epoch must be bumped.
-fn update_regexes(
-    out: &mut Outcome,
-    group: &mut ConsumerGroup,
-    (before, after): (&ConsumerGroupMember, &ConsumerGroupMember),
-    req: &HeartbeatRequest,
-    ctx: Context<'_>,
-) -> bool {
-    let mut bump = false;
-    let subscribed = group.subscribed_regexes();
-    if before.subscribed_topic_regex != after.subscribed_topic_regex {
-        if let Some(old) = &before.subscribed_topic_regex {
-            if !subscribed.contains(old) && group.regexes().contains_key(old) {
-                out.emit(
-                    group,
-                    ConsumerGroupRecord::RegularExpression(old.clone(), None),
-                );
-                bump = true;
-            }
-        }
-        if let Some(new) = &after.subscribed_topic_regex {
-            // Resolved already: the member's subscription changes anyway.
-            bump |= group.regexes().contains_key(new);
-        }
-    }
-    let fingerprint = ctx.topics.names_fingerprint();
-    let stale = group.regex_fingerprint != Some(fingerprint);
-    for re in &subscribed {
-        let known = group.regexes().get(re).cloned();
-        if known.is_some() && !stale {
-            continue;
-        }
-        let mut topics = resolve_regex(re, ctx.topics);
-        if let Some(allowed) = &req.describable_topics {
-            topics.retain(|t| allowed.contains(t));
-        }
-        if known.as_ref().is_some_and(|k| k.topics == topics) {
-            continue;
-        }
-        bump = true;
-        out.emit(
-            group,
-            ConsumerGroupRecord::RegularExpression(
-                re.clone(),
-                Some(ResolvedRegex {
-                    topics,
-                    version: fingerprint,
-                    timestamp_ms: ctx.now_ms,
-                }),
-            ),
-        );
-    }
-    group.regex_fingerprint = Some(fingerprint);
-    bump
 }
 
 /// Kafka's `TargetAssignmentBuilder`: runs the group's assignor over every

@@ -521,6 +521,38 @@ fn a_regex_resolves_only_to_describable_topics_also_when_topics_change() {
 }
 
 #[test]
+fn a_describe_granted_later_takes_effect_at_the_next_periodic_refresh() {
+    let mut w = World::new(&[("orders-eu", T1, 2), ("orders-us", T2, 2)]);
+    let mut a = Client::new("a", &[]);
+    a.regex = Some("orders-.*".into());
+    a.describable = Some(["orders-eu".to_string()].into());
+    let mut clients = [a];
+    w.settle(&mut clients);
+    assert_eq!(all(&clients), partitions(T1, 2));
+    // DESCRIBE on orders-us is granted; no topic changes. Within the
+    // refresh interval nothing is resolved again.
+    clients[0].describable = Some(["orders-eu".to_string(), "orders-us".to_string()].into());
+    let interval = w.config.regex_refresh_interval_ms;
+    w.clock.advance(interval - 1_000);
+    w.settle(&mut clients);
+    assert_eq!(all(&clients), partitions(T1, 2));
+    // Past it, the next heartbeat resolves the pattern again.
+    w.clock.advance(2_000);
+    w.settle(&mut clients);
+    let mut expected = partitions(T1, 2);
+    expected.extend(partitions(T2, 2));
+    assert_eq!(all(&clients), expected);
+    // A refresh that finds nothing new rewrites the resolution (its time
+    // moves on) without a rebalance.
+    let epoch = w.group.group_epoch();
+    let resolved_at = w.group.regexes()["orders-.*"].timestamp_ms;
+    w.clock.advance(interval + 1);
+    w.settle(&mut clients);
+    assert_eq!(w.group.group_epoch(), epoch);
+    assert!(w.group.regexes()["orders-.*"].timestamp_ms > resolved_at);
+}
+
+#[test]
 fn a_member_that_does_not_revoke_in_time_is_fenced() {
     let mut w = World::new(&[("orders", T1, 2)]);
     let mut a = Client::new("a", &["orders"]);

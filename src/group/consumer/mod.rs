@@ -7,6 +7,8 @@
 //! - [`group`]: one group's state, changed only by applying records.
 //! - [`records`]: those records, in Kafka's `__consumer_offsets` format.
 //! - [`topics`]: the topics a group sees, metadata hash, patterns.
+//! - `subscribe`: who a heartbeat is from (static members replaced), what
+//!   its patterns resolve to.
 //! - [`heartbeat`]: the protocol: heartbeat, leave, fencing, describe,
 //!   offset commit checks, deletion.
 //!
@@ -23,6 +25,7 @@ pub mod heartbeat;
 mod heartbeat_tests;
 pub mod member;
 pub mod records;
+mod subscribe;
 pub mod topics;
 
 pub use error::ConsumerGroupError;
@@ -44,6 +47,10 @@ pub struct ConsumerGroupConfig {
     pub assignors: Vec<String>,
     /// `group.consumer.migration.policy` (bidirectional).
     pub migration_policy: MigrationPolicy,
+    /// `group.consumer.regex.refresh.interval.ms` (600000): a resolved
+    /// regular expression older than this is resolved again at the next
+    /// heartbeat (Kafka's "batch refresh max interval").
+    pub regex_refresh_interval_ms: i64,
 }
 
 /// `group.consumer.migration.policy` (Kafka's `ConsumerGroupMigrationPolicy`):
@@ -102,6 +109,7 @@ impl Default for ConsumerGroupConfig {
                 .map(|s| s.to_string())
                 .collect(),
             migration_policy: MigrationPolicy::Bidirectional,
+            regex_refresh_interval_ms: 600_000,
         }
     }
 }
@@ -115,6 +123,7 @@ impl ConsumerGroupConfig {
             max_size: usize::try_from(c.group_consumer_max_size).unwrap_or(usize::MAX),
             assignors: c.group_consumer_assignors.clone(),
             migration_policy: MigrationPolicy::parse(&c.group_consumer_migration_policy),
+            regex_refresh_interval_ms: i64::from(c.group_consumer_regex_refresh_interval_ms),
         }
     }
 
