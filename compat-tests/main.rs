@@ -49,6 +49,7 @@ mod retention;
 mod sarama;
 mod schema_registry;
 mod schema_registry_clients;
+mod schema_registry_json;
 mod schema_registry_rules;
 mod security;
 mod segments;

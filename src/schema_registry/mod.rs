@@ -13,13 +13,16 @@
 //! - [`records`]: the `_schemas` key and value JSON shapes.
 //! - [`rest`] and [`error`]: the endpoints and Confluent's error bodies.
 //! - [`format`]: parsing and canonical text per schema type, and the
-//!   compatibility dispatch; [`avro`], [`protobuf`], [`json_schema`] the rules.
+//!   compatibility dispatch; [`avro`], [`protobuf`], [`json_schema`] the rules
+//!   ([`json_schema_model`] and [`json_schema_diff`] for JSON Schema).
 //! - [`wire`]: the Confluent wire format (magic 0, schema id, payload).
 
 pub mod avro;
 pub mod error;
 pub mod format;
 pub mod json_schema;
+pub mod json_schema_diff;
+pub mod json_schema_model;
 pub mod protobuf;
 pub mod protobuf_diff;
 pub mod records;
