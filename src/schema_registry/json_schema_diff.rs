@@ -27,6 +27,7 @@ pub fn differences(original: &Model, update: &Model) -> Vec<Difference> {
     let mut c = Ctx {
         o: original,
         u: update,
+        flipped: false,
         memo: HashMap::new(),
         open: HashSet::new(),
     };
@@ -44,10 +45,12 @@ pub fn incompatible(original: &Model, update: &Model) -> Vec<Difference> {
 struct Ctx<'a> {
     o: &'a Model,
     u: &'a Model,
+    /// Inside an odd number of `not`s: `o` and `u` are the models swapped.
+    flipped: bool,
     /// Finished pairs and their differences (relative to the pair).
-    memo: HashMap<(Id, Id), Vec<Difference>>,
+    memo: HashMap<(bool, Id, Id), Vec<Difference>>,
     /// Pairs being compared: met again through a cycle, they count as equal.
-    open: HashSet<(Id, Id)>,
+    open: HashSet<(bool, Id, Id)>,
 }
 
 /// Differences collected under a path.
@@ -121,14 +124,14 @@ impl Ctx<'_> {
             (None, Some(_)) => out.add("", "SCHEMA_ADDED"),
             (Some(_), None) => out.add("", "SCHEMA_REMOVED"),
             (Some(o), Some(u)) => {
-                let key = (self.o.deref(o), self.u.deref(u));
+                let key = (self.flipped, self.o.deref(o), self.u.deref(u));
                 if let Some(d) = self.memo.get(&key) {
                     return d.clone();
                 }
                 if !self.open.insert(key) {
                     return Vec::new();
                 }
-                let d = self.compare_types(key.0, key.1);
+                let d = self.compare_types(key.1, key.2);
                 self.open.remove(&key);
                 self.memo.insert(key, d.clone());
                 return d;
@@ -362,13 +365,11 @@ impl Ctx<'_> {
                 let (a, b) = (*a, *b);
                 // The negated schemas swap roles: what the update excludes
                 // must already be excluded by the original.
-                let mut swapped = Ctx {
-                    o: self.u,
-                    u: self.o,
-                    memo: HashMap::new(),
-                    open: HashSet::new(),
-                };
-                let d = swapped.compare(Some(b), Some(a));
+                std::mem::swap(&mut self.o, &mut self.u);
+                self.flipped = !self.flipped;
+                let d = self.compare(Some(b), Some(a));
+                std::mem::swap(&mut self.o, &mut self.u);
+                self.flipped = !self.flipped;
                 let kind = if compatible(&d) {
                     "NOT_TYPE_NARROWED"
                 } else {
@@ -739,6 +740,9 @@ mod tests {
             )
         };
         assert_eq!(diff(&tree("string"), &tree("string")), (vec![], true));
+        // A cycle through `not` (the models swap at each one) ends too.
+        let negated = r##"{"$ref":"#/definitions/A","definitions":{"A":{"not":{"$ref":"#/definitions/A"}}}}"##;
+        assert!(diff(negated, negated).1);
         let (names, ok) = diff(&tree("string"), &tree("number"));
         assert!(
             !ok && names.contains(&"TYPE_CHANGED #/properties/v".to_string()),

@@ -357,6 +357,18 @@ impl Loader {
             }
         };
         let fragment = percent_decode(fragment);
+        if !fragment.is_empty() && !fragment.starts_with('/') {
+            // A plain-name fragment: a `$anchor` (2019-09+) or `"$id": "#name"`.
+            let mut found = None;
+            find_anchor(
+                &self.docs[target_doc].value,
+                &fragment,
+                String::new(),
+                &mut found,
+                0,
+            );
+            return found.and_then(|p| self.node_at(target_doc, p).ok());
+        }
         let mut pointer = format!("{base_pointer}{fragment}");
         let value = &self.docs[target_doc].value;
         if pointer_get(value, &pointer).is_none() {
@@ -674,6 +686,35 @@ impl Loader {
     }
 }
 
+/// The pointer of the first object inside `v` anchored as `name`.
+fn find_anchor(v: &Value, name: &str, pointer: String, found: &mut Option<String>, depth: usize) {
+    if depth > 256 || found.is_some() {
+        return;
+    }
+    match v {
+        Value::Object(o) => {
+            let id_anchor = o
+                .get("$id")
+                .and_then(Value::as_str)
+                .and_then(|id| id.strip_prefix('#'));
+            if o.get("$anchor").and_then(Value::as_str) == Some(name) || id_anchor == Some(name) {
+                *found = Some(pointer);
+                return;
+            }
+            for (k, c) in o {
+                let escaped = k.replace('~', "~0").replace('/', "~1");
+                find_anchor(c, name, format!("{pointer}/{escaped}"), found, depth + 1);
+            }
+        }
+        Value::Array(a) => {
+            for (i, c) in a.iter().enumerate() {
+                find_anchor(c, name, format!("{pointer}/{i}"), found, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Every `$id` string inside `v` (schema positions and others alike) with its pointer.
 fn collect_ids(v: &Value, pointer: String, out: &mut Vec<(String, String)>, depth: usize) {
     if depth > 256 {
@@ -746,6 +787,16 @@ mod tests {
         assert!(load(&missing, &refs).unwrap_err().contains("nope.json"));
         let bad_pointer = json!({"properties":{"a":{"$ref":"address.json#/definitions/No"}}});
         assert!(load(&bad_pointer, &refs).is_err());
+        let anchored = json!({"properties":{"a":{"$ref":"#zip"}},
+            "$defs":{"Z":{"$anchor":"zip","type":"string"}}});
+        let m = load(&anchored, &[]).unwrap();
+        let Kind::Object(o) = &m.nodes[m.root].kind else {
+            panic!("anchored")
+        };
+        assert!(matches!(
+            m.nodes[m.deref(o.properties["a"])].kind,
+            Kind::String { .. }
+        ));
         // A recursive schema is finite.
         let tree =
             json!({"type":"object","properties":{"kids":{"type":"array","items":{"$ref":"#"}}}});
