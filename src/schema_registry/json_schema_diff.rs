@@ -23,6 +23,10 @@ mod kinds;
 pub use kinds::{compatible, Difference, COMPATIBLE};
 
 /// Every difference from `original` (the writer) to `update` (the reader).
+/// If the schemas nest deeper or branch into more pairs than the limits,
+/// the comparison stops and reports [`TOO_COMPLEX`] (incompatible): a few
+/// KiB of `oneOf`s could otherwise cost minutes of CPU (Confluent bounds
+/// it with its request timeout instead).
 pub fn differences(original: &Model, update: &Model) -> Vec<Difference> {
     let mut c = Ctx {
         o: original,
@@ -30,9 +34,29 @@ pub fn differences(original: &Model, update: &Model) -> Vec<Difference> {
         flipped: false,
         memo: HashMap::new(),
         open: HashSet::new(),
+        depth: 0,
+        budget: MAX_PAIRS,
+        exceeded: false,
     };
-    c.compare(Some(original.root), Some(update.root))
+    let mut d = c.compare(Some(original.root), Some(update.root));
+    if c.exceeded {
+        d.push(Difference {
+            kind: TOO_COMPLEX,
+            path: String::new(),
+        });
+    }
+    d
 }
+
+/// The difference reported when a limit stops the comparison (not a
+/// Confluent type; never compatible).
+pub const TOO_COMPLEX: &str = "SCHEMA_TOO_COMPLEX_TO_COMPARE";
+
+/// How deep the comparison may recurse (`$ref` chains included).
+const MAX_DEPTH: usize = 64;
+
+/// How many distinct subschema pairs may be compared.
+const MAX_PAIRS: usize = 100_000;
 
 /// The differences a reader cannot live with.
 pub fn incompatible(original: &Model, update: &Model) -> Vec<Difference> {
@@ -51,6 +75,11 @@ struct Ctx<'a> {
     memo: HashMap<(bool, Id, Id), Vec<Difference>>,
     /// Pairs being compared: met again through a cycle, they count as equal.
     open: HashSet<(bool, Id, Id)>,
+    depth: usize,
+    /// Pairs left to compare before giving up.
+    budget: usize,
+    /// A limit was hit: the result is incomplete.
+    exceeded: bool,
 }
 
 /// Differences collected under a path.
@@ -128,16 +157,32 @@ impl Ctx<'_> {
                 if let Some(d) = self.memo.get(&key) {
                     return d.clone();
                 }
+                if self.identical(key.1, key.2) {
+                    return Vec::new();
+                }
+                if self.exceeded || self.depth >= MAX_DEPTH || self.budget == 0 {
+                    self.exceeded = true;
+                    return Vec::new();
+                }
                 if !self.open.insert(key) {
                     return Vec::new();
                 }
+                self.budget -= 1;
+                self.depth += 1;
                 let d = self.compare_types(key.1, key.2);
+                self.depth -= 1;
                 self.open.remove(&key);
                 self.memo.insert(key, d.clone());
                 return d;
             }
         }
         out.diffs
+    }
+
+    /// The same `$ref`-free text on both sides: nothing to compare.
+    fn identical(&self, o: Id, u: Id) -> bool {
+        let (a, b) = (&self.o.nodes[o], &self.u.nodes[u]);
+        a.pure && b.pure && a.content != 0 && a.content == b.content
     }
 
     /// `compare` of a pair, rebased under `prefix` into `out`.
@@ -425,22 +470,36 @@ impl Ctx<'_> {
             };
             out.add("", kind);
         }
-        // Compatible pairs, then a maximum matching of original to update subschemas.
+        // Identical subschemas pair up first (cheap, and what a matching
+        // would pick); the rest by compatible pairs and a maximum matching.
+        let mut matched_to: Vec<Option<usize>> = vec![None; us.len()];
+        let mut fixed = vec![false; os.len()];
+        let mut size = 0;
+        for (i, o) in os.iter().enumerate() {
+            if let Some(j) =
+                (0..us.len()).find(|j| matched_to[*j].is_none() && self.identical(*o, us[*j]))
+            {
+                matched_to[j] = Some(i);
+                fixed[i] = true;
+                size += 1;
+            }
+        }
         let mut edges: Vec<Vec<(usize, Vec<Difference>)>> = Vec::new();
         for (i, o) in os.iter().enumerate() {
             let mut row = Vec::new();
             for (j, u) in us.iter().enumerate() {
+                if fixed[i] || matched_to[j].is_some() {
+                    continue;
+                }
                 let d = self.compare(Some(*o), Some(*u));
                 if compatible(&d) {
                     row.push((j, d));
                 }
             }
-            let _ = i;
             edges.push(row);
         }
-        let mut matched_to: Vec<Option<usize>> = vec![None; us.len()];
-        let mut size = 0;
-        for i in 0..os.len() {
+        for i in (0..os.len()).filter(|i| !fixed[*i]) {
+            // Identical pairs are in no edge, so no path can take them.
             let mut seen = vec![false; us.len()];
             if augment(i, &edges, &mut seen, &mut matched_to) {
                 size += 1;
@@ -748,5 +807,34 @@ mod tests {
             !ok && names.contains(&"TYPE_CHANGED #/properties/v".to_string()),
             "{names:?}"
         );
+    }
+
+    #[test]
+    fn limits_stop_deep_and_wide_comparisons() {
+        // A $ref chain deeper than MAX_DEPTH: reported, no stack overflow.
+        let chain = |last: &str| {
+            let mut defs = serde_json::Map::new();
+            for i in 0..200 {
+                let next = format!("#/definitions/d{}", i + 1);
+                defs.insert(
+                    format!("d{i}"),
+                    serde_json::json!({"type": "object", "properties": {"x": {"$ref": next}}}),
+                );
+            }
+            defs.insert("d200".into(), serde_json::json!({ "type": last }));
+            serde_json::json!({"$ref": "#/definitions/d0", "definitions": defs}).to_string()
+        };
+        let (names, ok) = diff(&chain("string"), &chain("number"));
+        assert!(
+            !ok && names.contains(&format!("{TOO_COMPLEX} #/")),
+            "{names:?}"
+        );
+        // A wide oneOf left unchanged pairs identical branches without
+        // comparing every pair.
+        let wide: Vec<serde_json::Value> = (0..300)
+            .map(|i| serde_json::json!({"type": "object", "properties": {"a": {"type": "string", "maxLength": i}, "b": {"type": "number"}}}))
+            .collect();
+        let wide = serde_json::json!({ "oneOf": wide }).to_string();
+        assert_eq!(diff(&wide, &wide), (vec![], true));
     }
 }

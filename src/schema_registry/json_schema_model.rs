@@ -120,6 +120,8 @@ pub struct Node {
     /// A hash of the subschema's JSON text (0 for nodes made by the
     /// loader): equal subschemas of a combined schema count once.
     pub content: u64,
+    /// The subschema's text has no `$ref`: equal text means equal schema.
+    pub pure: bool,
 }
 
 /// A loaded schema and every node reachable from it.
@@ -388,6 +390,7 @@ impl Loader {
             kind,
             meta: Meta::default(),
             content: 0,
+            pure: false,
         });
         self.nodes.len() - 1
     }
@@ -406,16 +409,19 @@ impl Loader {
         let id = self.push(Kind::Empty);
         self.loaded.insert((doc, pointer.clone()), id);
         let (kind, meta) = self.build(doc, &pointer, &value, id)?;
+        let text = value.to_string();
         let content = {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
-            value.to_string().hash(&mut h);
+            text.hash(&mut h);
             h.finish()
         };
+        let pure = !text.contains("\"$ref\"");
         self.nodes[id] = Node {
             kind,
             meta,
             content,
+            pure,
         };
         Ok(id)
     }

@@ -140,6 +140,8 @@ impl Difference {
             "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
         ]) {
             format!("The %s schema has a property or item at path '{p}' which is missing in the %s schema and is not covered by its partially open content model")
+        } else if k == super::TOO_COMPLEX {
+            "The %s and %s schemas nest or branch too much to be compared".to_string()
         } else {
             format!("A difference at path '{p}' between the %s schema and the %s schema")
         };
