@@ -23,6 +23,8 @@ pub struct Meta {
     pub title: Option<Value>,
     pub description: Option<Value>,
     pub default: Option<Value>,
+    /// `"connect.type": "bytes"` (Kafka Connect's JSON converter).
+    pub connect_bytes: bool,
 }
 
 /// allOf / anyOf / oneOf.
@@ -449,6 +451,7 @@ impl Loader {
             title: o.get("title").cloned(),
             description: o.get("description").cloned(),
             default: o.get("default").cloned(),
+            connect_bytes: o.get("connect.type").and_then(Value::as_str) == Some("bytes"),
         };
         if let Some(r) = o.get("$ref") {
             let r = r
