@@ -51,6 +51,7 @@ mod sarama;
 mod schema_registry;
 mod schema_registry_clients;
 mod schema_registry_normalize;
+mod schema_registry_json;
 mod schema_registry_rules;
 mod security;
 mod segments;

@@ -1,6 +1,6 @@
-//! The registry's Protobuf rules, `normalize` for every schema type and
-//! JSON Schema references, over raw HTTP with Confluent's JSON shapes
-//! (helpers from `schema_registry.rs`).
+//! The registry's Protobuf rules and JSON Schema `normalize`, over raw HTTP
+//! with Confluent's JSON shapes (helpers from `schema_registry.rs`; JSON
+//! Schema rules and references are in `schema_registry_json.rs`).
 
 use serde_json::{json, Value};
 

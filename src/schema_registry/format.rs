@@ -159,6 +159,7 @@ impl Compatibility {
         for old in against.iter().rev() {
             if backward {
                 for m in can_read(new, old) {
+                    let m = roles(&m, "new", "old");
                     messages.push(format!(
                         "{m} (the new schema cannot read data written with an earlier one: {})",
                         self.name()
@@ -167,6 +168,7 @@ impl Compatibility {
             }
             if forward {
                 for m in can_read(old, new) {
+                    let m = roles(&m, "old", "new");
                     messages.push(format!(
                         "{m} (an earlier schema cannot read data written with the new one: {})",
                         self.name()
@@ -179,6 +181,12 @@ impl Compatibility {
         }
         messages
     }
+}
+
+/// Fills a message's `%s` placeholders (JSON Schema's, as Confluent's):
+/// the reader's role first, then the writer's.
+fn roles(message: &str, reader: &str, writer: &str) -> String {
+    message.replacen("%s", reader, 1).replacen("%s", writer, 1)
 }
 
 impl fmt::Display for Compatibility {

@@ -1,17 +1,22 @@
 //! JSON Schema: a structural check of the document, the stored text
-//! (compact JSON), and this registry's own compatibility rules (no crate
-//! checks compatibility of JSON Schemas). What the rules cover is listed in
-//! the README's "Schema Registry" section; `$ref`s to references are not
-//! followed by the check.
+//! (compact JSON), its `$ref`s resolved against the schema's references
+//! (an unresolvable one makes the schema invalid), and Confluent's
+//! compatibility rules over the resolved schemas (no crate checks
+//! compatibility of JSON Schemas): [`super::json_schema_model`] loads,
+//! [`super::json_schema_diff`] compares. What the rules cover is listed in
+//! the README's "Schema Registry" section.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::format::Resolved;
+use super::format::{Resolved, SchemaType};
+use super::json_schema_diff;
+use super::json_schema_model::{self, Model};
 
-/// A parsed JSON Schema document.
+/// A parsed JSON Schema document and its model with references resolved.
 #[derive(Debug)]
 pub struct JsonSchema {
     pub root: Value,
+    pub model: Model,
 }
 
 const TYPES: [&str; 7] = [
@@ -22,11 +27,17 @@ const TYPES: [&str; 7] = [
 /// `properties`, `required`, `items` and `enum` are well formed).
 pub fn parse(
     text: &str,
-    _references: &[Resolved],
+    references: &[Resolved],
     normalize: bool,
 ) -> Result<(JsonSchema, String), String> {
     let root: Value = serde_json::from_str(text).map_err(|e| format!("Invalid schema: {e}"))?;
     check(&root, 0).map_err(|e| format!("Invalid schema: {e}"))?;
+    let refs: Vec<(String, String)> = references
+        .iter()
+        .filter(|r| r.schema_type == SchemaType::Json)
+        .map(|r| (r.name.clone(), r.schema.clone()))
+        .collect();
+    let model = json_schema_model::load(&root, &refs)?;
     // Confluent's normalize re-reads the schema with sorted object keys
     // (every level; arrays keep their order).
     let stored = if normalize {
@@ -34,7 +45,7 @@ pub fn parse(
     } else {
         root.to_string()
     };
-    Ok((JsonSchema { root }, stored))
+    Ok((JsonSchema { root, model }, stored))
 }
 
 /// `v` with every object's keys sorted (serde_json keeps insertion order here).
@@ -105,154 +116,15 @@ fn check(v: &Value, depth: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Why `reader` rejects documents `writer` accepts.
+/// Why `reader` rejects documents `writer` accepts: Confluent's
+/// incompatible differences from the writer (original) to the reader
+/// (update), see [`super::json_schema_diff`]. Each message has two `%s`,
+/// the reader's role then the writer's, as Confluent's have.
 pub fn can_read(reader: &JsonSchema, writer: &JsonSchema) -> Vec<String> {
-    let mut out = Vec::new();
-    compare(&reader.root, &writer.root, "#", &mut out, 0);
-    out
-}
-
-fn types_of(o: &Map<String, Value>) -> Option<Vec<String>> {
-    match o.get("type")? {
-        Value::String(t) => Some(vec![t.clone()]),
-        Value::Array(ts) => Some(
-            ts.iter()
-                .filter_map(|t| t.as_str().map(str::to_string))
-                .collect(),
-        ),
-        _ => None,
-    }
-}
-
-fn required(o: &Map<String, Value>) -> Vec<&str> {
-    o.get("required")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
-}
-
-fn closed(o: &Map<String, Value>) -> bool {
-    o.get("additionalProperties") == Some(&Value::Bool(false))
-}
-
-fn compare(reader: &Value, writer: &Value, path: &str, out: &mut Vec<String>, depth: usize) {
-    if depth > 64 {
-        return;
-    }
-    let (r, w) = match (reader, writer) {
-        (Value::Bool(true), _) => return,
-        (Value::Bool(false), Value::Bool(false)) => return,
-        (Value::Bool(false), _) => {
-            out.push(format!("{path}: the reader accepts nothing"));
-            return;
-        }
-        (Value::Object(r), Value::Object(w)) => (r, w),
-        (Value::Object(r), Value::Bool(_)) => {
-            if !r.is_empty() {
-                out.push(format!(
-                    "{path}: the writer accepts anything, the reader has constraints"
-                ));
-            }
-            return;
-        }
-        _ => return,
-    };
-    // Types: every type the writer allows the reader must allow
-    // (an integer is a number).
-    if let Some(rt) = types_of(r) {
-        let wt = types_of(w).unwrap_or_else(|| TYPES.iter().map(|t| t.to_string()).collect());
-        for t in &wt {
-            let ok = rt.contains(t) || (t == "integer" && rt.iter().any(|x| x == "number"));
-            if !ok {
-                out.push(format!(
-                    "{path}: TYPE_NARROWED: type '{t}' is no longer allowed"
-                ));
-            }
-        }
-    }
-    // Enums: the reader must keep every value the writer allows.
-    if let Some(re) = r.get("enum").and_then(Value::as_array) {
-        match w.get("enum").and_then(Value::as_array) {
-            Some(we) => {
-                for v in we {
-                    if !re.contains(v) {
-                        out.push(format!(
-                            "{path}: ENUM_ARRAY_NARROWED: value {v} was removed"
-                        ));
-                    }
-                }
-            }
-            None => out.push(format!("{path}: ENUM_ARRAY_NARROWED: an enum was added")),
-        }
-    }
-    // Bounds may widen, not narrow.
-    for (key, lower) in [
-        ("minimum", true),
-        ("exclusiveMinimum", true),
-        ("minLength", true),
-        ("minItems", true),
-        ("minProperties", true),
-        ("maximum", false),
-        ("exclusiveMaximum", false),
-        ("maxLength", false),
-        ("maxItems", false),
-        ("maxProperties", false),
-    ] {
-        let Some(rv) = r.get(key).and_then(Value::as_f64) else {
-            continue;
-        };
-        let narrowed = match w.get(key).and_then(Value::as_f64) {
-            None => true,
-            Some(wv) => {
-                if lower {
-                    rv > wv
-                } else {
-                    rv < wv
-                }
-            }
-        };
-        if narrowed {
-            out.push(format!("{path}: {key} was added or narrowed"));
-        }
-    }
-    if r.get("pattern").is_some() && r.get("pattern") != w.get("pattern") {
-        out.push(format!("{path}: pattern was added or changed"));
-    }
-    // Required properties: the reader may not require one the writer did not.
-    let wreq = required(w);
-    for p in required(r) {
-        if !wreq.contains(&p) {
-            out.push(format!(
-                "{path}: REQUIRED_PROPERTY_ADDED: property '{p}' is now required"
-            ));
-        }
-    }
-    let empty = Map::new();
-    let rprops = r
-        .get("properties")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    let wprops = w
-        .get("properties")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    for (name, ws) in wprops {
-        match rprops.get(name) {
-            Some(rs) => compare(rs, ws, &format!("{path}/properties/{name}"), out, depth + 1),
-            None if closed(r) => out.push(format!(
-                "{path}: PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL: property '{name}'"
-            )),
-            None => {}
-        }
-    }
-    if closed(r) && !closed(w) {
-        out.push(format!(
-            "{path}: ADDITIONAL_PROPERTIES_REMOVED: the reader no longer accepts other properties"
-        ));
-    }
-    if let (Some(ri), Some(wi)) = (r.get("items"), w.get("items")) {
-        compare(ri, wi, &format!("{path}/items"), out, depth + 1);
-    }
+    json_schema_diff::incompatible(&writer.model, &reader.model)
+        .iter()
+        .map(json_schema_diff::Difference::message)
+        .collect()
 }
 
 #[cfg(test)]
@@ -269,18 +141,52 @@ mod tests {
         let added = js(
             r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}},"required":["a"]}"#,
         );
-        let req = js(
-            r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}},"required":["a","b"]}"#,
-        );
         let narrowed =
             js(r#"{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]}"#);
-        assert!(can_read(&added, &v1).is_empty());
-        assert_eq!(can_read(&req, &v1).len(), 1);
+        // Confluent: old data of an open model may hold any `b`.
+        let m = can_read(&added, &v1);
+        assert!(
+            m.len() == 1 && m[0].contains("OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"),
+            "{m:?}"
+        );
+        // Removing it again is fine: the reader's model is open.
+        assert!(can_read(&v1, &added).is_empty());
         assert_eq!(can_read(&narrowed, &v1).len(), 1);
         let num = js(r#"{"type":"number"}"#);
         let int = js(r#"{"type":"integer"}"#);
         assert!(can_read(&num, &int).is_empty());
-        assert!(!can_read(&int, &num).is_empty());
+        assert!(can_read(&int, &num)[0].contains("TYPE_NARROWED"));
+    }
+
+    #[test]
+    fn refs_are_compared_resolved() {
+        let reference = |text: &str| Resolved {
+            name: "address.json".into(),
+            schema_type: SchemaType::Json,
+            schema: text.into(),
+        };
+        let zip_str = reference(r#"{"definitions":{"Zip":{"type":"string"}}}"#);
+        let zip_int = reference(r#"{"definitions":{"Zip":{"type":"integer"}}}"#);
+        let text =
+            r#"{"type":"object","properties":{"zip":{"$ref":"address.json#/definitions/Zip"}}}"#;
+        let old = parse(text, std::slice::from_ref(&zip_str), false)
+            .unwrap()
+            .0;
+        let same = parse(text, std::slice::from_ref(&zip_str), false)
+            .unwrap()
+            .0;
+        let new = parse(text, std::slice::from_ref(&zip_int), false)
+            .unwrap()
+            .0;
+        assert!(can_read(&same, &old).is_empty());
+        let m = can_read(&new, &old);
+        assert!(m.len() == 1 && m[0].contains("TYPE_CHANGED"), "{m:?}");
+        assert!(m[0].contains("#/properties/zip"), "{m:?}");
+        let err = parse(text, &[], false).unwrap_err();
+        assert!(
+            err.starts_with("Invalid schema") && err.contains("address.json"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //! - [`records`]: the `_schemas` key and value JSON shapes.
 //! - [`rest`] and [`error`]: the endpoints and Confluent's error bodies.
 //! - [`format`]: parsing and canonical text per schema type, and the
-//!   compatibility dispatch; [`avro`], [`protobuf`], [`json_schema`] the rules;
+//!   compatibility dispatch; [`avro`], [`protobuf`], [`json_schema`] the rules
+//!   ([`json_schema_model`] and [`json_schema_diff`] for JSON Schema);
 //!   [`protobuf_normalize`] Confluent's normalized Protobuf text.
 //! - [`wire`]: the Confluent wire format (magic 0, schema id, payload).
 
@@ -21,6 +22,8 @@ pub mod avro;
 pub mod error;
 pub mod format;
 pub mod json_schema;
+pub mod json_schema_diff;
+pub mod json_schema_model;
 pub mod protobuf;
 pub mod protobuf_diff;
 pub mod protobuf_normalize;

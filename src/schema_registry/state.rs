@@ -168,9 +168,10 @@ pub(super) fn resolve_references(
             VersionSpec::Number(r.version)
         };
         let v = find_version(state, &r.subject, spec, false).map_err(|_| {
+            // Confluent's text (AbstractSchemaProvider.resolveReferences).
             format!(
-                "Invalid schema: reference '{}' to subject '{}' version {} not found",
-                r.name, r.subject, r.version
+                "Invalid schema: No schema reference found for subject \"{}\" and version {}",
+                r.subject, r.version
             )
         })?;
         for dep in resolve_references(state, &v.schema.references, depth + 1)? {

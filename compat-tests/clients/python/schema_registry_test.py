@@ -5,12 +5,13 @@ Run: SKIFF_BOOTSTRAP=host:port SKIFF_SCHEMA_REGISTRY=http://host:port \
      python3 schema_registry_test.py [scenario ...]"""
 import os, time
 from confluent_kafka import Consumer, Producer, TopicPartition, OFFSET_BEGINNING
-from confluent_kafka.schema_registry import SchemaRegistryClient, Schema
+from confluent_kafka.schema_registry import SchemaRegistryClient, Schema, SchemaReference
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.schema_registry.avro import AvroSerializer, AvroDeserializer
 from confluent_kafka.schema_registry.json_schema import JSONSerializer, JSONDeserializer
 from confluent_kafka.schema_registry.protobuf import ProtobufSerializer, ProtobufDeserializer
 from confluent_kafka.serialization import SerializationContext, MessageField
+from confluent_kafka.error import SerializationError
 from google.protobuf import descriptor_pb2, descriptor_pool
 from google.protobuf.message_factory import GetMessageClass
 from _harness import BOOTSTRAP, scenario, check, run, uniq
@@ -111,6 +112,51 @@ def json_round_trip():
     check(got == values, f"read back {got}")
     latest = client().get_latest_version(f"{topic}-value")
     check(latest.schema.schema_type == "JSON", f"type {latest.schema.schema_type}")
+
+
+ADDRESS = """{"$id":"http://example.com/address.json","type":"object",
+  "properties":{"street":{"type":"string"},"zip":{"$ref":"#/definitions/Zip"}},"required":["street"],
+  "definitions":{"Zip":{"type":"string","pattern":"^[0-9]{5}$"}}}"""
+CUSTOMER = """{"type":"object","properties":{"name":{"type":"string"},
+  "home":{"$ref":"address.json"},"billing_zip":{"$ref":"address.json#/definitions/Zip"}},
+  "required":["name","home"]}"""
+
+
+@scenario("json-schema-with-reference")
+def json_with_reference():
+    """A JSON Schema whose $refs name another subject's schema (whole, and
+    a definition in it by JSON pointer): the serializer registers it with
+    its reference and validates through it; the deserializer fetches the
+    writer schema by id and resolves the reference from the registry."""
+    c = client()
+    addr_subject = uniq("sr-json-address")
+    c.register_schema(addr_subject, Schema(ADDRESS, "JSON"))
+    refs = [SchemaReference("address.json", addr_subject, 1)]
+    topic = uniq("sr-json-ref")
+    ser = JSONSerializer(Schema(CUSTOMER, "JSON", refs), c)
+    de = JSONDeserializer(None, schema_registry_client=client())
+    values = [{"name": f"c{i}", "home": {"street": f"{i} Main St", "zip": "1234" + str(i)},
+               "billing_zip": "99999"} for i in range(3)]
+    got = round_trip(topic, ser, de, values)
+    check(got == values, f"read back {got}")
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    for bad in [{"name": "x", "home": {"street": "s", "zip": "abc"}},
+                {"name": "x", "home": {"zip": "12345"}},
+                {"name": "x", "home": {"street": "s"}, "billing_zip": "1"}]:
+        try:
+            ser(bad, ctx)
+            raise AssertionError(f"{bad} passed validation through the reference")
+        except SerializationError:
+            pass
+    latest = c.get_latest_version(f"{topic}-value")
+    got_refs = [(r.name, r.subject, r.version) for r in latest.schema.references or []]
+    check(got_refs == [("address.json", addr_subject, 1)], f"references {got_refs}")
+    # A $ref to a name no reference carries is refused by the registry.
+    try:
+        c.register_schema(uniq("sr-json-dangling"), Schema(CUSTOMER, "JSON"))
+        raise AssertionError("unresolvable $ref registered")
+    except SchemaRegistryError as e:
+        check(e.http_status_code == 422 and e.error_code == 42201, f"got {e.http_status_code} {e.error_code}")
 
 
 def proto_class():
