@@ -53,5 +53,6 @@ mod schema_registry_rules;
 mod security;
 mod segments;
 mod share_admin;
+mod share_fetch;
 mod share_groups;
 mod transactions;

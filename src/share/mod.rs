@@ -32,7 +32,7 @@ use crate::storage::{Isolation, LogManager, StorageError};
 pub use config::{AutoOffsetReset, GroupConfigError, ShareConfig};
 pub use group::{Heartbeat, HeartbeatError, HeartbeatOutcome, ShareGroup, TopicInfo};
 pub use offsets::OffsetsError;
-pub use partition::{AckBatch, AckError, AcquireLimits, AcquiredRange, SharePartition};
+pub use partition::{AckBatch, AckError, AcquireLimits, AcquiredRange, LogBatch, SharePartition};
 pub use session::SessionError;
 use session::ShareSessions;
 use store::StoreKey;
@@ -48,6 +48,19 @@ struct State {
     partitions: HashMap<PartitionKey, SharePartition>,
     sessions: ShareSessions,
     group_configs: HashMap<String, BTreeMap<String, String>>,
+}
+
+/// What one ShareFetch asks of a share-partition.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchLimits {
+    /// Records still wanted by the request (soft unless `record_limit`).
+    pub max_records: usize,
+    /// ShareFetch `batch_size` (v1+): the records per acquired range.
+    pub batch_size: usize,
+    /// ShareAcquireMode RECORD_LIMIT (v2): `max_records` is exact.
+    pub record_limit: bool,
+    /// About how many bytes to read from the log.
+    pub max_bytes: usize,
 }
 
 /// What one share-partition fetch returned.
@@ -388,17 +401,21 @@ impl ShareCoordinator {
         )
     }
 
-    /// Reads from the log and acquires for `member_id` what it read, up to
-    /// `max_records` records and about `max_bytes` bytes.
+    /// Reads from the log and acquires for `member_id` what it read, within
+    /// `limits`; answers the whole batches that hold the acquired offsets.
     pub fn acquire(
         &self,
         group_id: &str,
         member_id: &str,
         topic_id: Uuid,
         partition: i32,
-        max_records: usize,
-        max_bytes: usize,
+        limits: FetchLimits,
     ) -> Result<Acquired, StorageError> {
+        let FetchLimits {
+            max_records,
+            max_bytes,
+            ..
+        } = limits;
         let Some(topic) = self.logs.topic_by_id(topic_id) else {
             return Err(StorageError::UnknownTopic(topic_id.to_string()));
         };
@@ -454,40 +471,24 @@ impl ShareCoordinator {
             let skip = aborted.skips(&h);
             batches.push((h.base_offset, h.last_offset(), pos, h.total_len(), skip));
         }
-        let max_in_flight = self.config.partition_max_record_locks;
-        let mut ranges: Vec<AcquiredRange> = Vec::new();
-        let mut left = max_records;
-        // Runs of data batches are acquired; transaction markers (and
-        // aborted batches under read_committed) are archived at once: no
-        // consumer ever sees or acknowledges them.
-        let mut run: Option<(i64, i64)> = None;
-        let mut take = |p: &mut SharePartition, run: &mut Option<(i64, i64)>, left: &mut usize| {
-            if let Some((lo, hi)) = run.take() {
-                let limits = AcquireLimits {
-                    max_records: *left,
-                    max_in_flight,
-                    lock_duration_ms: lock_ms,
-                };
-                for r in p.acquire(member_id, lo, hi, limits, now) {
-                    let n = usize::try_from(r.last - r.first + 1).unwrap_or(0);
-                    *left = left.saturating_sub(n);
-                    ranges.push(r);
-                }
-            }
+        // Transaction markers (and aborted batches under read_committed)
+        // are archived at once: no consumer ever sees or acknowledges them.
+        let log_batches: Vec<LogBatch> = batches
+            .iter()
+            .map(|&(base, last, _, _, skip)| LogBatch {
+                first: base.max(from),
+                last: last.min(hw - 1),
+                deliverable: !skip,
+            })
+            .collect();
+        let acquire_limits = AcquireLimits {
+            max_records,
+            batch_size: limits.batch_size,
+            record_limit: limits.record_limit,
+            max_in_flight: self.config.partition_max_record_locks,
+            lock_duration_ms: lock_ms,
         };
-        for &(base, last, _, _, control) in &batches {
-            let (lo, hi) = (base.max(from), last.min(hw - 1));
-            if lo > hi {
-                continue;
-            }
-            if control {
-                take(p, &mut run, &mut left);
-                p.archive_unacquirable(lo, hi, max_in_flight);
-            } else {
-                run = Some(run.map_or((lo, hi), |(first, _)| (first, hi)));
-            }
-        }
-        take(p, &mut run, &mut left);
+        let ranges = p.acquire_batches(member_id, &log_batches, acquire_limits, now);
         self.persist_partition(&st, &key);
         drop(st);
         let (Some(first), Some(last)) = (
