@@ -257,6 +257,7 @@ impl ShareCoordinator {
             st.sessions.remove(group_id, &member);
         }
         if epoch_after != epoch_before {
+            record_rebalances(epoch_before, epoch_after);
             self.persist_group(&st, group_id);
             self.initialize_assigned(&mut st, group_id);
         }
@@ -303,10 +304,14 @@ impl ShareCoordinator {
     /// Removes members of `group_id` whose session expired, releasing their records.
     fn expire_members(&self, st: &mut State, group_id: &str, now: i64) {
         let topics = |n: &str| self.topic_info(n);
-        let expired = match st.groups.get_mut(group_id) {
-            Some(g) => g.expire_members(now, &topics),
+        let (expired, bumped) = match st.groups.get_mut(group_id) {
+            Some(g) => {
+                let before = g.group_epoch;
+                (g.expire_members(now, &topics), (before, g.group_epoch))
+            }
             None => return,
         };
+        record_rebalances(bumped.0, bumped.1);
         if expired.is_empty() {
             return;
         }
@@ -674,6 +679,15 @@ fn initial_start(st: &State, group_id: &str, log: &crate::storage::Log, now_ms: 
                 _ => log.high_watermark(),
             }
         }
+    }
+}
+
+/// Counts a share group's epoch bumps in `/metrics`, as Kafka's
+/// share-group rebalance sensor records each one.
+fn record_rebalances(epoch_before: i32, epoch_after: i32) {
+    let bumps = u64::try_from(i64::from(epoch_after) - i64::from(epoch_before)).unwrap_or(0);
+    if bumps > 0 {
+        crate::metrics::global().record_share_rebalances(bumps);
     }
 }
 
