@@ -481,7 +481,7 @@ impl ShareCoordinator {
         let log_batches: Vec<LogBatch> = batches
             .iter()
             .map(|&(base, last, _, _, skip)| LogBatch {
-                first: base.max(from),
+                first: base,
                 last: last.min(hw - 1),
                 deliverable: !skip,
             })
@@ -492,6 +492,7 @@ impl ShareCoordinator {
             record_limit: limits.record_limit,
             max_in_flight: self.config.partition_max_record_locks,
             lock_duration_ms: lock_ms,
+            delivery_limit: limit,
         };
         let ranges = p.acquire_batches(member_id, &log_batches, acquire_limits, now);
         self.persist_partition(&st, &key);

@@ -111,10 +111,13 @@ pub struct AcquireLimits {
     /// before new ones are acquired (a batch started is still taken whole).
     pub max_in_flight: i64,
     pub lock_duration_ms: i64,
+    /// `group.share.delivery.count.limit`: records close to it are
+    /// redelivered in smaller groups (see [`SharePartition::acquire_batches`]).
+    pub delivery_limit: i16,
 }
 
-/// One record batch a fetch read, clamped to the offsets it may acquire
-/// (from the fetch offset up to the high watermark or last stable offset).
+/// One record batch a fetch read: its base offset and its last offset
+/// below the high watermark (or last stable offset).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogBatch {
     pub first: i64,
@@ -223,6 +226,7 @@ impl SharePartition {
             )
         };
         let full = |taken: usize| taken >= budget;
+        let throttle_at = throttle_threshold(limits.delivery_limit);
         for b in batches {
             if b.first > b.last {
                 continue;
@@ -238,6 +242,29 @@ impl SharePartition {
             let mut pieces: Vec<AcquiredRange> = Vec::new();
             let lo = b.first.max(self.start);
             let in_flight_last = b.last.min(self.end - 1);
+            let throttled = lo <= in_flight_last
+                && self.records.range(lo..=in_flight_last).any(|(_, r)| {
+                    r.state == RecordState::Available && r.delivery_count >= throttle_at
+                });
+            if throttled {
+                // As Kafka (4.2): a batch with records redelivered often is
+                // handed out alone and in shrinking parts, so one bad record
+                // does not use up the deliveries of a whole batch.
+                if taken > 0 {
+                    break;
+                }
+                let batch_len = b.last - b.first + 1;
+                self.acquire_throttled(
+                    member,
+                    (lo, in_flight_last),
+                    batch_len,
+                    limits,
+                    deadline,
+                    &mut pieces,
+                );
+                ranges.extend(pieces);
+                break;
+            }
             if lo <= in_flight_last {
                 for (offset, r) in self.records.range_mut(lo..=in_flight_last) {
                     if limits.record_limit && taken >= limits.max_records {
@@ -290,6 +317,52 @@ impl SharePartition {
             }
         }
         ranges
+    }
+
+    /// Acquires the AVAILABLE offsets of `[lo, hi]` in a batch of
+    /// `batch_len` records holding a record delivered at least
+    /// [`throttle_threshold`] times, as Kafka's throttled delivery: a record
+    /// on its last delivery attempt goes alone (limits above 2), and from
+    /// the first such record at most `batch_len >> (count - threshold + 1)`
+    /// records are taken (at least one).
+    fn acquire_throttled(
+        &mut self,
+        member: &str,
+        (lo, hi): (i64, i64),
+        batch_len: i64,
+        limits: AcquireLimits,
+        deadline: i64,
+        pieces: &mut Vec<AcquiredRange>,
+    ) {
+        let limit = limits.delivery_limit;
+        let threshold = throttle_threshold(limit);
+        let mut taken = 0i64;
+        let mut cap: Option<i64> = None;
+        for (offset, r) in self.records.range_mut(lo..=hi) {
+            if r.state != RecordState::Available {
+                continue;
+            }
+            let count = r.delivery_count;
+            if limit > 2 && count == limit - 1 && taken > 0 {
+                break;
+            }
+            if count >= threshold && cap.is_none() {
+                let shift = u32::try_from(count - threshold + 1).unwrap_or(u32::MAX);
+                cap = Some(batch_len.checked_shr(shift).unwrap_or(0).max(1));
+            }
+            r.state = RecordState::Acquired;
+            r.delivery_count = count.saturating_add(1);
+            r.owner = Some(member.to_string());
+            r.lock_deadline_ms = deadline;
+            extend_run(pieces, *offset, r.delivery_count);
+            taken += 1;
+            let last_attempt = limit > 2 && r.delivery_count == limit;
+            let exact_done = limits.record_limit
+                && usize::try_from(taken).is_ok_and(|n| n >= limits.max_records);
+            if last_attempt || exact_done || cap == Some(taken) {
+                break;
+            }
+        }
     }
 
     /// Archives offsets `[first, last]` that no consumer may acquire
@@ -494,6 +567,14 @@ impl SharePartition {
             self.start = self.end;
         }
     }
+}
+
+/// The delivery count from which a record's batch is redelivered
+/// throttled: half the delivery count limit rounded up, at least 2 (Kafka's
+/// `throttleRecordsDeliveryLimit`).
+fn throttle_threshold(delivery_limit: i16) -> i16 {
+    let half = delivery_limit / 2 + delivery_limit % 2;
+    half.max(2)
 }
 
 /// Adds `offset` to the last run of `runs` if it continues it with the

@@ -8,6 +8,7 @@ const LIMITS: AcquireLimits = AcquireLimits {
     max_records: 500,
     batch_size: 500,
     record_limit: false,
+    delivery_limit: 5,
     max_in_flight: 2000,
     lock_duration_ms: 30_000,
 };
@@ -335,5 +336,57 @@ fn snapshot_round_trip_turns_locks_into_available() {
     assert_eq!(
         r.acquire("b", 0, 9, LIMITS, 0),
         vec![range(0, 0, 2), range(3, 5, 2), range(6, 9, 1)]
+    );
+}
+
+/// Releases every record `member` holds in `[first, last]` (its current delivery).
+fn release_all(p: &mut SharePartition, member: &str, first: i64, last: i64) {
+    p.acknowledge(member, ack(first, last, &[2]), 5, 30_000, 0)
+        .unwrap();
+}
+
+#[test]
+fn often_redelivered_batches_are_throttled_and_the_last_attempt_goes_alone() {
+    // Limit 5: from delivery count 3 a batch is throttled.
+    let mut p = SharePartition::new(0);
+    let batch = [data(0, 99)];
+    for count in 1..=3 {
+        assert_eq!(
+            p.acquire_batches("a", &batch, LIMITS, 0),
+            vec![range(0, 99, count)]
+        );
+        release_all(&mut p, "a", 0, 99);
+    }
+    // Count 3 (threshold): half of the batch, then a quarter at count 4.
+    assert_eq!(
+        p.acquire_batches("a", &batch, LIMITS, 0),
+        vec![range(0, 49, 4)]
+    );
+    release_all(&mut p, "a", 0, 49);
+    // 0..=49 are on their last attempt now: one at a time.
+    assert_eq!(
+        p.acquire_batches("a", &batch, LIMITS, 0),
+        vec![range(0, 0, 5)]
+    );
+    assert_eq!(
+        p.acquire_batches("b", &batch, LIMITS, 0),
+        vec![range(1, 1, 5)]
+    );
+    // A throttled batch is not joined to records already taken.
+    let mut q = SharePartition::new(0);
+    let two = [data(0, 9), data(10, 19)];
+    q.acquire_batches("a", &two, LIMITS, 0);
+    for _ in 0..2 {
+        release_all(&mut q, "a", 10, 19);
+        q.acquire_batches("a", &[data(10, 19)], LIMITS, 0);
+    }
+    release_all(&mut q, "a", 0, 19);
+    assert_eq!(
+        q.acquire_batches("b", &two, LIMITS, 0),
+        vec![range(0, 9, 2)]
+    );
+    assert_eq!(
+        q.acquire_batches("b", &two, LIMITS, 0),
+        vec![range(10, 14, 4)]
     );
 }
