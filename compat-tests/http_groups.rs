@@ -209,6 +209,12 @@ fn http_api_and_metrics_show_share_group_state() {
             .and_then(|s| s.parse().ok())
             .expect("topic id");
 
+        let share_rebalances = || {
+            let (_, text) = crate::http::http(&addr, "GET", "/metrics", None);
+            metric(&text, "kafka_coordinator_group_share_rebalances_total")
+                .unwrap_or_else(|| panic!("no share rebalance counter in /metrics:\n{text}"))
+        };
+        let rebalances_before = share_rebalances();
         // Join with ShareGroupHeartbeat (epoch 0, client-chosen member id).
         let mut raw = RawClient::connect(&broker.bootstrap());
         let hb_version = raw.pick_version(ApiKey::ShareGroupHeartbeat, 1);
@@ -327,6 +333,24 @@ fn http_api_and_metrics_show_share_group_state() {
             0.0
         );
         assert!(gauge("kafka_coordinator_groups{type=\"share\",state=\"Stable\"}") >= 1.0);
+        // The join bumped the group epoch once: one share rebalance.
+        let rebalances_joined = share_rebalances();
+        assert_eq!(rebalances_joined, rebalances_before + 1.0);
+        // A second member joins and leaves: two more epoch bumps.
+        let other = uuid::Uuid::new_v4().to_string();
+        let r = raw.call(
+            &join
+                .clone()
+                .with_member_id(StrBytes::from_string(other.clone())),
+            hb_version,
+        );
+        assert_eq!(r.error_code, 0, "{r:?}");
+        let leave = ShareGroupHeartbeatRequest::default()
+            .with_group_id(GroupId(StrBytes::from_string(group.clone())))
+            .with_member_id(StrBytes::from_string(other))
+            .with_member_epoch(-1);
+        assert_eq!(raw.call(&leave, hb_version).error_code, 0);
+        assert_eq!(share_rebalances(), rebalances_joined + 2.0);
         if let Some(dom) = console_group_dom(&addr, &group) {
             assert_eq!(
                 text_of(&dom, "group-type").as_deref(),

@@ -56,6 +56,7 @@ mod schema_registry_rules;
 mod security;
 mod segments;
 mod share_admin;
+mod share_fetch;
 mod share_groups;
 mod share_tools;
 mod transactions;

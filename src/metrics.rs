@@ -101,6 +101,9 @@ pub struct Metrics {
     /// Completed join phases of classic groups with members (each hands
     /// out a new generation: Kafka's `classic-group-completed-rebalance`).
     classic_rebalances: AtomicU64,
+    /// Group epoch bumps of share groups (an assignment change: Kafka's
+    /// `share-group-rebalance-count`).
+    share_rebalances: AtomicU64,
 }
 
 impl Metrics {
@@ -121,6 +124,7 @@ impl Metrics {
             topics: ArcSwap::from_pointee(HashMap::new()),
             topics_write: Mutex::new(()),
             classic_rebalances: AtomicU64::new(0),
+            share_rebalances: AtomicU64::new(0),
         }
     }
 
@@ -260,6 +264,16 @@ impl Metrics {
     /// Classic-group rebalances since start.
     pub fn classic_rebalances(&self) -> u64 {
         self.classic_rebalances.load(Relaxed)
+    }
+
+    /// A share group's epoch moved by `bumps`.
+    pub fn record_share_rebalances(&self, bumps: u64) {
+        self.share_rebalances.fetch_add(bumps, Relaxed);
+    }
+
+    /// Share-group rebalances (group epoch bumps) since start.
+    pub fn share_rebalances(&self) -> u64 {
+        self.share_rebalances.load(Relaxed)
     }
 
     /// Every topic with counters, sorted by name.

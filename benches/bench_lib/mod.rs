@@ -1592,8 +1592,8 @@ impl<'a> Runner<'a> {
             p.stop()?;
             let rate = run.records as f64 / run.secs.max(1e-9);
             // Payload (100 B a record) and wire bytes: a fetch answers with
-            // whole batches, so a batch larger than one fetch's records is
-            // sent again with each fetch that acquires part of it.
+            // whole batches, so a batch acquired a slice at a time would be
+            // sent again with each slice; wire bytes per record shows it.
             let mut fields = vec![
                 (
                     "payload_mb_per_s".to_string(),
@@ -1605,6 +1605,10 @@ impl<'a> Runner<'a> {
                 (
                     "wire_mb_per_s".to_string(),
                     format!("{:.1}", run.bytes as f64 / 1e6 / run.secs.max(1e-9)),
+                ),
+                (
+                    "wire_bytes_per_record".to_string(),
+                    format!("{:.1}", run.bytes as f64 / run.records.max(1) as f64),
                 ),
             ];
             if let Some(cpu) = cpu {

@@ -397,6 +397,17 @@ pub(crate) fn render(s: &AppState) -> String {
         "kafka_coordinator_group_classic_rebalances_total {}",
         m.classic_rebalances()
     );
+    head(
+        &mut o,
+        "kafka_coordinator_group_share_rebalances_total",
+        "counter",
+        "Rebalances (group epoch bumps: assignment changes) of share groups since start.",
+    );
+    let _ = writeln!(
+        o,
+        "kafka_coordinator_group_share_rebalances_total {}",
+        m.share_rebalances()
+    );
     share_groups(&mut o, &shares);
     let mut cur = String::new();
     let mut lag = String::new();

@@ -32,7 +32,7 @@ use crate::storage::{Isolation, LogManager, StorageError};
 pub use config::{AutoOffsetReset, GroupConfigError, ShareConfig};
 pub use group::{Heartbeat, HeartbeatError, HeartbeatOutcome, ShareGroup, TopicInfo};
 pub use offsets::OffsetsError;
-pub use partition::{AckBatch, AckError, AcquireLimits, AcquiredRange, SharePartition};
+pub use partition::{AckBatch, AckError, AcquireLimits, AcquiredRange, LogBatch, SharePartition};
 pub use session::SessionError;
 use session::ShareSessions;
 use store::StoreKey;
@@ -48,6 +48,19 @@ struct State {
     partitions: HashMap<PartitionKey, SharePartition>,
     sessions: ShareSessions,
     group_configs: HashMap<String, BTreeMap<String, String>>,
+}
+
+/// What one ShareFetch asks of a share-partition.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchLimits {
+    /// Records still wanted by the request (soft unless `record_limit`).
+    pub max_records: usize,
+    /// ShareFetch `batch_size` (v1+): the records per acquired range.
+    pub batch_size: usize,
+    /// ShareAcquireMode RECORD_LIMIT (v2): `max_records` is exact.
+    pub record_limit: bool,
+    /// About how many bytes to read from the log.
+    pub max_bytes: usize,
 }
 
 /// What one share-partition fetch returned.
@@ -232,6 +245,7 @@ impl ShareCoordinator {
             st.sessions.remove(group_id, &member);
         }
         if epoch_after != epoch_before {
+            record_rebalances(epoch_before, epoch_after);
             self.persist_group(&st, group_id);
             self.initialize_assigned(&mut st, group_id);
         }
@@ -278,10 +292,14 @@ impl ShareCoordinator {
     /// Removes members of `group_id` whose session expired, releasing their records.
     fn expire_members(&self, st: &mut State, group_id: &str, now: i64) {
         let topics = |n: &str| self.topic_info(n);
-        let expired = match st.groups.get_mut(group_id) {
-            Some(g) => g.expire_members(now, &topics),
+        let (expired, bumped) = match st.groups.get_mut(group_id) {
+            Some(g) => {
+                let before = g.group_epoch;
+                (g.expire_members(now, &topics), (before, g.group_epoch))
+            }
             None => return,
         };
+        record_rebalances(bumped.0, bumped.1);
         if expired.is_empty() {
             return;
         }
@@ -376,17 +394,21 @@ impl ShareCoordinator {
         )
     }
 
-    /// Reads from the log and acquires for `member_id` what it read, up to
-    /// `max_records` records and about `max_bytes` bytes.
+    /// Reads from the log and acquires for `member_id` what it read, within
+    /// `limits`; answers the whole batches that hold the acquired offsets.
     pub fn acquire(
         &self,
         group_id: &str,
         member_id: &str,
         topic_id: Uuid,
         partition: i32,
-        max_records: usize,
-        max_bytes: usize,
+        limits: FetchLimits,
     ) -> Result<Acquired, StorageError> {
+        let FetchLimits {
+            max_records,
+            max_bytes,
+            ..
+        } = limits;
         let Some(topic) = self.logs.topic_by_id(topic_id) else {
             return Err(StorageError::UnknownTopic(topic_id.to_string()));
         };
@@ -442,40 +464,25 @@ impl ShareCoordinator {
             let skip = aborted.skips(&h);
             batches.push((h.base_offset, h.last_offset(), pos, h.total_len(), skip));
         }
-        let max_in_flight = self.config.partition_max_record_locks;
-        let mut ranges: Vec<AcquiredRange> = Vec::new();
-        let mut left = max_records;
-        // Runs of data batches are acquired; transaction markers (and
-        // aborted batches under read_committed) are archived at once: no
-        // consumer ever sees or acknowledges them.
-        let mut run: Option<(i64, i64)> = None;
-        let mut take = |p: &mut SharePartition, run: &mut Option<(i64, i64)>, left: &mut usize| {
-            if let Some((lo, hi)) = run.take() {
-                let limits = AcquireLimits {
-                    max_records: *left,
-                    max_in_flight,
-                    lock_duration_ms: lock_ms,
-                };
-                for r in p.acquire(member_id, lo, hi, limits, now) {
-                    let n = usize::try_from(r.last - r.first + 1).unwrap_or(0);
-                    *left = left.saturating_sub(n);
-                    ranges.push(r);
-                }
-            }
+        // Transaction markers (and aborted batches under read_committed)
+        // are archived at once: no consumer ever sees or acknowledges them.
+        let log_batches: Vec<LogBatch> = batches
+            .iter()
+            .map(|&(base, last, _, _, skip)| LogBatch {
+                first: base,
+                last: last.min(hw - 1),
+                deliverable: !skip,
+            })
+            .collect();
+        let acquire_limits = AcquireLimits {
+            max_records,
+            batch_size: limits.batch_size,
+            record_limit: limits.record_limit,
+            max_in_flight: self.config.partition_max_record_locks,
+            lock_duration_ms: lock_ms,
+            delivery_limit: limit,
         };
-        for &(base, last, _, _, control) in &batches {
-            let (lo, hi) = (base.max(from), last.min(hw - 1));
-            if lo > hi {
-                continue;
-            }
-            if control {
-                take(p, &mut run, &mut left);
-                p.archive_unacquirable(lo, hi, max_in_flight);
-            } else {
-                run = Some(run.map_or((lo, hi), |(first, _)| (first, hi)));
-            }
-        }
-        take(p, &mut run, &mut left);
+        let ranges = p.acquire_batches(member_id, &log_batches, acquire_limits, now);
         self.persist_partition(&st, &key);
         drop(st);
         let (Some(first), Some(last)) = (
@@ -661,6 +668,15 @@ fn initial_start(st: &State, group_id: &str, log: &crate::storage::Log, now_ms: 
                 _ => log.high_watermark(),
             }
         }
+    }
+}
+
+/// Counts a share group's epoch bumps in `/metrics`, as Kafka's
+/// share-group rebalance sensor records each one.
+fn record_rebalances(epoch_before: i32, epoch_after: i32) {
+    let bumps = u64::try_from(i64::from(epoch_after) - i64::from(epoch_before)).unwrap_or(0);
+    if bumps > 0 {
+        crate::metrics::global().record_share_rebalances(bumps);
     }
 }
 

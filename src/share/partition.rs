@@ -95,10 +95,36 @@ pub struct AckBatch<'a> {
 /// Limits the acquisition of one fetch.
 #[derive(Debug, Clone, Copy)]
 pub struct AcquireLimits {
+    /// ShareFetch `max_records`. A soft limit, as in Kafka: whole record
+    /// batches are acquired, so the batch holding the limit is taken to its
+    /// end (each record's bytes then go on the wire once per delivery);
+    /// hard only when `record_limit` is set.
     pub max_records: usize,
-    /// `group.share.partition.max.record.locks`: most in-flight offsets.
+    /// ShareFetch `batch_size`: acquired ranges are split at a record
+    /// batch boundary once they reach this many records, so each is
+    /// acknowledged on its own.
+    pub batch_size: usize,
+    /// ShareAcquireMode RECORD_LIMIT (ShareFetch v2): never more than
+    /// `max_records`, even inside a batch.
+    pub record_limit: bool,
+    /// `group.share.partition.max.record.locks`: most in-flight offsets
+    /// before new ones are acquired (a batch started is still taken whole).
     pub max_in_flight: i64,
     pub lock_duration_ms: i64,
+    /// `group.share.delivery.count.limit`: records close to it are
+    /// redelivered in smaller groups (see [`SharePartition::acquire_batches`]).
+    pub delivery_limit: i16,
+}
+
+/// One record batch a fetch read: its base offset and its last offset
+/// below the high watermark (or last stable offset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogBatch {
+    pub first: i64,
+    pub last: i64,
+    /// False for a transaction marker (and, under read_committed, a batch
+    /// of an aborted transaction): archived at once, never delivered.
+    pub deliverable: bool,
 }
 
 /// One share-partition. Invariant: `records` holds exactly the offsets
@@ -149,9 +175,9 @@ impl SharePartition {
             .map(|r| (r.state, r.delivery_count))
     }
 
-    /// Acquires for `member` the AVAILABLE and new offsets in
-    /// `[from, to]` (the offsets the fetch read from the log), ascending,
-    /// up to the limits. Returns the acquired runs.
+    /// Acquires for `member` the AVAILABLE and new offsets of one batch
+    /// `[from, to]` (see [`SharePartition::acquire_batches`]).
+    #[cfg(test)]
     pub fn acquire(
         &mut self,
         member: &str,
@@ -160,53 +186,183 @@ impl SharePartition {
         limits: AcquireLimits,
         now_ms: i64,
     ) -> Vec<AcquiredRange> {
-        let mut taken: Vec<(i64, i16)> = Vec::new();
+        let batch = LogBatch {
+            first: from,
+            last: to,
+            deliverable: true,
+        };
+        self.acquire_batches(member, &[batch], limits, now_ms)
+    }
+
+    /// Acquires for `member`, batch by batch in log order, the AVAILABLE
+    /// in-flight offsets and the new ones (continuing at the end offset) of
+    /// the record batches a fetch read; undeliverable batches are archived.
+    /// As Kafka's batch-optimized acquisition: a batch is started only while
+    /// fewer than `max_records` were taken and is then taken whole (new
+    /// offsets only while the in-flight records are under
+    /// `max_in_flight`), so a fetch never hands out a slice of a batch whose
+    /// rest a later fetch would send again. Returns the acquired runs.
+    pub fn acquire_batches(
+        &mut self,
+        member: &str,
+        batches: &[LogBatch],
+        limits: AcquireLimits,
+        now_ms: i64,
+    ) -> Vec<AcquiredRange> {
         let deadline = now_ms.saturating_add(limits.lock_duration_ms);
-        let lo = from.max(self.start);
-        for (offset, r) in self.records.range_mut(lo..) {
-            if *offset > to || taken.len() >= limits.max_records {
+        let mut ranges: Vec<AcquiredRange> = Vec::new();
+        let mut taken = 0usize;
+        // Kafka checks the in-flight room once per fetch: with none left
+        // only redeliveries (offsets below the end offset) are acquired.
+        let room = limits.max_in_flight - (self.end - self.start);
+        let (budget, new_allowed) = if limits.record_limit || room <= 0 {
+            (limits.max_records, room > 0)
+        } else {
+            (
+                limits
+                    .max_records
+                    .min(usize::try_from(room).unwrap_or(usize::MAX)),
+                true,
+            )
+        };
+        let full = |taken: usize| taken >= budget;
+        let throttle_at = throttle_threshold(limits.delivery_limit);
+        for b in batches {
+            if b.first > b.last {
+                continue;
+            }
+            if full(taken) {
                 break;
             }
-            if r.state == RecordState::Available {
-                r.state = RecordState::Acquired;
-                r.delivery_count = r.delivery_count.saturating_add(1);
-                r.owner = Some(member.to_string());
-                r.lock_deadline_ms = deadline;
-                taken.push((*offset, r.delivery_count));
+            if !b.deliverable {
+                self.archive_unacquirable(b.first, b.last, limits.max_in_flight);
+                continue;
             }
-        }
-        // New offsets continue at the end offset only: in-flight offsets stay contiguous.
-        if from <= self.end {
-            while self.end <= to
-                && taken.len() < limits.max_records
-                && self.end - self.start < limits.max_in_flight
-            {
-                self.records.insert(
-                    self.end,
-                    InFlight {
-                        state: RecordState::Acquired,
-                        delivery_count: 1,
-                        owner: Some(member.to_string()),
-                        lock_deadline_ms: deadline,
-                    },
+            // This batch's acquired offsets as (first, last, delivery count) runs.
+            let mut pieces: Vec<AcquiredRange> = Vec::new();
+            let lo = b.first.max(self.start);
+            let in_flight_last = b.last.min(self.end - 1);
+            let throttled = lo <= in_flight_last
+                && self.records.range(lo..=in_flight_last).any(|(_, r)| {
+                    r.state == RecordState::Available && r.delivery_count >= throttle_at
+                });
+            if throttled {
+                // As Kafka (4.2): a batch with records redelivered often is
+                // handed out alone and in shrinking parts, so one bad record
+                // does not use up the deliveries of a whole batch.
+                if taken > 0 {
+                    break;
+                }
+                let batch_len = b.last - b.first + 1;
+                self.acquire_throttled(
+                    member,
+                    (lo, in_flight_last),
+                    batch_len,
+                    limits,
+                    deadline,
+                    &mut pieces,
                 );
-                taken.push((self.end, 1));
-                self.end += 1;
+                ranges.extend(pieces);
+                break;
             }
-        }
-        taken.sort_unstable();
-        let mut ranges: Vec<AcquiredRange> = Vec::new();
-        for (offset, count) in taken {
-            match ranges.last_mut() {
-                Some(r) if r.last + 1 == offset && r.delivery_count == count => r.last = offset,
-                _ => ranges.push(AcquiredRange {
-                    first: offset,
-                    last: offset,
-                    delivery_count: count,
-                }),
+            if lo <= in_flight_last {
+                for (offset, r) in self.records.range_mut(lo..=in_flight_last) {
+                    if limits.record_limit && taken >= limits.max_records {
+                        break;
+                    }
+                    if r.state == RecordState::Available {
+                        r.state = RecordState::Acquired;
+                        r.delivery_count = r.delivery_count.saturating_add(1);
+                        r.owner = Some(member.to_string());
+                        r.lock_deadline_ms = deadline;
+                        extend_run(&mut pieces, *offset, r.delivery_count);
+                        taken += 1;
+                    }
+                }
+            }
+            // New offsets continue at the end offset only: in-flight offsets stay contiguous.
+            if new_allowed && b.first <= self.end {
+                while self.end <= b.last
+                    && !(limits.record_limit
+                        && (taken >= limits.max_records
+                            || self.end - self.start >= limits.max_in_flight))
+                {
+                    self.records.insert(
+                        self.end,
+                        InFlight {
+                            state: RecordState::Acquired,
+                            delivery_count: 1,
+                            owner: Some(member.to_string()),
+                            lock_deadline_ms: deadline,
+                        },
+                    );
+                    extend_run(&mut pieces, self.end, 1);
+                    taken += 1;
+                    self.end += 1;
+                }
+            }
+            for piece in pieces {
+                match ranges.last_mut() {
+                    // Joined with the previous run unless that would pass `batch_size`.
+                    Some(r)
+                        if r.last + 1 == piece.first
+                            && r.delivery_count == piece.delivery_count
+                            && usize::try_from(piece.first - r.first)
+                                .is_ok_and(|n| n < limits.batch_size.max(1)) =>
+                    {
+                        r.last = piece.last
+                    }
+                    _ => ranges.push(piece),
+                }
             }
         }
         ranges
+    }
+
+    /// Acquires the AVAILABLE offsets of `[lo, hi]` in a batch of
+    /// `batch_len` records holding a record delivered at least
+    /// [`throttle_threshold`] times, as Kafka's throttled delivery: a record
+    /// on its last delivery attempt goes alone (limits above 2), and from
+    /// the first such record at most `batch_len >> (count - threshold + 1)`
+    /// records are taken (at least one).
+    fn acquire_throttled(
+        &mut self,
+        member: &str,
+        (lo, hi): (i64, i64),
+        batch_len: i64,
+        limits: AcquireLimits,
+        deadline: i64,
+        pieces: &mut Vec<AcquiredRange>,
+    ) {
+        let limit = limits.delivery_limit;
+        let threshold = throttle_threshold(limit);
+        let mut taken = 0i64;
+        let mut cap: Option<i64> = None;
+        for (offset, r) in self.records.range_mut(lo..=hi) {
+            if r.state != RecordState::Available {
+                continue;
+            }
+            let count = r.delivery_count;
+            if limit > 2 && count == limit - 1 && taken > 0 {
+                break;
+            }
+            if count >= threshold && cap.is_none() {
+                let shift = u32::try_from(count - threshold + 1).unwrap_or(u32::MAX);
+                cap = Some(batch_len.checked_shr(shift).unwrap_or(0).max(1));
+            }
+            r.state = RecordState::Acquired;
+            r.delivery_count = count.saturating_add(1);
+            r.owner = Some(member.to_string());
+            r.lock_deadline_ms = deadline;
+            extend_run(pieces, *offset, r.delivery_count);
+            taken += 1;
+            let last_attempt = limit > 2 && r.delivery_count == limit;
+            let exact_done = limits.record_limit
+                && usize::try_from(taken).is_ok_and(|n| n >= limits.max_records);
+            if last_attempt || exact_done || cap == Some(taken) {
+                break;
+            }
+        }
     }
 
     /// Archives offsets `[first, last]` that no consumer may acquire
@@ -413,6 +569,27 @@ impl SharePartition {
     }
 }
 
+/// The delivery count from which a record's batch is redelivered
+/// throttled: half the delivery count limit rounded up, at least 2 (Kafka's
+/// `throttleRecordsDeliveryLimit`).
+fn throttle_threshold(delivery_limit: i16) -> i16 {
+    let half = delivery_limit / 2 + delivery_limit % 2;
+    half.max(2)
+}
+
+/// Adds `offset` to the last run of `runs` if it continues it with the
+/// same delivery count, else starts a run.
+fn extend_run(runs: &mut Vec<AcquiredRange>, offset: i64, delivery_count: i16) {
+    match runs.last_mut() {
+        Some(r) if r.last + 1 == offset && r.delivery_count == delivery_count => r.last = offset,
+        _ => runs.push(AcquiredRange {
+            first: offset,
+            last: offset,
+            delivery_count,
+        }),
+    }
+}
+
 fn settle(r: &mut InFlight, state: RecordState) {
     r.state = state;
     r.owner = None;
@@ -471,204 +648,5 @@ impl SharePartition {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::clock::{Clock, ManualClock};
-
-    const LIMITS: AcquireLimits = AcquireLimits {
-        max_records: 500,
-        max_in_flight: 2000,
-        lock_duration_ms: 30_000,
-    };
-
-    fn ack(first: i64, last: i64, types: &[i8]) -> AckBatch<'_> {
-        AckBatch { first, last, types }
-    }
-
-    fn range(first: i64, last: i64, delivery_count: i16) -> AcquiredRange {
-        AcquiredRange {
-            first,
-            last,
-            delivery_count,
-        }
-    }
-
-    #[test]
-    fn acquired_records_are_not_given_to_another_member() {
-        let clock = ManualClock::new(1_000);
-        let mut p = SharePartition::new(0);
-        let a = p.acquire("a", 0, 9, LIMITS, clock.now_ms());
-        assert_eq!(a, vec![range(0, 9, 1)]);
-        assert!(p.acquire("b", 0, 9, LIMITS, clock.now_ms()).is_empty());
-        // New records beyond are given to b.
-        assert_eq!(
-            p.acquire("b", 10, 14, LIMITS, clock.now_ms()),
-            vec![range(10, 14, 1)]
-        );
-    }
-
-    #[test]
-    fn accept_advances_the_start_offset() {
-        let mut p = SharePartition::new(5);
-        p.acquire("a", 5, 9, LIMITS, 0);
-        p.acknowledge("a", ack(5, 7, &[1]), 5, 30_000, 0).unwrap();
-        assert_eq!(p.start_offset(), 8);
-        assert_eq!(p.end_offset(), 10);
-        p.acknowledge("a", ack(8, 9, &[1]), 5, 30_000, 0).unwrap();
-        assert_eq!((p.start_offset(), p.end_offset()), (10, 10));
-    }
-
-    #[test]
-    fn released_record_is_redelivered_with_a_higher_count_and_rejected_is_not() {
-        let mut p = SharePartition::new(0);
-        p.acquire("a", 0, 2, LIMITS, 0);
-        // offset 0 accept, 1 release, 2 reject (per-offset types).
-        let released = p
-            .acknowledge("a", ack(0, 2, &[1, 2, 3]), 5, 30_000, 0)
-            .unwrap();
-        assert!(released);
-        assert_eq!(p.next_fetch_offset(), 1);
-        assert_eq!(p.acquire("b", 0, 2, LIMITS, 0), vec![range(1, 1, 2)]);
-        assert_eq!(p.state_of(2), Some((RecordState::Archived, 1)));
-    }
-
-    #[test]
-    fn delivery_count_limit_archives() {
-        let mut p = SharePartition::new(0);
-        for round in 1..=2 {
-            assert_eq!(p.acquire("a", 0, 0, LIMITS, 0), vec![range(0, 0, round)]);
-            p.acknowledge("a", ack(0, 0, &[2]), 2, 30_000, 0).unwrap();
-        }
-        assert!(p.acquire("a", 0, 0, LIMITS, 0).is_empty());
-        assert_eq!(
-            p.start_offset(),
-            1,
-            "the archived record no longer holds the SPSO"
-        );
-    }
-
-    #[test]
-    fn lock_expiry_makes_records_available_again() {
-        let clock = ManualClock::new(0);
-        let mut p = SharePartition::new(0);
-        p.acquire("a", 0, 3, LIMITS, clock.now_ms());
-        clock.advance(29_999);
-        assert_eq!(p.expire_locks(clock.now_ms(), 5), 0);
-        clock.advance(1);
-        assert_eq!(p.expire_locks(clock.now_ms(), 5), 4);
-        assert_eq!(
-            p.acquire("b", 0, 3, LIMITS, clock.now_ms()),
-            vec![range(0, 3, 2)]
-        );
-        // a's late acknowledgement is refused: b holds the lock now.
-        assert_eq!(
-            p.acknowledge("a", ack(0, 0, &[1]), 5, 30_000, clock.now_ms()),
-            Err(AckError::InvalidRecordState(0))
-        );
-    }
-
-    #[test]
-    fn renew_extends_the_lock() {
-        let clock = ManualClock::new(0);
-        let mut p = SharePartition::new(0);
-        p.acquire("a", 0, 0, LIMITS, clock.now_ms());
-        clock.advance(20_000);
-        p.acknowledge("a", ack(0, 0, &[4]), 5, 30_000, clock.now_ms())
-            .unwrap();
-        clock.advance(20_000);
-        assert_eq!(p.expire_locks(clock.now_ms(), 5), 0);
-        assert_eq!(p.state_of(0), Some((RecordState::Acquired, 1)));
-    }
-
-    #[test]
-    fn bad_batches_change_nothing() {
-        let mut p = SharePartition::new(0);
-        p.acquire("a", 0, 3, LIMITS, 0);
-        let before = p.clone();
-        assert!(matches!(
-            p.acknowledge("a", ack(0, 3, &[1, 1]), 5, 30_000, 0),
-            Err(AckError::InvalidRequest(_))
-        ));
-        assert!(matches!(
-            p.acknowledge("a", ack(0, 3, &[9]), 5, 30_000, 0),
-            Err(AckError::InvalidRequest(_))
-        ));
-        assert!(matches!(
-            p.acknowledge("a", ack(3, 1, &[1]), 5, 30_000, 0),
-            Err(AckError::InvalidRequest(_))
-        ));
-        assert_eq!(
-            p.acknowledge("a", ack(2, 4, &[1]), 5, 30_000, 0),
-            Err(AckError::InvalidRecordState(4))
-        );
-        assert_eq!(p, before);
-    }
-
-    #[test]
-    fn limits_bound_acquisition() {
-        let mut p = SharePartition::new(0);
-        let small = AcquireLimits {
-            max_records: 3,
-            ..LIMITS
-        };
-        assert_eq!(p.acquire("a", 0, 99, small, 0), vec![range(0, 2, 1)]);
-        let locks = AcquireLimits {
-            max_in_flight: 5,
-            ..LIMITS
-        };
-        assert_eq!(p.acquire("a", 0, 99, locks, 0), vec![range(3, 4, 1)]);
-    }
-
-    #[test]
-    fn markers_are_archived_without_delivery() {
-        let mut p = SharePartition::new(0);
-        p.acquire("a", 0, 2, LIMITS, 0);
-        p.archive_unacquirable(3, 3, 2000);
-        assert_eq!(p.acquire("a", 4, 5, LIMITS, 0), vec![range(4, 5, 1)]);
-        assert_eq!(p.state_of(3), Some((RecordState::Archived, 0)));
-        p.acknowledge("a", ack(0, 2, &[1]), 5, 30_000, 0).unwrap();
-        assert_eq!(
-            p.start_offset(),
-            4,
-            "the marker does not hold the start offset back"
-        );
-        // Beyond the end offset nothing is archived (no hole is left).
-        p.archive_unacquirable(9, 9, 2000);
-        assert_eq!(p.end_offset(), 6);
-    }
-
-    #[test]
-    fn member_release_and_log_start() {
-        let mut p = SharePartition::new(0);
-        p.acquire("a", 0, 4, LIMITS, 0);
-        assert_eq!(p.release_member("a", 5), 5);
-        assert_eq!(p.next_fetch_offset(), 0);
-        p.on_log_start(3);
-        assert_eq!(p.start_offset(), 3);
-        assert_eq!(
-            p.acquire("b", 0, 9, LIMITS, 0),
-            vec![range(3, 4, 2), range(5, 9, 1)]
-        );
-    }
-
-    #[test]
-    fn snapshot_round_trip_turns_locks_into_available() {
-        let mut p = SharePartition::new(0);
-        p.acquire("a", 0, 5, LIMITS, 0);
-        p.acknowledge("a", ack(1, 1, &[1]), 5, 30_000, 0).unwrap();
-        p.acknowledge("a", ack(2, 2, &[3]), 5, 30_000, 0).unwrap();
-        let snap = p.snapshot();
-        let r = SharePartition::restore(p.start_offset(), &snap);
-        assert_eq!(r.start_offset(), 0);
-        assert_eq!(r.end_offset(), 6);
-        assert_eq!(r.state_of(0), Some((RecordState::Available, 1)));
-        assert_eq!(r.state_of(1), Some((RecordState::Acknowledged, 1)));
-        assert_eq!(r.state_of(2), Some((RecordState::Archived, 1)));
-        let mut r = r;
-        // Redelivered after the restart with its delivery count kept.
-        assert_eq!(
-            r.acquire("b", 0, 9, LIMITS, 0),
-            vec![range(0, 0, 2), range(3, 5, 2), range(6, 9, 1)]
-        );
-    }
-}
+#[path = "partition_tests.rs"]
+mod tests;

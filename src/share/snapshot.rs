@@ -101,6 +101,9 @@ mod tests {
 
     const LIMITS: AcquireLimits = AcquireLimits {
         max_records: 500,
+        batch_size: 500,
+        record_limit: false,
+        delivery_limit: 5,
         max_in_flight: 2000,
         lock_duration_ms: 1_000,
     };

@@ -61,6 +61,16 @@ fn join(member: &str) -> Heartbeat {
     }
 }
 
+/// A batch-optimized fetch of about `max_records` records.
+fn soft(max_records: usize) -> FetchLimits {
+    FetchLimits {
+        max_records,
+        batch_size: max_records,
+        record_limit: false,
+        max_bytes: 1 << 20,
+    }
+}
+
 fn earliest(c: &ShareCoordinator) {
     c.alter_group_config(
         "g",
@@ -81,7 +91,12 @@ fn locks_expire_by_the_clock_and_members_share_the_partition() {
     earliest(&c);
     assert_eq!(c.heartbeat("g", join("a")).unwrap().member_epoch, 1);
     assert_eq!(c.heartbeat("g", join("b")).unwrap().member_epoch, 2);
-    let a = c.acquire("g", "a", f.topic_id, 0, 3, 1 << 20).unwrap();
+    // RECORD_LIMIT: exactly 3 of the batch's 5, the rest stays available.
+    let exact = FetchLimits {
+        record_limit: true,
+        ..soft(3)
+    };
+    let a = c.acquire("g", "a", f.topic_id, 0, exact).unwrap();
     assert_eq!(
         a.ranges,
         vec![AcquiredRange {
@@ -91,7 +106,7 @@ fn locks_expire_by_the_clock_and_members_share_the_partition() {
         }]
     );
     assert!(!a.records.is_empty());
-    let b = c.acquire("g", "b", f.topic_id, 0, 10, 1 << 20).unwrap();
+    let b = c.acquire("g", "b", f.topic_id, 0, soft(10)).unwrap();
     assert_eq!(
         b.ranges,
         vec![AcquiredRange {
@@ -101,12 +116,12 @@ fn locks_expire_by_the_clock_and_members_share_the_partition() {
         }]
     );
     assert!(c
-        .acquire("g", "b", f.topic_id, 0, 10, 1 << 20)
+        .acquire("g", "b", f.topic_id, 0, soft(10))
         .unwrap()
         .ranges
         .is_empty());
     f.clock.advance(30_000);
-    let again = c.acquire("g", "b", f.topic_id, 0, 10, 1 << 20).unwrap();
+    let again = c.acquire("g", "b", f.topic_id, 0, soft(10)).unwrap();
     assert_eq!(
         again.ranges,
         vec![AcquiredRange {
@@ -134,7 +149,7 @@ fn acknowledged_state_and_members_survive_a_restart() {
         let c = f.open();
         earliest(&c);
         c.heartbeat("g", join("a")).unwrap();
-        c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+        c.acquire("g", "a", f.topic_id, 0, soft(10)).unwrap();
         let batch = AckBatch {
             first: 0,
             last: 2,
@@ -148,7 +163,7 @@ fn acknowledged_state_and_members_survive_a_restart() {
     assert_eq!(g.members["a"].member_epoch, 1);
     assert_eq!(g.members["a"].assignment[&f.topic_id].len(), 1);
     // Offset 0 accepted, 1 rejected; 2 released and 3-4 were locked at the "crash".
-    let r = c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    let r = c.acquire("g", "a", f.topic_id, 0, soft(10)).unwrap();
     assert_eq!(
         r.ranges,
         vec![AcquiredRange {
@@ -166,7 +181,7 @@ fn expired_members_lose_their_records() {
     earliest(&c);
     c.heartbeat("g", join("a")).unwrap();
     c.heartbeat("g", join("b")).unwrap();
-    c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    c.acquire("g", "a", f.topic_id, 0, soft(10)).unwrap();
     f.clock.advance(20_000);
     let mut hb = join("b");
     hb.member_epoch = 2;
@@ -177,7 +192,7 @@ fn expired_members_lose_their_records() {
     let out = c.heartbeat("g", hb).unwrap();
     assert_eq!(out.member_epoch, 3);
     assert!(!c.describe("g").unwrap().members.contains_key("a"));
-    let r = c.acquire("g", "b", f.topic_id, 0, 10, 1 << 20).unwrap();
+    let r = c.acquire("g", "b", f.topic_id, 0, soft(10)).unwrap();
     assert_eq!(
         r.ranges,
         vec![AcquiredRange {
@@ -203,9 +218,9 @@ fn auto_offset_reset_by_duration_starts_at_the_first_record_that_young() {
     // The fixture's records have timestamp 0; the clock is at 1000 s.
     set("old", "by_duration:PT1000S");
     set("young", "by_duration:PT1S");
-    let old = c.acquire("old", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    let old = c.acquire("old", "a", f.topic_id, 0, soft(10)).unwrap();
     assert_eq!(old.ranges.first().map(|r| r.first), Some(0));
-    let young = c.acquire("young", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    let young = c.acquire("young", "a", f.topic_id, 0, soft(10)).unwrap();
     assert!(young.ranges.is_empty(), "{young:?}");
 }
 
@@ -216,7 +231,7 @@ fn only_empty_share_groups_are_deleted_and_stay_deleted() {
         let c = f.open();
         earliest(&c);
         c.heartbeat("g", join("a")).unwrap();
-        c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+        c.acquire("g", "a", f.topic_id, 0, soft(10)).unwrap();
         assert_eq!(c.delete_group("g"), Err(true));
         let mut leave = join("a");
         leave.member_epoch = -1;
@@ -239,7 +254,7 @@ fn start_offsets_count_completed_records_for_the_lag() {
     assert!(c.start_offsets("g").is_empty(), "no group, no share state");
     earliest(&c);
     c.heartbeat("g", join("a")).unwrap();
-    let got = c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    let got = c.acquire("g", "a", f.topic_id, 0, soft(10)).unwrap();
     assert_eq!(
         got.ranges.iter().map(|r| r.last - r.first + 1).sum::<i64>(),
         5
@@ -260,9 +275,51 @@ fn start_offsets_count_completed_records_for_the_lag() {
         last: 0,
         types: &[1],
     };
-    let again = c.acquire("g", "a", f.topic_id, 0, 10, 1 << 20).unwrap();
+    let again = c.acquire("g", "a", f.topic_id, 0, soft(10)).unwrap();
     assert_eq!(again.ranges.first().map(|r| r.first), Some(0));
     c.acknowledge("g", "a", f.topic_id, 0, batch).unwrap();
     let s = c.start_offsets("g")[&(f.topic_id, 0)];
     assert_eq!((s.start, s.delivery_complete, s.lag(5)), (3, 0, 2));
+}
+
+/// A 3000-record producer batch fetched with `max_records` 500: acquired
+/// whole by the first fetch, so its bytes are answered once, not once per
+/// 500-record slice.
+#[test]
+fn a_large_batch_is_acquired_whole_and_answered_once() {
+    let f = Fixture::new();
+    let c = f.open();
+    earliest(&c);
+    c.heartbeat("g", join("a")).unwrap();
+    let records: Vec<NewRecord> = (0..3000)
+        .map(|i| NewRecord::new(0, format!("{i:0100}")))
+        .collect();
+    let batch = BatchBuilder::new(5, f.clock.now_ms()).build(&records);
+    let batch_len = batch.len();
+    c.logs
+        .topic_by_id(f.topic_id)
+        .and_then(|t| t.partition(0))
+        .unwrap()
+        .append(Bytes::from(batch), f.clock.now_ms())
+        .unwrap();
+    let first = c.acquire("g", "a", f.topic_id, 0, soft(500)).unwrap();
+    // The fixture's 5-record batch (0..=4) and then the large one, whole.
+    assert_eq!(
+        first.ranges,
+        vec![AcquiredRange {
+            first: 0,
+            last: 3004,
+            delivery_count: 1
+        }]
+    );
+    assert!(
+        first.records.len() < batch_len + 1000,
+        "{} bytes for a {batch_len}-byte batch",
+        first.records.len()
+    );
+    assert!(c
+        .acquire("g", "a", f.topic_id, 0, soft(500))
+        .unwrap()
+        .ranges
+        .is_empty());
 }

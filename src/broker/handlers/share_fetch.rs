@@ -2,7 +2,9 @@
 //! piggybacked acknowledgements, then reads each session partition and
 //! acquires what it read for the member (records locked for
 //! `share.record.lock.duration.ms`), answering the batches with the
-//! acquired offset ranges and their delivery counts.
+//! acquired offset ranges and their delivery counts. `max_records` is a
+//! soft limit, as in Kafka: whole record batches are acquired (exact only
+//! with ShareAcquireMode RECORD_LIMIT, v2).
 //!
 //! Long polling: with nothing to acquire the request waits until a
 //! partition is appended to, a record is released, or `max_wait_ms`
@@ -28,7 +30,7 @@ use super::share_acknowledge::{
 };
 use super::str_bytes;
 use crate::broker::{storage_error_code, Broker, Session};
-use crate::share::AckBatch;
+use crate::share::{AckBatch, FetchLimits};
 use crate::storage::StorageError;
 
 /// Bound on a client-requested wait.
@@ -65,6 +67,13 @@ pub async fn handle(
     ) {
         Ok(ids) => ids,
         Err((code, message)) => return top(code, message),
+    };
+    // ShareAcquireMode (v2): 0 batch_optimized (v1's only mode), 1
+    // record_limit; checked before the share session moves.
+    let record_limit = match req.share_acquire_mode {
+        0 => false,
+        1 => true,
+        _ => return top(ResponseError::InvalidRequest, "Unknown share acquire mode."),
     };
     let epoch = req.share_session_epoch;
     let mut added = Vec::new();
@@ -145,6 +154,10 @@ pub async fn handle(
         .ok()
         .filter(|n| *n > 0)
         .unwrap_or(DEFAULT_MAX_RECORDS);
+    let batch_size = usize::try_from(req.batch_size)
+        .ok()
+        .filter(|n| *n > 0)
+        .unwrap_or(max_records);
     let max_bytes = usize::try_from(req.max_bytes)
         .unwrap_or(0)
         .min(broker.config().fetch_max_bytes)
@@ -175,14 +188,13 @@ pub async fn handle(
                 break;
             }
             let entry = out.entry((*topic_id, *partition)).or_default();
-            match shares.acquire(
-                &group_id,
-                &member_id,
-                *topic_id,
-                *partition,
-                records_left,
-                bytes_left,
-            ) {
+            let limits = FetchLimits {
+                max_records: records_left,
+                batch_size,
+                record_limit,
+                max_bytes: bytes_left,
+            };
+            match shares.acquire(&group_id, &member_id, *topic_id, *partition, limits) {
                 Ok(a) if !a.ranges.is_empty() => {
                     any = true;
                     let n: i64 = a.ranges.iter().map(|r| r.last - r.first + 1).sum();
