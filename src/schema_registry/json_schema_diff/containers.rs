@@ -39,15 +39,15 @@ impl Ctx<'_> {
                     if open_object(self.u, un) {
                         out.add(&path, "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL");
                     } else if let Some(s) = partial_object(self.u, un, name) {
-                        let d = self.compare(Some(*op), Some(s));
-                        out.rebased(&path, &d);
-                        out.add(
+                        self.covered(
+                            out,
                             &path,
-                            if compatible(&d) {
-                                "PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
-                            } else {
-                                "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
-                            },
+                            *op,
+                            s,
+                            [
+                                "PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+                                "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+                            ],
                         );
                     } else if matches!(self.o.nodes[self.o.deref(*op)].kind, Kind::False) {
                         out.add(
@@ -74,15 +74,15 @@ impl Ctx<'_> {
                         out.add(&path, kind);
                     } else {
                         if let Some(s) = partial_object(self.o, on, name) {
-                            let d = self.compare(Some(s), Some(*up));
-                            out.rebased(&path, &d);
-                            out.add(
+                            self.covered(
+                                out,
                                 &path,
-                                if compatible(&d) {
-                                    "PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
-                                } else {
-                                    "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
-                                },
+                                s,
+                                *up,
+                                [
+                                    "PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+                                    "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+                                ],
                             );
                         }
                         let kind = if required && default {
@@ -198,6 +198,14 @@ impl Ctx<'_> {
             }
         }
     }
+    /// A property or tuple item on one side only, read on the other side by
+    /// the partially open content model's schema: covered when the two are
+    /// compatible (the first kind), not covered otherwise (the second).
+    fn covered(&mut self, out: &mut Out, path: &str, o: Id, u: Id, kinds: [&'static str; 2]) {
+        let d = self.compare(Some(o), Some(u));
+        out.rebased(path, &d);
+        out.add(path, if compatible(&d) { kinds[0] } else { kinds[1] });
+    }
 
     /// additionalProperties / additionalItems; `names`: added, removed, narrowed, extended.
     fn extra(
@@ -281,15 +289,15 @@ impl Ctx<'_> {
             if open_array(self.u, un) {
                 out.add(&path, "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL");
             } else if let Some(s) = partial_array(self.u, un) {
-                let d = self.compare(Some(*os), Some(s));
-                out.rebased(&path, &d);
-                out.add(
+                self.covered(
+                    out,
                     &path,
-                    if compatible(&d) {
-                        "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
-                    } else {
-                        "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
-                    },
+                    *os,
+                    s,
+                    [
+                        "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+                        "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+                    ],
                 );
             } else if matches!(self.o.nodes[self.o.deref(*os)].kind, Kind::False) {
                 out.add(&path, "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL");
@@ -307,15 +315,15 @@ impl Ctx<'_> {
                 };
                 out.add(&path, kind);
             } else if let Some(s) = partial_array(self.o, on) {
-                let d = self.compare(Some(s), Some(*us));
-                out.rebased(&path, &d);
-                out.add(
+                self.covered(
+                    out,
                     &path,
-                    if compatible(&d) {
-                        "ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
-                    } else {
-                        "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
-                    },
+                    s,
+                    *us,
+                    [
+                        "ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+                        "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+                    ],
                 );
             } else {
                 out.add(&path, "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL");
