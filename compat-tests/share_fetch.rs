@@ -236,3 +236,241 @@ fn share_fetch_refuses_an_unknown_acquire_mode() {
     );
     assert_eq!(r.error_code, 0, "{r:?}");
 }
+
+/// Produces one batch of `n` small records; returns its base offset.
+fn produce_records(raw: &mut RawClient, topic: &str, n: usize) -> i64 {
+    let values: Vec<Vec<u8>> = (0..n).map(|i| format!("v{i}").into_bytes()).collect();
+    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_slice()).collect();
+    let version = raw.pick_version(ApiKey::Produce, 9);
+    let req = produce_request(topic, 0, encode_batch(&refs, None), -1);
+    let (code, base) = produce_result(&raw.call(&req, version));
+    assert_eq!(code, 0, "produce");
+    base
+}
+
+/// A v2 ShareFetch of partition 0 of `topic_id` with `acks` ((first, last,
+/// type) batches) piggybacked and fetch parameters for a normal fetch.
+fn share_fetch(
+    group: &str,
+    member: &str,
+    topic_id: Uuid,
+    epoch: i32,
+    acks: &[(i64, i64, i8)],
+) -> ShareFetchRequest {
+    ShareFetchRequest::default()
+        .with_group_id(Some(GroupId(s(group))))
+        .with_member_id(Some(s(member)))
+        .with_share_session_epoch(epoch)
+        .with_max_wait_ms(500)
+        .with_min_bytes(1)
+        .with_max_bytes(1 << 20)
+        .with_max_records(500)
+        .with_batch_size(500)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic_id(topic_id)
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition_index(0)
+                .with_acknowledgement_batches(
+                    acks.iter()
+                        .map(|(first, last, t)| {
+                            AcknowledgementBatch::default()
+                                .with_first_offset(*first)
+                                .with_last_offset(*last)
+                                .with_acknowledge_types(vec![*t])
+                        })
+                        .collect(),
+                )])])
+}
+
+/// The (first, last, delivery count) ranges a ShareFetch answer acquired.
+fn acquired(r: &kafka_protocol::messages::ShareFetchResponse) -> Vec<(i64, i64, i16)> {
+    r.responses
+        .iter()
+        .flat_map(|t| &t.partitions)
+        .flat_map(|p| &p.acquired_records)
+        .map(|a| (a.first_offset, a.last_offset, a.delivery_count))
+        .collect()
+}
+
+fn ack_errors(r: &kafka_protocol::messages::ShareFetchResponse) -> Vec<i16> {
+    r.responses
+        .iter()
+        .flat_map(|t| &t.partitions)
+        .map(|p| p.acknowledge_error_code)
+        .collect()
+}
+
+/// KIP-1222 as Kafka 4.2 serves it: a ShareFetch flagged `is_renew_ack`
+/// must carry zero fetch parameters, only acknowledges (acquires nothing
+/// new), and RENEW in a request not so flagged is INVALID_REQUEST.
+#[test]
+fn share_fetch_with_is_renew_ack_only_acknowledges() {
+    let invalid = kafka_protocol::ResponseError::InvalidRequest.code();
+    let broker = Broker::start();
+    let topic = unique_topic("share-renew-ack");
+    run(create_topic(&broker, &topic, 1));
+    let mut raw = RawClient::connect(&broker.bootstrap());
+    let tid = topic_id(&mut raw, &topic);
+    let group = format!("{topic}-g");
+    let member = join(&mut raw, &group, &topic);
+    let base = produce_records(&mut raw, &topic, 5);
+
+    let r = raw.call(&share_fetch(&group, &member, tid, 0, &[]), 2);
+    assert_eq!(r.error_code, 0, "{r:?}");
+    assert_eq!(acquired(&r), vec![(base, base + 4, 1)], "{r:?}");
+    let next = produce_records(&mut raw, &topic, 3);
+
+    // RENEW without the flag: refused, not applied.
+    let r = raw.call(
+        &share_fetch(&group, &member, tid, 1, &[(base, base, 4)]).with_max_wait_ms(0),
+        2,
+    );
+    assert_eq!(r.error_code, 0, "{r:?}");
+    assert_eq!(ack_errors(&r), vec![invalid], "{r:?}");
+    // (That fetch was an ordinary one: it acquired the second batch.)
+    assert_eq!(acquired(&r), vec![(next, next + 2, 1)], "{r:?}");
+    let newest = produce_records(&mut raw, &topic, 2);
+
+    // The flag with fetch parameters: INVALID_REQUEST, the epoch unused.
+    let renew =
+        share_fetch(&group, &member, tid, 2, &[(base, base + 4, 4)]).with_is_renew_ack(true);
+    let r = raw.call(&renew, 2);
+    assert_eq!(r.error_code, invalid, "{r:?}");
+
+    // Zero fetch parameters: renewed, and nothing new acquired although
+    // a batch is available.
+    let renew = renew
+        .with_max_wait_ms(0)
+        .with_min_bytes(0)
+        .with_max_bytes(0)
+        .with_max_records(0);
+    let r = raw.call(&renew, 2);
+    assert_eq!(r.error_code, 0, "{r:?}");
+    assert_eq!(ack_errors(&r), vec![0], "{r:?}");
+    assert!(acquired(&r).is_empty(), "a renew fetch acquired: {r:?}");
+
+    // ShareAcknowledge v2: RENEW needs the flag too.
+    let ack = |epoch: i32, t: i8, renew: bool| {
+        ShareAcknowledgeRequest::default()
+            .with_group_id(Some(GroupId(s(&group))))
+            .with_member_id(Some(s(&member)))
+            .with_share_session_epoch(epoch)
+            .with_is_renew_ack(renew)
+            .with_topics(vec![AcknowledgeTopic::default()
+                .with_topic_id(tid)
+                .with_partitions(vec![AcknowledgePartition::default()
+                    .with_partition_index(0)
+                    .with_acknowledgement_batches(vec![AckBatch::default()
+                        .with_first_offset(base)
+                        .with_last_offset(base + 4)
+                        .with_acknowledge_types(vec![t])])])])
+    };
+    let codes = |r: &kafka_protocol::messages::ShareAcknowledgeResponse| -> Vec<i16> {
+        r.responses
+            .iter()
+            .flat_map(|t| &t.partitions)
+            .map(|p| p.error_code)
+            .collect()
+    };
+    let r = raw.call(&ack(3, 4, false), 2);
+    assert_eq!((r.error_code, codes(&r)), (0, vec![invalid]), "{r:?}");
+    let r = raw.call(&ack(4, 4, true), 2);
+    assert_eq!((r.error_code, codes(&r)), (0, vec![0]), "{r:?}");
+    // Still this member's: accepted.
+    let r = raw.call(&ack(5, 1, false), 2);
+    assert_eq!((r.error_code, codes(&r)), (0, vec![0]), "{r:?}");
+
+    // The batch the renew fetch left is still there for the next fetch.
+    let r = raw.call(&share_fetch(&group, &member, tid, 6, &[]), 2);
+    assert_eq!(acquired(&r), vec![(newest, newest + 1, 1)], "{r:?}");
+}
+
+/// As Kafka: the share session ends when the connection that opened it
+/// closes, and the records its member held are released at once. The lock
+/// lasts 60 s, so another member getting them within 15 s is the release.
+#[test]
+fn closing_the_connection_releases_its_share_sessions_records() {
+    let broker = Broker::start_with(&[
+        ("group.share.record.lock.duration.ms", "60000"),
+        ("group.share.max.record.lock.duration.ms", "60000"),
+    ]);
+    let topic = unique_topic("share-conn-close");
+    run(create_topic(&broker, &topic, 1));
+    let mut first = RawClient::connect(&broker.bootstrap());
+    let tid = topic_id(&mut first, &topic);
+    let group = format!("{topic}-g");
+    let a = join(&mut first, &group, &topic);
+    let mut second = RawClient::connect(&broker.bootstrap());
+    let b = join(&mut second, &group, &topic);
+    let base = produce_records(&mut first, &topic, 4);
+
+    let r = first.call(&share_fetch(&group, &a, tid, 0, &[]), 2);
+    assert_eq!(r.error_code, 0, "{r:?}");
+    assert_eq!(acquired(&r), vec![(base, base + 3, 1)], "{r:?}");
+    assert_eq!(r.acquisition_lock_timeout_ms, 60000, "{r:?}");
+
+    // While A's connection is open, B gets nothing.
+    let r = second.call(&share_fetch(&group, &b, tid, 0, &[]), 2);
+    assert_eq!((r.error_code, acquired(&r)), (0, vec![]), "{r:?}");
+
+    drop(first);
+    let started = Instant::now();
+    let mut epoch = 1;
+    let got = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "A's records not released after its connection closed"
+        );
+        let r = second.call(&share_fetch(&group, &b, tid, epoch, &[]), 2);
+        assert_eq!(r.error_code, 0, "{r:?}");
+        epoch += 1;
+        let got = acquired(&r);
+        if !got.is_empty() {
+            break got;
+        }
+    };
+    assert_eq!(got, vec![(base, base + 3, 2)], "redelivered to B");
+    // A's session ended with its connection.
+    let mut third = RawClient::connect(&broker.bootstrap());
+    let r = third.call(&share_fetch(&group, &a, tid, 1, &[]), 2);
+    assert_eq!(
+        r.error_code,
+        kafka_protocol::ResponseError::ShareSessionNotFound.code(),
+        "{r:?}"
+    );
+}
+
+/// As Kafka: leaving the group by heartbeat (epoch -1) does not end the
+/// member's share session; its next ShareFetch continues the epoch sequence.
+#[test]
+fn the_share_session_outlives_a_heartbeat_leave() {
+    let broker = Broker::start();
+    let topic = unique_topic("share-leave-session");
+    run(create_topic(&broker, &topic, 1));
+    let mut raw = RawClient::connect(&broker.bootstrap());
+    let tid = topic_id(&mut raw, &topic);
+    let group = format!("{topic}-g");
+    let member = join(&mut raw, &group, &topic);
+    let base = produce_records(&mut raw, &topic, 2);
+    let r = raw.call(&share_fetch(&group, &member, tid, 0, &[]), 2);
+    assert_eq!(acquired(&r), vec![(base, base + 1, 1)], "{r:?}");
+
+    let leave = ShareGroupHeartbeatRequest::default()
+        .with_group_id(GroupId(s(&group)))
+        .with_member_id(s(&member))
+        .with_member_epoch(-1);
+    let r = raw.call(&leave, 1);
+    assert_eq!(r.error_code, 0, "leave: {r:?}");
+
+    let r = raw.call(
+        &share_fetch(&group, &member, tid, 1, &[]).with_max_wait_ms(0),
+        2,
+    );
+    assert_eq!(r.error_code, 0, "session gone after leave: {r:?}");
+    // And the one after: the sequence goes on as before the leave.
+    let r = raw.call(
+        &share_fetch(&group, &member, tid, 2, &[(base, base + 1, 1)]).with_max_wait_ms(0),
+        2,
+    );
+    assert_eq!((r.error_code, ack_errors(&r)), (0, vec![0]), "{r:?}");
+}

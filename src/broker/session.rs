@@ -41,6 +41,9 @@ pub struct Session {
     pub principal: KafkaPrincipal,
     /// The listener's name (`PLAINTEXT` for the default listener).
     pub listener: String,
+    /// Unique per accepted connection (0: none, e.g. an in-process call);
+    /// share sessions belong to the connection that opened them.
+    pub connection_id: u64,
 }
 
 impl Session {
@@ -50,6 +53,7 @@ impl Session {
             client_host: client_host.into(),
             principal: KafkaPrincipal::anonymous(),
             listener: "PLAINTEXT".to_string(),
+            connection_id: 0,
         }
     }
 }

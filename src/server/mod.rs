@@ -12,6 +12,7 @@ mod connection;
 mod request_metrics;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -150,6 +151,9 @@ async fn accept(listeners: &[TcpListener]) -> (usize, TcpStream, SocketAddr) {
     }
 }
 
+/// Source of `Session::connection_id` (0 is left for "no connection").
+static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
+
 async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
@@ -163,6 +167,7 @@ async fn serve(
     // How Kafka names a client's address in DescribeGroups.
     let mut session = Session::plaintext(format!("/{}", peer.ip()));
     session.listener = listener.name.clone();
+    session.connection_id = NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed);
     let auth_deadline = tokio::time::Instant::now() + listener.authentication_timeout;
     let outcome = match &listener.tls {
         None => {
@@ -345,6 +350,9 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
             }
         }
     };
+    // As Kafka: the share sessions this connection opened end with it,
+    // releasing the records their members hold.
+    broker.shares().close_connection(session.connection_id);
     Outcome {
         reason,
         principal: session.principal,

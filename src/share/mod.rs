@@ -241,8 +241,10 @@ impl ShareCoordinator {
             st.groups.remove(group_id);
         }
         if let Some(member) = leaving.filter(|_| outcome.is_ok()) {
+            // The share session outlives the membership, as in Kafka (a
+            // ShareFetch is not checked against the group): it ends with its
+            // connection or an epoch -1 request.
             self.release_member_records(&mut st, group_id, &member);
-            st.sessions.remove(group_id, &member);
         }
         if epoch_after != epoch_before {
             record_rebalances(epoch_before, epoch_after);
@@ -330,10 +332,12 @@ impl ShareCoordinator {
     }
 
     /// Opens, continues or closes the share session of a ShareFetch or
-    /// ShareAcknowledge (`is_fetch`) and returns the partitions the session
-    /// now fetches.
+    /// ShareAcknowledge (`is_fetch`) sent on `connection` and returns the
+    /// partitions the session now fetches.
+    #[allow(clippy::too_many_arguments)]
     pub fn update_session(
         &self,
+        connection: u64,
         group_id: &str,
         member_id: &str,
         epoch: i32,
@@ -342,8 +346,20 @@ impl ShareCoordinator {
         forgotten: &[(Uuid, i32)],
     ) -> Result<Vec<(Uuid, i32)>, SessionError> {
         let mut st = self.lock();
-        st.sessions
-            .update(group_id, member_id, epoch, is_fetch, added, forgotten)
+        st.sessions.update(
+            connection, group_id, member_id, epoch, is_fetch, added, forgotten,
+        )
+    }
+
+    /// A client connection closed: as Kafka, the share sessions it opened
+    /// end and their members' acquired records are released at once
+    /// (available to other members without waiting for the lock to expire).
+    pub fn close_connection(&self, connection: u64) {
+        let mut st = self.lock();
+        let ended = st.sessions.remove_connection(connection);
+        for (group_id, member_id) in &ended {
+            self.release_member_records(&mut st, group_id, member_id);
+        }
     }
 
     /// Ends a share session (epoch -1): the member's records in its

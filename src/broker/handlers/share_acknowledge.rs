@@ -1,6 +1,7 @@
 //! ShareAcknowledge (KIP-932, v1–v2): acknowledgements outside a fetch
 //! (ACCEPT, RELEASE, REJECT, and RENEW from v2), within the member's share
 //! session; epoch -1 also closes the session, releasing what it still holds.
+//! RENEW is accepted only in a request flagged `is_renew_ack`, as in Kafka.
 
 use std::collections::BTreeMap;
 
@@ -32,6 +33,19 @@ pub fn session_error_code(e: &SessionError) -> ResponseError {
         SessionError::LimitReached => ResponseError::ShareSessionLimitReached,
     }
 }
+
+/// Kafka's rule (KIP-1222) for a RENEW acknowledgement: only in a request
+/// flagged `is_renew_ack` (v2+; a v1 request never is), else the batch is
+/// refused with INVALID_REQUEST and not applied.
+pub fn check_renew(types: &[i8], is_renew_ack: bool) -> Result<(), ResponseError> {
+    if !is_renew_ack && types.contains(&ACK_TYPE_RENEW) {
+        return Err(ResponseError::InvalidRequest);
+    }
+    Ok(())
+}
+
+/// AcknowledgeType RENEW (KIP-1222).
+const ACK_TYPE_RENEW: i8 = 4;
 
 pub fn ack_error_code(e: &AckError) -> ResponseError {
     match e {
@@ -111,7 +125,15 @@ pub fn handle(
         Err((code, message)) => return top(code, message),
     };
     let epoch = req.share_session_epoch;
-    if let Err(e) = shares.update_session(&group_id, &member_id, epoch, false, &[], &[]) {
+    if let Err(e) = shares.update_session(
+        session.connection_id,
+        &group_id,
+        &member_id,
+        epoch,
+        false,
+        &[],
+        &[],
+    ) {
         return top(session_error_code(&e), &e.to_string());
     }
     let mut results: BTreeMap<Uuid, Vec<PartitionData>> = BTreeMap::new();
@@ -121,6 +143,10 @@ pub fn handle(
             let mut error: Option<ResponseError> =
                 (!authorized).then_some(ResponseError::TopicAuthorizationFailed);
             for b in p.acknowledgement_batches.iter().filter(|_| authorized) {
+                if let Err(e) = check_renew(&b.acknowledge_types, req.is_renew_ack) {
+                    error.get_or_insert(e);
+                    continue;
+                }
                 if let Err(e) = shares.acknowledge(
                     &group_id,
                     &member_id,

@@ -6,6 +6,10 @@
 //! soft limit, as in Kafka: whole record batches are acquired (exact only
 //! with ShareAcquireMode RECORD_LIMIT, v2).
 //!
+//! A v2 request flagged `is_renew_ack` (KIP-1222) only acknowledges: as in
+//! Kafka its fetch parameters must be 0 (else INVALID_REQUEST) and nothing
+//! is acquired, so a renewal is not delayed by a fetch.
+//!
 //! Long polling: with nothing to acquire the request waits until a
 //! partition is appended to, a record is released, or `max_wait_ms`
 //! passes (in slices, so an expiring lock is noticed too).
@@ -26,7 +30,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::share_acknowledge::{
-    ack_error_code, may_read_topic, session_error_code, share_request_ids, PendingAck,
+    ack_error_code, check_renew, may_read_topic, session_error_code, share_request_ids, PendingAck,
 };
 use super::str_bytes;
 use crate::broker::{storage_error_code, Broker, Session};
@@ -44,6 +48,9 @@ const DEFAULT_MAX_RECORDS: usize = 500;
 struct PartitionOut {
     error: Option<ResponseError>,
     ack_error: Option<ResponseError>,
+    /// Acknowledgements for it were in the request: answered even when
+    /// nothing else is, as Kafka merges the acknowledge results in.
+    acked: bool,
     records: Option<Bytes>,
     acquired: Vec<AcquiredRecords>,
 }
@@ -75,6 +82,18 @@ pub async fn handle(
         1 => true,
         _ => return top(ResponseError::InvalidRequest, "Unknown share acquire mode."),
     };
+    let renew_only = req.is_renew_ack;
+    if renew_only
+        && (req.max_bytes != 0
+            || req.min_bytes != 0
+            || req.max_records != 0
+            || req.max_wait_ms != 0)
+    {
+        return top(
+            ResponseError::InvalidRequest,
+            "MaxBytes, MinBytes, MaxRecords and MaxWaitMs must be 0 when IsRenewAck is set.",
+        );
+    }
     let epoch = req.share_session_epoch;
     let mut added = Vec::new();
     let mut acks: Vec<PendingAck> = Vec::new();
@@ -103,11 +122,18 @@ pub async fn handle(
         .iter()
         .flat_map(|t| t.partitions.iter().map(move |p| (t.topic_id, *p)))
         .collect();
-    let session_partitions =
-        match shares.update_session(&group_id, &member_id, epoch, true, &added, &forgotten) {
-            Ok(p) => p,
-            Err(e) => return top(session_error_code(&e), &e.to_string()),
-        };
+    let session_partitions = match shares.update_session(
+        session.connection_id,
+        &group_id,
+        &member_id,
+        epoch,
+        true,
+        &added,
+        &forgotten,
+    ) {
+        Ok(p) => p,
+        Err(e) => return top(session_error_code(&e), &e.to_string()),
+    };
     let mut out: BTreeMap<(Uuid, i32), PartitionOut> = BTreeMap::new();
     // As Kafka: READ on every topic of the request and of the session; a
     // topic without it answers TOPIC_AUTHORIZATION_FAILED per partition and
@@ -134,6 +160,12 @@ pub async fn handle(
         .filter(|(t, _)| !denied.contains(t))
         .collect();
     for b in acks.iter().filter(|b| !denied.contains(&b.topic_id)) {
+        out.entry((b.topic_id, b.partition)).or_default().acked = true;
+        if let Err(e) = check_renew(&b.types, req.is_renew_ack) {
+            let entry = out.entry((b.topic_id, b.partition)).or_default();
+            entry.ack_error.get_or_insert(e);
+            continue;
+        }
         let batch = AckBatch {
             first: b.first,
             last: b.last,
@@ -148,6 +180,10 @@ pub async fn handle(
     if epoch == -1 {
         // The final request of a session: acknowledgements only.
         shares.close_session(&group_id, &member_id);
+        return response(broker, &group_id, out);
+    }
+    if renew_only {
+        // Acknowledgements only: a fetch could outlast the renewed lock.
         return response(broker, &group_id, out);
     }
     let max_records = usize::try_from(req.max_records)
@@ -249,7 +285,7 @@ fn response(
 ) -> ShareFetchResponse {
     let mut topics: BTreeMap<Uuid, Vec<PartitionData>> = BTreeMap::new();
     for ((topic_id, partition), p) in out {
-        if p.error.is_none() && p.ack_error.is_none() && p.acquired.is_empty() {
+        if p.error.is_none() && p.ack_error.is_none() && !p.acked && p.acquired.is_empty() {
             // Nothing to say about this partition; the client keeps it in its session.
             continue;
         }
