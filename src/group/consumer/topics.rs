@@ -126,12 +126,46 @@ pub struct InvalidRegex {
 }
 
 /// Compiles a subscription pattern. Kafka compiles it with RE2/J and
-/// matches whole topic names; the `regex` crate's syntax is RE2's.
+/// matches whole topic names; the `regex` crate's syntax is RE2's, less
+/// RE2's `\Q...\E` literal quoting (which RE2/J has, and which a Java
+/// client's `Pattern.quote` produces), so that is expanded first.
 pub fn compile_regex(pattern: &str) -> Result<regex::Regex, InvalidRegex> {
-    regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| InvalidRegex {
+    let expanded = expand_literal_quotes(pattern);
+    regex::Regex::new(&format!("^(?:{expanded})$")).map_err(|e| InvalidRegex {
         pattern: pattern.to_string(),
         reason: e.to_string(),
     })
+}
+
+/// Replaces each `\Q...\E` span (to the end when `\E` is missing, as in
+/// RE2/J) by its text with every metacharacter escaped; other escapes
+/// (`\\Q` is a backslash then `Q`) are kept as they are.
+fn expand_literal_quotes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c == '\\' && chars.peek() == Some(&'E') {
+                chars.next();
+                quoted = false;
+            } else {
+                out.push_str(&regex::escape(c.encode_utf8(&mut [0; 4])));
+            }
+        } else if c == '\\' {
+            match chars.next() {
+                Some('Q') => quoted = true,
+                Some(next) => {
+                    out.push(c);
+                    out.push(next);
+                }
+                None => out.push(c),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The topics of `image` that `pattern` matches (none if it does not
@@ -167,6 +201,29 @@ mod tests {
         assert_eq!(resolve_regex("pay|orders-eu", &img).len(), 1);
         assert!(compile_regex("(unclosed").is_err());
         assert!(compile_regex("[a-z]+\\d*").is_ok());
+    }
+
+    #[test]
+    fn literal_quotes_as_in_re2j() {
+        let img = TopicsImage::new([
+            ("a.b-1".to_string(), Uuid::from_u128(1), 1),
+            ("axb-1".to_string(), Uuid::from_u128(2), 1),
+            ("a.b-x".to_string(), Uuid::from_u128(3), 1),
+        ]);
+        // Java's Pattern.quote("a.b") + "-\\d": the dot is literal.
+        assert_eq!(
+            resolve_regex("\\Qa.b\\E-\\d", &img),
+            ["a.b-1".to_string()].into()
+        );
+        // Unterminated: literal to the end.
+        assert_eq!(
+            resolve_regex("\\Qa.b-1", &img),
+            ["a.b-1".to_string()].into()
+        );
+        assert_eq!(expand_literal_quotes("\\Q(*)\\E+"), "\\(\\*\\)+");
+        // An escaped backslash before Q is no quote.
+        assert_eq!(expand_literal_quotes("\\\\Q"), "\\\\Q");
+        assert!(compile_regex("\\Q[\\E").is_ok());
     }
 
     #[test]
