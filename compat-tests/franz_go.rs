@@ -11,11 +11,14 @@
 //! go.mod/go.sum (the first build downloads the modules through the Go
 //! proxy); without `go` the test skips, and under `CI=true` it fails.
 
+use std::fs::{self, File};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::harness::*;
+use crate::java_client::wait_limit;
 
 /// A first build downloads the modules and compiles franz-go (~1 min on 2
 /// cores); later builds hit the Go build cache and take a second or two.
@@ -37,8 +40,8 @@ fn go_installed() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-#[test]
-fn franz_go() {
+/// The built program, or None (skip) without `go` outside CI.
+fn franz_go_program() -> Option<String> {
     if !go_installed() {
         let reason = "go is not installed (see compat-tests/clients/README.md)";
         assert!(
@@ -46,10 +49,22 @@ fn franz_go() {
             "{reason}: .ci/run installs it"
         );
         eprintln!("SKIP: {reason}");
-        return;
+        return None;
     }
-    let dir = go_dir();
-    let bin_s = build_go_program(&dir, "franzgo", BUILD_LIMIT);
+    // Once per test process: the three tests run in parallel, and a second
+    // `go build -o` over a binary another test is running fails.
+    static BIN: OnceLock<String> = OnceLock::new();
+    Some(
+        BIN.get_or_init(|| build_go_program(&go_dir(), "franzgo", BUILD_LIMIT))
+            .clone(),
+    )
+}
+
+#[test]
+fn franz_go() {
+    let Some(bin_s) = franz_go_program() else {
+        return;
+    };
 
     let broker = Broker::start();
     let bootstrap = format!("SKIFF_BOOTSTRAP={}", broker.bootstrap());
@@ -81,4 +96,68 @@ fn franz_go() {
         out.stdout
     );
     assert!(!out.stdout.contains("FAIL"), "franz-go:\n{}", out.stdout);
+}
+
+/// Runs kip848.go's scenarios against a broker of their own with a 500 ms
+/// consumer heartbeat interval (each reconciliation step a heartbeat away);
+/// with `restart`, restarts it when the program asks ([`restart_when_asked`]).
+fn franz_go_kip848(scenarios: &[&str], restart: bool) {
+    if skip_if_external("sets group.consumer.* keys and restarts the broker") {
+        return;
+    }
+    let Some(bin_s) = franz_go_program() else {
+        return;
+    };
+    let mut broker = Broker::start_with(&[
+        ("group.consumer.heartbeat.interval.ms", "500"),
+        ("group.consumer.min.heartbeat.interval.ms", "500"),
+    ]);
+    let dir = tempfile::Builder::new()
+        .prefix("skiff-franzgo-kip848-")
+        .tempdir()
+        .expect("create a temp dir");
+    let stdout_path = dir.path().join("stdout.txt");
+    let stderr_path = dir.path().join("stderr.txt");
+    let mut child = Command::new(&bin_s)
+        .args(scenarios)
+        .env("SKIFF_BOOTSTRAP", broker.bootstrap())
+        .env("SKIFF_RESTART_DIR", dir.path())
+        .stdin(Stdio::null())
+        .stdout(File::create(&stdout_path).expect("create stdout file"))
+        .stderr(File::create(&stderr_path).expect("create stderr file"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {bin_s}: {e}"));
+    let started = Instant::now();
+    let restarted = restart && restart_when_asked(&mut broker, dir.path(), &mut child, RUN_LIMIT);
+    let status = wait_limit(&mut child, RUN_LIMIT.saturating_sub(started.elapsed()));
+    let stdout = fs::read_to_string(&stdout_path).unwrap_or_default();
+    let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
+    eprintln!("franz-go KIP-848 in {:?}:\n{stdout}", started.elapsed());
+    let passed = status.is_some_and(|s| s.success())
+        && scenarios
+            .iter()
+            .all(|s| stdout.lines().any(|l| l.starts_with(&format!("PASS {s} "))))
+        && !stdout.contains("FAIL")
+        && restarted == restart;
+    if !passed {
+        broker.print_log();
+        panic!("franz-go {scenarios:?} ({status:?}, restarted {restarted}):\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    }
+}
+
+#[test]
+fn franz_go_kip848_groups() {
+    franz_go_kip848(
+        &[
+            "kip848-three-members",
+            "kip848-new-partition",
+            "kip848-regex",
+        ],
+        false,
+    );
+}
+
+#[test]
+fn franz_go_kip848_broker_restart() {
+    franz_go_kip848(&["kip848-restart"], true);
 }

@@ -1438,3 +1438,34 @@ pub fn build_go_program(dir: &std::path::Path, name: &str, limit: Duration) -> S
     eprintln!("{name}: built in {:?}", started.elapsed());
     bin_s
 }
+
+/// Restarts `broker` when a client program asks for it: the program writes
+/// `stop` in `dir`, the broker restarts on its data dir and port, and
+/// `started` is written back. Waits until the request, the program's exit
+/// or `limit`; returns whether the broker was restarted.
+pub fn restart_when_asked(
+    broker: &mut Broker,
+    dir: &Path,
+    child: &mut Child,
+    limit: Duration,
+) -> bool {
+    let deadline = Instant::now() + limit;
+    while !dir.join("stop").exists()
+        && Instant::now() < deadline
+        && matches!(child.try_wait(), Ok(None))
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if !dir.join("stop").exists() {
+        return false;
+    }
+    let port = broker.port();
+    broker.restart();
+    assert_eq!(
+        broker.port(),
+        port,
+        "the broker came back on another port: the client cannot follow"
+    );
+    std::fs::write(dir.join("started"), "started").expect("write the started file");
+    true
+}

@@ -156,14 +156,14 @@ pub(crate) fn build_project(project: &Path, version: &str) -> PathBuf {
 
 /// Builds the suite for `version` and returns the `java -cp` argument: its
 /// classes and the client's runtime classpath.
-fn classpath(version: &str) -> String {
+pub(crate) fn classpath(version: &str) -> String {
     let build_dir = build(version);
     let deps = fs::read_to_string(build_dir.join("classpath.txt")).expect("read classpath.txt");
     format!("{}:{}", build_dir.join("classes").display(), deps.trim())
 }
 
 /// Whether java and mvn are there (SKIP, or a failure under CI, otherwise).
-fn have_java() -> bool {
+pub(crate) fn have_java() -> bool {
     if !runs("java", "-version") || !runs("mvn", "-v") {
         let reason =
             "java or mvn is not installed (the Java client suite needs a JDK 17+ and Maven)";

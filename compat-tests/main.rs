@@ -34,6 +34,7 @@ mod http_groups;
 mod idempotence;
 mod java_avro_serializer;
 mod java_client;
+mod java_kip848;
 mod kafka_streams;
 mod kafka_tools;
 mod kcat;
