@@ -91,11 +91,14 @@ for codec in ("gzip", "snappy", "lz4", "zstd"):
     mk(codec)
 
 
-@scenario("consumer-group")
-def _():
+def consumer_group(protocol):
+    """Two members split three partitions and consume each record once;
+    commit; the group lists and describes as Empty with its offsets after
+    both close; a third member resumes from the commits."""
     t, g = uniq("ck-grp"), uniq("ck-g")
     create(t, 3)
-    conf = {**BASE, "group.id": g, "auto.offset.reset": "earliest", "enable.auto.commit": False}
+    conf = {**BASE, "group.id": g, "auto.offset.reset": "earliest", "enable.auto.commit": False,
+            "group.protocol": protocol}
     c1, c2 = Consumer(conf), Consumer(conf)
     c1.subscribe([t]); c2.subscribe([t])
     deadline = time.time() + 40
@@ -119,6 +122,7 @@ def _():
     check(g in [x.group_id for x in lg.valid], f"list_consumer_groups {lg.valid} errors {lg.errors}")
     d = a.describe_consumer_groups([g])[g].result(10)
     check(str(d.state) .endswith("EMPTY"), f"describe {d.state}")
+    check(str(d.type).endswith(protocol.upper()), f"describe type {d.type}, want {protocol}")
     offs = a.list_consumer_group_offsets([ConsumerGroupTopicPartitions(g)])[g].result(10)
     check({p.partition: p.offset for p in offs.topic_partitions} == {0: 10, 1: 10, 2: 10}, f"offsets {offs.topic_partitions}")
 
@@ -133,6 +137,18 @@ def _():
             got.append(m.value())
     c3.close()
     check(got == [b"new"], f"resumed consumer got {got}")
+
+
+@scenario("consumer-group")
+def _():
+    consumer_group("classic")
+
+
+# KIP-848: the broker assigns; librdkafka describes such a group with
+# ConsumerGroupDescribe.
+@scenario("consumer-group-kip848")
+def _():
+    consumer_group("consumer")
 
 
 @scenario("idempotent-producer")
