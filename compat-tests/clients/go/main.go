@@ -81,6 +81,7 @@ func scenarios() []scenario {
 		scenario{"admin-log-dirs-producers-transactions", adminLogDirsProducersTxns},
 		scenario{"raw-every-advertised-version", rawEveryVersion},
 		scenario{"kafka-error-answers", errorAnswers},
+		scenario{"share-group", shareGroupScenario},
 	)
 	return s
 }
