@@ -11,14 +11,12 @@
 //! go.mod/go.sum (the first build downloads the modules through the Go
 //! proxy); without `go` the test skips, and under `CI=true` it fails.
 
-use std::fs::{self, File};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::harness::*;
-use crate::java_client::wait_limit;
 
 /// A first build downloads the modules and compiles franz-go (~1 min on 2
 /// cores); later builds hit the Go build cache and take a second or two.
@@ -100,7 +98,7 @@ fn franz_go() {
 
 /// Runs kip848.go's scenarios against a broker of their own with a 500 ms
 /// consumer heartbeat interval (each reconciliation step a heartbeat away);
-/// with `restart`, restarts it when the program asks ([`restart_when_asked`]).
+/// with `restart`, restarts it when the program asks ([`ProgramRun::restart_when_asked`]).
 fn franz_go_kip848(scenarios: &[&str], restart: bool) {
     if skip_if_external("sets group.consumer.* keys and restarts the broker") {
         return;
@@ -112,36 +110,21 @@ fn franz_go_kip848(scenarios: &[&str], restart: bool) {
         ("group.consumer.heartbeat.interval.ms", "500"),
         ("group.consumer.min.heartbeat.interval.ms", "500"),
     ]);
-    let dir = tempfile::Builder::new()
-        .prefix("skiff-franzgo-kip848-")
-        .tempdir()
-        .expect("create a temp dir");
-    let stdout_path = dir.path().join("stdout.txt");
-    let stderr_path = dir.path().join("stderr.txt");
-    let mut child = Command::new(&bin_s)
-        .args(scenarios)
+    let mut run = ProgramRun::new("skiff-franzgo-kip848-");
+    let mut cmd = Command::new(&bin_s);
+    cmd.args(scenarios)
         .env("SKIFF_BOOTSTRAP", broker.bootstrap())
-        .env("SKIFF_RESTART_DIR", dir.path())
-        .stdin(Stdio::null())
-        .stdout(File::create(&stdout_path).expect("create stdout file"))
-        .stderr(File::create(&stderr_path).expect("create stderr file"))
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {bin_s}: {e}"));
-    let started = Instant::now();
-    let restarted = restart && restart_when_asked(&mut broker, dir.path(), &mut child, RUN_LIMIT);
-    let status = wait_limit(&mut child, RUN_LIMIT.saturating_sub(started.elapsed()));
-    let stdout = fs::read_to_string(&stdout_path).unwrap_or_default();
-    let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
-    eprintln!("franz-go KIP-848 in {:?}:\n{stdout}", started.elapsed());
-    let passed = status.is_some_and(|s| s.success())
-        && scenarios
-            .iter()
-            .all(|s| stdout.lines().any(|l| l.starts_with(&format!("PASS {s} "))))
-        && !stdout.contains("FAIL")
-        && restarted == restart;
-    if !passed {
+        .env("SKIFF_RESTART_DIR", run.path());
+    run.spawn(cmd);
+    let restarted = restart && run.restart_when_asked(&mut broker, RUN_LIMIT);
+    let out = run.finish(RUN_LIMIT);
+    eprintln!("franz-go KIP-848:\n{}", out.stdout);
+    if !out.passed(scenarios) || restarted != restart {
         broker.print_log();
-        panic!("franz-go {scenarios:?} ({status:?}, restarted {restarted}):\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        panic!(
+            "franz-go {scenarios:?} ({:?}, restarted {restarted}):\nstdout:\n{}\nstderr:\n{}",
+            out.status, out.stdout, out.stderr
+        );
     }
 }
 

@@ -1439,33 +1439,122 @@ pub fn build_go_program(dir: &std::path::Path, name: &str, limit: Duration) -> S
     bin_s
 }
 
-/// Restarts `broker` when a client program asks for it: the program writes
-/// `stop` in `dir`, the broker restarts on its data dir and port, and
-/// `started` is written back. Waits until the request, the program's exit
-/// or `limit`; returns whether the broker was restarted.
-pub fn restart_when_asked(
-    broker: &mut Broker,
-    dir: &Path,
-    child: &mut Child,
-    limit: Duration,
-) -> bool {
-    let deadline = Instant::now() + limit;
-    while !dir.join("stop").exists()
-        && Instant::now() < deadline
-        && matches!(child.try_wait(), Ok(None))
-    {
-        std::thread::sleep(Duration::from_millis(50));
+/// A client program whose stdout and stderr go to files in a temp dir of
+/// its own (a long run's output cannot fill a pipe nobody reads while the
+/// test waits or restarts the broker); the dir also holds whatever else the
+/// run needs (a client log, restart requests).
+pub struct ProgramRun {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    started: Instant,
+}
+
+/// What a [`ProgramRun`] ended with: None as status if it overran its limit.
+pub struct ProgramOutput {
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl ProgramOutput {
+    /// Exited 0, printed `PASS <name> ` for each of `names` and no FAIL line.
+    pub fn passed(&self, names: &[&str]) -> bool {
+        self.status.is_some_and(|s| s.success())
+            && names.iter().all(|n| {
+                self.stdout
+                    .lines()
+                    .any(|l| l.starts_with(&format!("PASS {n} ")))
+            })
+            && !self.stdout.lines().any(|l| l.starts_with("FAIL"))
     }
-    if !dir.join("stop").exists() {
-        return false;
+}
+
+impl ProgramRun {
+    pub fn new(prefix: &str) -> ProgramRun {
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .expect("create a temp dir");
+        ProgramRun {
+            dir,
+            child: None,
+            started: Instant::now(),
+        }
     }
-    let port = broker.port();
-    broker.restart();
-    assert_eq!(
-        broker.port(),
-        port,
-        "the broker came back on another port: the client cannot follow"
-    );
-    std::fs::write(dir.join("started"), "started").expect("write the started file");
-    true
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn spawn(&mut self, mut cmd: Command) {
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(
+                std::fs::File::create(self.path().join("stdout.txt")).expect("create stdout file"),
+            )
+            .stderr(
+                std::fs::File::create(self.path().join("stderr.txt")).expect("create stderr file"),
+            )
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
+        self.child = Some(child);
+        self.started = Instant::now();
+    }
+
+    /// The running program (after [`ProgramRun::spawn`]).
+    pub fn child(&mut self) -> &mut Child {
+        self.child.as_mut().expect("spawn the program first")
+    }
+
+    /// Restarts `broker` when the program asks for it: it writes `stop` in
+    /// the run's dir, the broker restarts on its data dir and port, and
+    /// `started` is written back. Waits until the request, the program's
+    /// exit or `limit`; returns whether the broker was restarted.
+    pub fn restart_when_asked(&mut self, broker: &mut Broker, limit: Duration) -> bool {
+        let stop = self.path().join("stop");
+        let deadline = Instant::now() + limit;
+        while !stop.exists()
+            && Instant::now() < deadline
+            && matches!(self.child().try_wait(), Ok(None))
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !stop.exists() {
+            return false;
+        }
+        let port = broker.port();
+        broker.restart();
+        assert_eq!(
+            broker.port(),
+            port,
+            "the broker came back on another port: the client cannot follow"
+        );
+        std::fs::write(self.path().join("started"), "started").expect("write the started file");
+        true
+    }
+
+    /// Waits until `limit` after the spawn (killing it then) and reads its output.
+    pub fn finish(&mut self, limit: Duration) -> ProgramOutput {
+        let deadline = self.started + limit;
+        let child = self.child();
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
+            }
+        };
+        let read = |f: &str| std::fs::read_to_string(self.path().join(f)).unwrap_or_default();
+        ProgramOutput {
+            status,
+            stdout: read("stdout.txt"),
+            stderr: read("stderr.txt"),
+        }
+    }
 }

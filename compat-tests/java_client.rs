@@ -266,38 +266,27 @@ fn group_migration(variant: Option<&str>) {
         ("group.consumer.heartbeat.interval.ms", "500"),
         ("group.consumer.min.heartbeat.interval.ms", "500"),
     ]);
-    let dir = tempfile::Builder::new()
-        .prefix("skiff-java-migration-")
-        .tempdir()
-        .expect("create a temp dir");
-    let stdout_path = dir.path().join("stdout.txt");
-    let stderr_path = dir.path().join("stderr.txt");
-    let mut child = Command::new("java")
-        .args(["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp"])
+    let mut run = ProgramRun::new("skiff-java-migration-");
+    let mut cmd = Command::new("java");
+    cmd.args(["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp"])
         .arg(&classpath)
         .arg("dev.skiff.compat.GroupMigration")
         .args(variant)
         .env("SKIFF_BOOTSTRAP", broker.bootstrap())
-        .env("SKIFF_JAVA_CLIENT_LOG", dir.path().join("client.log"))
-        .stdin(Stdio::null())
-        .stdout(File::create(&stdout_path).expect("create stdout file"))
-        .stderr(File::create(&stderr_path).expect("create stderr file"))
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run java: {e}"));
-    let status = wait_limit(&mut child, Duration::from_secs(240));
-    let stdout = fs::read_to_string(&stdout_path).unwrap_or_default();
-    let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
-    println!("{stdout}");
+        .env("SKIFF_JAVA_CLIENT_LOG", run.path().join("client.log"));
+    run.spawn(cmd);
+    let out = run.finish(Duration::from_secs(240));
+    println!("{}", out.stdout);
     let scenario = match variant {
-        Some(v) => format!("PASS group-migration-{v} "),
-        None => "PASS group-migration ".to_string(),
+        Some(v) => format!("group-migration-{v}"),
+        None => "group-migration".to_string(),
     };
-    let passed = status.is_some_and(|s| s.success())
-        && stdout.lines().any(|l| l.starts_with(&scenario))
-        && !stdout.lines().any(|l| l.starts_with("FAIL"));
-    if !passed {
+    if !out.passed(&[&scenario]) {
         broker.print_log();
-        panic!("GroupMigration ({status:?}):\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        panic!(
+            "GroupMigration ({:?}):\nstdout:\n{}\nstderr:\n{}",
+            out.status, out.stdout, out.stderr
+        );
     }
 }
 

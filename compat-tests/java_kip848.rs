@@ -6,12 +6,11 @@
 //! Each case is a run of `Kip848Groups` (compat-tests/clients/java) against a
 //! broker of its own with a 500 ms consumer heartbeat interval.
 
-use std::fs::{self, File};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::harness::*;
-use crate::java_client::{classpath, have_java, wait_limit};
+use crate::java_client::{classpath, have_java};
 
 const RUN_LIMIT: Duration = Duration::from_secs(150);
 
@@ -27,40 +26,25 @@ fn kip848(scenario: &str, restart: bool) {
         ("group.consumer.heartbeat.interval.ms", "500"),
         ("group.consumer.min.heartbeat.interval.ms", "500"),
     ]);
-    let dir = tempfile::Builder::new()
-        .prefix("skiff-java-kip848-")
-        .tempdir()
-        .expect("create a temp dir");
-    let stdout_path = dir.path().join("stdout.txt");
-    let stderr_path = dir.path().join("stderr.txt");
-    let mut child = Command::new("java")
-        .args(["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp"])
+    let mut run = ProgramRun::new("skiff-java-kip848-");
+    let mut cmd = Command::new("java");
+    cmd.args(["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp"])
         .arg(&classpath)
         .arg("dev.skiff.compat.Kip848Groups")
         .arg(scenario)
         .env("SKIFF_BOOTSTRAP", broker.bootstrap())
-        .env("SKIFF_RESTART_DIR", dir.path())
-        .env("SKIFF_JAVA_CLIENT_LOG", dir.path().join("client.log"))
-        .stdin(Stdio::null())
-        .stdout(File::create(&stdout_path).expect("create stdout file"))
-        .stderr(File::create(&stderr_path).expect("create stderr file"))
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run java: {e}"));
-    let started = Instant::now();
-    let restarted = restart && restart_when_asked(&mut broker, dir.path(), &mut child, RUN_LIMIT);
-    let status = wait_limit(&mut child, RUN_LIMIT.saturating_sub(started.elapsed()));
-    let stdout = fs::read_to_string(&stdout_path).unwrap_or_default();
-    let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
-    println!("{stdout}");
-    let passed = status.is_some_and(|s| s.success())
-        && stdout
-            .lines()
-            .any(|l| l.starts_with(&format!("PASS kip848-{scenario} ")))
-        && !stdout.lines().any(|l| l.starts_with("FAIL"))
-        && restarted == restart;
-    if !passed {
+        .env("SKIFF_RESTART_DIR", run.path())
+        .env("SKIFF_JAVA_CLIENT_LOG", run.path().join("client.log"));
+    run.spawn(cmd);
+    let restarted = restart && run.restart_when_asked(&mut broker, RUN_LIMIT);
+    let out = run.finish(RUN_LIMIT);
+    println!("{}", out.stdout);
+    if !out.passed(&[&format!("kip848-{scenario}")]) || restarted != restart {
         broker.print_log();
-        panic!("Kip848Groups {scenario} ({status:?}, restarted {restarted}):\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        panic!(
+            "Kip848Groups {scenario} ({:?}, restarted {restarted}):\nstdout:\n{}\nstderr:\n{}",
+            out.status, out.stdout, out.stderr
+        );
     }
 }
 
