@@ -1535,21 +1535,13 @@ impl ProgramRun {
 
     /// Waits until `limit` after the spawn (killing it then) and reads its output.
     pub fn finish(&mut self, limit: Duration) -> ProgramOutput {
-        let deadline = self.started + limit;
+        let remaining = limit.saturating_sub(self.started.elapsed());
         let child = self.child();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(50))
-                }
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break None;
-                }
-            }
-        };
+        let status = wait_deadline(child, remaining);
+        if status.is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let read = |f: &str| std::fs::read_to_string(self.path().join(f)).unwrap_or_default();
         ProgramOutput {
             status,

@@ -180,9 +180,8 @@ func (g *group848) describe() string {
 	return fmt.Sprint(s)
 }
 
-// seenAll reports whether every value reached some member (a member that
-// left counts: its deliveries happened).
-func seenAll(ms []*member848, values []string) bool {
+// deliveryCounts sums, per record value, how often it reached the members.
+func deliveryCounts(ms []*member848) map[string]int {
 	total := map[string]int{}
 	for _, m := range ms {
 		m.mu.Lock()
@@ -191,6 +190,13 @@ func seenAll(ms []*member848, values []string) bool {
 		}
 		m.mu.Unlock()
 	}
+	return total
+}
+
+// seenAll reports whether every value reached some member (a member that
+// left counts: its deliveries happened).
+func seenAll(ms []*member848, values []string) bool {
+	total := deliveryCounts(ms)
 	for _, v := range values {
 		if total[v] == 0 {
 			return false
@@ -202,14 +208,7 @@ func seenAll(ms []*member848, values []string) bool {
 // deliveries checks that every record value reached the members exactly
 // once in all, and that there were want of them.
 func deliveries(ms []*member848, want int) error {
-	total := map[string]int{}
-	for _, m := range ms {
-		m.mu.Lock()
-		for v, n := range m.seen {
-			total[v] += n
-		}
-		m.mu.Unlock()
-	}
+	total := deliveryCounts(ms)
 	for v, n := range total {
 		if n > 1 {
 			return fmt.Errorf("record %s delivered %d times", v, n)
